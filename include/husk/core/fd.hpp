@@ -1,0 +1,54 @@
+// UniqueFd and fd passing over unix sockets.
+#pragma once
+
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "husk/core/error.hpp"
+
+namespace husk {
+
+// Owns one fd; the destructor only closes it, so it is safe in a child (DESIGN.md §3.3 r6).
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+struct FdPair {
+  UniqueFd first, second;
+};
+
+// socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)
+Result<FdPair> make_seqpacket_pair();
+
+// One message: payload bytes plus fds as SCM_RIGHTS.
+Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<const int> fds);
+
+Result<std::string> read_file(const std::string& path);
+Result<std::string> read_file_at(int dirfd, const std::string& path);
+// Writes the whole buffer to an existing file (no O_CREAT): cgroup, proc and sys files.
+Result<void> write_file(const std::string& path, std::string_view data);
+Result<void> write_file_at(int dirfd, const std::string& path, std::string_view data);
+// tmp + rename in the same directory.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
+Result<void> write_all(int fd, std::string_view data);
+
+}  // namespace husk

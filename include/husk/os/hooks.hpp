@@ -1,0 +1,17 @@
+// OCI hooks: fork+exec with the state JSON on stdin, `args`, `env`, `timeout`.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "husk/core/error.hpp"
+#include "husk/spec/model.hpp"
+
+namespace husk::os::hooks {
+
+Result<void> run_hook(const spec::Hook& h, std::string_view state_json);
+// Runs every hook in order; stops at the first failure, naming the hook list and index.
+Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json);
+
+}  // namespace husk::os::hooks

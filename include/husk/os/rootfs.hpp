@@ -1,0 +1,45 @@
+// The container's filesystem: root propagation and bind, every mount of the plan with its
+// destination resolved inside the rootfs (openat2 RESOLVE_IN_ROOT: a symlink in the image
+// never redirects a mount onto the host), pivot_root, masked/readonly paths.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "husk/core/error.hpp"
+#include "husk/core/fd.hpp"
+#include "husk/spec/plan.hpp"
+
+namespace husk::os::rootfs {
+
+// One cgroup hierarchy as the container should see it at a `cgroup` mount.
+struct CgroupView {
+  std::string subdir;       // "memory", "cpu,cpuacct", "systemd", "unified"
+  std::string host_dir;     // the container's cgroup directory on the host
+  std::string mount_data;   // "memory", "none,name=systemd"; "" for v2
+  bool v2 = false;
+  std::vector<std::string> aliases;  // symlinks for co-mounted controllers
+};
+
+struct Context {
+  int rootfd = -1;   // O_PATH of the (bound) rootfs
+  bool in_userns = false;
+  bool cgroupns = false;
+  std::vector<CgroupView> cgroups;
+};
+
+Result<UniqueFd> open_in_root(int rootfd, const std::string& path, int flags);
+// mkdir -p (or create an empty file as last component) inside the root; returns O_PATH.
+Result<UniqueFd> ensure_in_root(int rootfd, const std::string& path, bool dir);
+
+// Propagation of "/" and the bind of the rootfs onto itself; returns the rootfs O_PATH fd.
+Result<UniqueFd> prepare_root(const spec::ContainerPlan& p);
+Result<void> apply_mount(const Context& ctx, const spec::MountOp& m);
+Result<void> pivot(const std::string& rootfs, bool no_pivot);
+// After pivot_root:
+Result<void> apply_masked_paths(const std::vector<std::string>& paths);
+Result<void> apply_readonly_paths(const std::vector<std::string>& paths);
+Result<void> apply_readonly_root();
+Result<void> apply_root_propagation(unsigned long flags);
+
+}  // namespace husk::os::rootfs

@@ -1,0 +1,54 @@
+// The P/S/C roles (DESIGN.md §3). Internal to the runtime library.
+//
+// Child-safety rules for S and C:
+//  1. P stays single-threaded until the last clone, so allocation in the child is safe.
+//  2. stage1_main and init_main are [[noreturn]] noexcept and end in _exit(): P's
+//     destructors, atexit handlers and RAII guards never run in a child's copy.
+//  3. Everything possible is opened in P before the clone (namespace fds, the fifo as
+//     O_PATH, the console socket, the BPF); the child runs syscalls on fds.
+//  4. PR_SET_PDEATHSIG(SIGKILL) in S and C while P is driving them.
+//  5. No NSS: the container's /etc/passwd is parsed by hand after pivot_root.
+//  6. Every fd is O_CLOEXEC; close_range(3 + preserve_fds, ~0, CLOEXEC) before exec.
+//  7. Our own binary: S and C are non-dumpable, and C refuses to exec our own inode.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "husk/core/fd.hpp"
+#include "husk/os/namespaces.hpp"
+#include "husk/os/rootfs.hpp"
+#include "husk/os/seccomp.hpp"
+#include "husk/os/sync.hpp"
+#include "husk/spec/plan.hpp"
+
+namespace husk::runtime {
+
+// Everything S and C need, prepared by P before clone. C gets it as S's copy.
+struct ChildContext {
+  const spec::ContainerPlan* plan = nullptr;
+  std::optional<os::seccomp::Bpf> bpf;
+  std::vector<os::ns::OpenedNs> joins;
+  os::sync::Channel to_parent_s;  // S's end of the P<->S pair
+  os::sync::Channel to_parent_c;  // C's end of the P<->C pair
+  int fifo_fd = -1;               // exec.fifo, O_PATH
+  int console_fd = -1;            // connected --console-socket, or -1
+  int parent_fds_c = -1, parent_fds_s = -1;  // P's ends, closed in the children
+  int lock_fd = -1;  // P's flock on the state dir: a child's copy would keep it held
+  os::rootfs::Context rootfs;
+  dev_t self_dev = 0;
+  ino_t self_ino = 0;
+  std::string hook_state_json;  // state passed to createContainer/startContainer hooks
+};
+
+[[noreturn]] void stage1_main(ChildContext& ctx) noexcept;
+[[noreturn]] void init_main(ChildContext& ctx) noexcept;
+
+// Resolves an executable as execvp would, inside the container (after pivot_root).
+Result<std::string> resolve_executable(const std::string& arg0, const std::vector<std::string>& env,
+                                       const std::string& cwd);
+
+}  // namespace husk::runtime

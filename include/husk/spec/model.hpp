@@ -1,0 +1,172 @@
+// The OCI runtime-spec config.json as plain structs. An absent field is std::nullopt (or
+// an empty container where absence and emptiness mean the same).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace husk::spec {
+
+struct User {
+  uint32_t uid = 0, gid = 0;
+  std::optional<uint32_t> umask;
+  std::vector<uint32_t> additional_gids;
+};
+
+struct Capabilities {
+  std::optional<std::vector<std::string>> bounding, effective, inheritable, permitted, ambient;
+};
+
+struct Rlimit {
+  std::string type;
+  uint64_t hard = 0, soft = 0;
+};
+
+struct ConsoleSize {
+  uint32_t height = 0, width = 0;
+};
+
+struct Process {
+  bool terminal = false;
+  std::optional<ConsoleSize> console_size;
+  User user;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::optional<Capabilities> capabilities;
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = false;
+  std::optional<std::string> apparmor_profile;
+  std::optional<int> oom_score_adj;
+  std::optional<std::string> selinux_label;
+};
+
+struct Root {
+  std::string path;
+  bool readonly = false;
+};
+
+struct Mount {
+  std::string destination;
+  std::optional<std::string> type;
+  std::optional<std::string> source;
+  std::vector<std::string> options;
+};
+
+struct Hook {
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::optional<int> timeout;
+};
+
+struct Hooks {
+  std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart,
+      poststop;
+};
+
+struct Namespace {
+  std::string type;
+  std::optional<std::string> path;
+};
+
+struct IdMapping {
+  uint32_t container_id = 0, host_id = 0, size = 0;
+};
+
+struct Device {
+  std::string type;
+  std::string path;
+  int64_t major = 0, minor = 0;
+  std::optional<uint32_t> file_mode;
+  std::optional<uint32_t> uid, gid;
+};
+
+struct DeviceRule {
+  bool allow = false;
+  std::optional<std::string> type;
+  std::optional<int64_t> major, minor;
+  std::optional<std::string> access;
+};
+
+struct Memory {
+  std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;
+  std::optional<uint64_t> swappiness;
+  std::optional<bool> disable_oom_killer;
+};
+
+struct Cpu {
+  std::optional<uint64_t> shares;
+  std::optional<int64_t> quota;
+  std::optional<uint64_t> period;
+  std::optional<std::string> cpus, mems;
+};
+
+struct Pids {
+  int64_t limit = 0;
+};
+
+struct Resources {
+  std::vector<DeviceRule> devices;
+  std::optional<Memory> memory;
+  std::optional<Cpu> cpu;
+  std::optional<Pids> pids;
+};
+
+struct TimeOffset {
+  int64_t secs = 0;
+  uint32_t nanosecs = 0;
+};
+
+struct SeccompArg {
+  uint32_t index = 0;
+  uint64_t value = 0, value_two = 0;
+  std::string op;
+};
+
+struct SeccompSyscall {
+  std::vector<std::string> names;
+  std::string action;
+  std::optional<uint32_t> errno_ret;
+  std::vector<SeccompArg> args;
+};
+
+struct Seccomp {
+  std::string default_action;
+  std::optional<uint32_t> default_errno_ret;
+  std::vector<std::string> architectures;
+  std::vector<std::string> flags;
+  std::optional<std::string> listener_path, listener_metadata;
+  std::vector<SeccompSyscall> syscalls;
+};
+
+struct Linux {
+  std::vector<IdMapping> uid_mappings, gid_mappings;
+  std::map<std::string, std::string> sysctl;
+  std::optional<Resources> resources;
+  std::optional<std::string> cgroups_path;
+  std::vector<Namespace> namespaces;
+  std::vector<Device> devices;
+  std::optional<Seccomp> seccomp;
+  std::optional<std::string> rootfs_propagation;
+  std::vector<std::string> masked_paths, readonly_paths;
+  std::optional<std::string> mount_label;
+  std::map<std::string, TimeOffset> time_offsets;
+  bool has_intel_rdt = false;
+};
+
+struct Spec {
+  std::string oci_version;
+  std::optional<Process> process;
+  std::optional<Root> root;
+  std::optional<std::string> hostname, domainname;
+  std::vector<Mount> mounts;
+  Hooks hooks;
+  std::map<std::string, std::string> annotations;
+  std::optional<Linux> linux_;  // `linux` is a predefined macro with GNU extensions
+};
+
+}  // namespace husk::spec

@@ -1,0 +1,64 @@
+// The state store: <root>/<id>/ holds state.json (written tmp + rename), exec.fifo and the
+// lock. Commands on one id are serialised by flock(2) on the container directory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "husk/core/error.hpp"
+#include "husk/core/fd.hpp"
+#include "husk/spec/model.hpp"
+
+namespace husk::state {
+
+// What husk remembers of a container between commands.
+struct State {
+  std::string id, oci_version, bundle, rootfs, created, owner;
+  int pid = 0;
+  uint64_t start_time = 0;  // /proc/<pid>/stat field 22
+  std::map<std::string, std::string> annotations;
+  std::map<std::string, std::string> cgroup_paths;  // controller -> absolute directory
+  bool created_cgroup = false;  // husk made it, so delete removes it
+  spec::Hooks hooks;            // poststart/poststop from config.json at create time
+  bool shared_pid_ns = false;   // no new pid namespace: kill --all / delete kill every pid
+};
+
+std::string to_json(const State& s);
+Result<State> state_from_json(std::string_view bytes);
+
+// An open, locked container directory. The destructor releases the lock (closing an fd).
+class Locked {
+ public:
+  Locked(std::string dir, UniqueFd fd) : dir_(std::move(dir)), fd_(std::move(fd)) {}
+  const std::string& dir() const { return dir_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  std::string dir_;
+  UniqueFd fd_;
+};
+
+class StateStore {
+ public:
+  explicit StateStore(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+  std::string dir(const std::string& id) const { return root_ + "/" + id; }
+
+  // mkdir <root>/<id>; Errc::exists if taken. Returns it locked.
+  Result<Locked> create(const std::string& id) const;
+  // Opens and locks an existing container directory; Errc::not_found if absent.
+  Result<Locked> lock(const std::string& id) const;
+  Result<State> load(const std::string& id) const;
+  Result<void> save(const State& s) const;
+  // Removes the directory and everything in it.
+  Result<void> remove(const std::string& id) const;
+  Result<std::vector<std::string>> list() const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace husk::state

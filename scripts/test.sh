@@ -1,0 +1,39 @@
+#!/bin/bash
+# Installs, builds and runs every test: unit tests (no root) and integration tests (root;
+# real containers). Then checks that the machine is clean: no mount, state dir, cgroup or
+# process left by the tests. Prints "N passed, M failed" last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh || exit 1
+scripts/build.sh || exit 1
+
+passed=0 failed=0
+step() {  # step NAME CMD...
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); echo "PASS $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+
+step unit build/husk_unit_tests
+if [ "$(id -u)" = 0 ]; then
+  step integration build/husk_integration_tests
+else
+  echo "SKIP integration (needs root)"
+fi
+
+clean_check() {
+  local bad=0
+  if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo' ; then echo "left: mounts"; bad=1; fi
+  if ls -d /sys/fs/cgroup/*/husk-test /sys/fs/cgroup/*/husk-test/* 2>/dev/null | grep -q .; then
+    echo "left: cgroups under /husk-test"; bad=1
+  fi
+  if ls -d /tmp/husk-bundle-* /tmp/husk-it-* 2>/dev/null | grep -q .; then echo "left: temp dirs"; bad=1; fi
+  if ls /run/husk 2>/dev/null | grep -q 'it-'; then echo "left: state in /run/husk"; bad=1; fi
+  if pgrep -f '/bin/test_init' >/dev/null; then echo "left: test_init processes"; bad=1; fi
+  return $bad
+}
+step clean-machine clean_check
+
+echo "husk tests: $passed passed, $failed failed"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,36 @@
+// One function per command: each adds its subcommand and options to the app and sets
+// `action` when selected. The action calls exactly one runtime:: function and prints.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "husk/core/error.hpp"
+#include "husk/runtime/options.hpp"
+
+namespace husk::cli {
+
+using Action = std::function<Result<int>()>;
+
+struct Registry {
+  CLI::App& app;
+  const runtime::GlobalOptions& global;
+  Action& action;
+};
+
+void add_create(Registry r);
+void add_start(Registry r);
+void add_run(Registry r);
+void add_state(Registry r);
+void add_list(Registry r);
+void add_kill(Registry r);
+void add_delete(Registry r);
+void add_spec(Registry r);
+void add_features(Registry r);
+
+// Options shared by create and run.
+void add_create_options(CLI::App* sub, runtime::CreateOptions& o);
+void print(std::string_view s);
+
+}  // namespace husk::cli

@@ -1,0 +1,85 @@
+// husk: the CLI. Global flags come before the subcommand, as with runc. Errors are logged
+// once, here, and exit 1.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "husk/core/log.hpp"
+#include "husk/runtime/runtime.hpp"
+
+using namespace husk;
+
+namespace {
+// A parse error as one line (CLI11 prints usage otherwise).
+int usage_error(const CLI::ParseError& e, const runtime::GlobalOptions& g) {
+  std::string msg = e.what();
+  if (msg.empty()) msg = "invalid arguments";
+  std::string line = "husk: " + msg + " (see husk --help)\n";
+  (void)!::write(2, line.data(), line.size());
+  (void)g;
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"husk: an OCI container runtime (runc-compatible)", "husk"};
+  runtime::GlobalOptions g;
+  app.set_version_flag("--version,-v", runtime::version_text());
+  app.add_option("--root", g.root, "root directory for container state (default: /run/husk)");
+  app.add_option("--log", g.log_file, "append logs to this file (default: stderr)");
+  app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", g.debug, "enable debug logging");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
+  app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto (accepted for runc compatibility)");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  cli::Action action;
+  cli::Registry reg{app, g, action};
+  cli::add_create(reg);
+  cli::add_start(reg);
+  cli::add_run(reg);
+  cli::add_state(reg);
+  cli::add_list(reg);
+  cli::add_kill(reg);
+  cli::add_delete(reg);
+  cli::add_spec(reg);
+  cli::add_features(reg);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    std::string v = e.what();
+    (void)!::write(1, v.data(), v.size());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e, g);
+  }
+
+  log::Format fmt = g.log_format == "json" ? log::Format::json : log::Format::text;
+  int log_fd = 2;
+  if (!g.log_file.empty()) {
+    log_fd = ::open(g.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+      std::string line = "husk: cannot open log file " + g.log_file + ": " + std::strerror(errno) + "\n";
+      (void)!::write(2, line.data(), line.size());
+      return 1;
+    }
+  }
+  static log::FdSink sink(log_fd, fmt, log_fd != 2);
+  log::set_sink(&sink);
+  log::set_level(g.debug ? log::Level::debug : log::Level::warning);
+
+  auto r = action();
+  if (!r) {
+    log::error("{}", r.error().describe());
+    return 1;
+  }
+  return *r;
+}

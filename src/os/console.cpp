@@ -1,0 +1,119 @@
+#include "husk/os/console.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "husk/os/rootfs.hpp"
+#include "husk/os/syscall.hpp"
+
+namespace husk::os::console {
+
+Result<UniqueFd> connect_socket(const std::string& path) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return Error::sys("socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return Error::make(Errc::invalid_argument, "--console-socket: path too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return Error::sys(fmt::format("connect to console socket {}", path));
+  return s;
+}
+
+Result<void> apply_console(int sock, const std::optional<spec::ConsoleSize>& size, bool mount_console) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) return Error::sys("open /dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return Error::sys("unlock pty");
+  int n = 0;
+  if (::ioctl(master.get(), TIOCGPTN, &n) < 0) return Error::sys("get pty number");
+  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) return Error::sys("open pty peer");
+  if (size && size->height && size->width) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) < 0) return Error::sys("set console size");
+  }
+  if (mount_console) {
+    // Bound from the peer fd itself, never by path (CVE-2025-52565).
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    TRY_ASSIGN(auto target, rootfs::ensure_in_root(root.get(), "/dev/console", false));
+    TRY_ASSIGN(auto tree, clone_tree(slave.get(), "", false));
+    TRY(attach_tree(tree.get(), target.get(), "/dev/console"));
+  }
+  std::string name = fmt::format("/dev/pts/{}", n);
+  int fds[1] = {master.get()};
+  TRY(send_with_fds(sock, name, fds).context("send pty master to the console socket"));
+  master.reset();
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) return Error::sys("set controlling terminal");
+  for (int i = 0; i < 3; ++i)
+    if (::dup3(slave.get(), i, 0) < 0) return Error::sys("dup pty to stdio");
+  return {};
+}
+
+Result<UniqueFd> recv_master(int sock) {
+  char buf[256];
+  iovec iov{buf, sizeof buf};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  if (::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0) return Error::sys("receive pty master");
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return Error::make(Errc::protocol, "console: no pty master received");
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+void proxy(int master) {
+  termios saved{};
+  bool raw = ::isatty(0) && ::tcgetattr(0, &saved) == 0;
+  if (raw) {
+    termios t = saved;
+    ::cfmakeraw(&t);
+    ::tcsetattr(0, TCSANOW, &t);
+    winsize ws{};
+    if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+  }
+  pollfd fds[2] = {{0, POLLIN, 0}, {master, POLLIN, 0}};
+  char buf[8192];
+  bool in_open = true;
+  for (;;) {
+    fds[0].fd = in_open ? 0 : -1;
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;
+      if (!write_all(1, std::string_view(buf, static_cast<size_t>(n)))) break;
+    }
+    if (in_open && (fds[0].revents & (POLLIN | POLLHUP))) {
+      ssize_t n = ::read(0, buf, sizeof buf);
+      if (n <= 0) {
+        in_open = false;
+        char eof = 4;  // ^D: end of input for the container's line discipline
+        (void)!::write(master, &eof, 1);
+      } else if (!write_all(master, std::string_view(buf, static_cast<size_t>(n)))) {
+        break;
+      }
+    }
+  }
+  if (raw) ::tcsetattr(0, TCSANOW, &saved);
+}
+
+}  // namespace husk::os::console

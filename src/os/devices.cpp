@@ -1,0 +1,67 @@
+#include "husk/os/devices.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "husk/core/path.hpp"
+#include "husk/os/rootfs.hpp"
+#include "husk/os/syscall.hpp"
+
+namespace husk::os::devices {
+
+Result<void> apply_devices(int rootfd, const std::vector<spec::DeviceOp>& devs, bool in_userns) {
+  for (auto& d : devs) {
+    TRY_ASSIGN(auto parent, rootfs::ensure_in_root(rootfd, path::dirname(d.path), true));
+    std::string name = path::basename(d.path);
+    mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+    bool bind = in_userns && d.type != 'p';
+    if (!bind) {
+      if (::mknodat(parent.get(), name.c_str(), type | (d.mode & 07777), makedev(d.major, d.minor)) < 0) {
+        if (errno == EEXIST) continue;
+        if (errno != EPERM) return Error::sys(fmt::format("mknod {}", d.path));
+        bind = true;
+      }
+    }
+    if (bind) {
+      // The host node of the same path, bound onto an empty file.
+      TRY_ASSIGN(auto target, rootfs::ensure_in_root(rootfd, d.path, false));
+      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, d.path, false).context(fmt::format("bind device {}", d.path)));
+      TRY(attach_tree(tree.get(), target.get(), d.path));
+      continue;
+    }
+    // mknod honours the umask: set the exact mode, then the owner.
+    UniqueFd node(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!node) return Error::sys(fmt::format("open {}", d.path));
+    if (::fchmodat(parent.get(), name.c_str(), d.mode & 07777, 0) < 0) return Error::sys(fmt::format("chmod {}", d.path));
+    if (::fchownat(parent.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
+      return Error::sys(fmt::format("chown {}", d.path));
+  }
+  return {};
+}
+
+Result<void> apply_dev_symlinks(int rootfd, bool has_devpts) {
+  TRY_ASSIGN(auto dev, rootfs::ensure_in_root(rootfd, "/dev", true));
+  struct Link {
+    const char* target;
+    const char* name;
+  };
+  std::vector<Link> links = {{"/proc/self/fd", "fd"},
+                             {"/proc/self/fd/0", "stdin"},
+                             {"/proc/self/fd/1", "stdout"},
+                             {"/proc/self/fd/2", "stderr"}};
+  if (::access("/proc/kcore", F_OK) == 0) links.push_back({"/proc/kcore", "core"});
+  if (has_devpts) {
+    // /dev/ptmx must point at the container's devpts instance.
+    ::unlinkat(dev.get(), "ptmx", 0);
+    links.push_back({"pts/ptmx", "ptmx"});
+  }
+  for (auto& l : links)
+    if (::symlinkat(l.target, dev.get(), l.name) < 0 && errno != EEXIST)
+      return Error::sys(fmt::format("symlink /dev/{}", l.name));
+  return {};
+}
+
+}  // namespace husk::os::devices

@@ -1,0 +1,67 @@
+#include "husk/os/hooks.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "husk/os/syscall.hpp"
+
+namespace husk::os::hooks {
+
+Result<void> run_hook(const spec::Hook& h, std::string_view state_json) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) return Error::sys("pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+  std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::sys("fork hook");
+  if (pid == 0) {
+    ::dup2(rd.get(), 0);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execve(h.path.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+  rd.reset();
+  ::signal(SIGPIPE, SIG_IGN);
+  (void)write_all(wr.get(), state_json);  // a hook may not read its stdin
+  wr.reset();
+  int status = 0;
+  if (h.timeout) {
+    UniqueFd pfd(sys_pidfd_open(pid, 0));
+    if (pfd) {
+      pollfd x{pfd.get(), POLLIN, 0};
+      int r;
+      while ((r = ::poll(&x, 1, *h.timeout * 1000)) < 0 && errno == EINTR) {
+      }
+      if (r == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        return Error::make(Errc::internal, fmt::format("hook {} timed out after {}s", h.path, *h.timeout));
+      }
+    }
+  }
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return Error::sys("wait for hook");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return Error::make(Errc::internal, fmt::format("hook {} could not be executed (exit 127)", h.path));
+  if (WIFSIGNALED(status))
+    return Error::make(Errc::internal, fmt::format("hook {} killed by signal {}", h.path, WTERMSIG(status)));
+  return Error::make(Errc::internal, fmt::format("hook {} exited with status {}", h.path, WEXITSTATUS(status)));
+}
+
+Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
+  for (size_t i = 0; i < hs.size(); ++i)
+    TRY(run_hook(hs[i], state_json).context(fmt::format("{} hook #{}", kind, i)));
+  return {};
+}
+
+}  // namespace husk::os::hooks

@@ -1,0 +1,86 @@
+#include "husk/os/process.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include "husk/os/syscall.hpp"
+
+namespace husk::os::process {
+
+Result<pid_t> clone_child(uint64_t flags, int cgroup_fd) {
+  int sig = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
+  long r = sys_clone3(flags, sig, cgroup_fd);
+  if (r < 0 && errno == ENOSYS) {
+    // Kernels before 5.3: plain clone with fork semantics (no cgroup placement).
+    if (cgroup_fd >= 0) return Error::sys("clone3 with CLONE_INTO_CGROUP");
+    r = ::syscall(SYS_clone, static_cast<unsigned long>(flags) | static_cast<unsigned long>(sig), nullptr, nullptr,
+                  nullptr, nullptr);
+  }
+  if (r < 0) return Error::sys("clone3");
+  return static_cast<pid_t>(r);
+}
+
+bool Exit::exited() const { return WIFEXITED(status); }
+
+int Exit::code() const {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+Result<Exit> wait_pid(pid_t pid) {
+  int st = 0;
+  while (::waitpid(pid, &st, __WALL) < 0) {
+    if (errno != EINTR) return Error::sys(fmt::format("wait for pid {}", pid));
+  }
+  return Exit{st};
+}
+
+std::optional<ProcStat> proc_stat(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[1024];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  buf[n] = 0;
+  // comm may hold spaces and parentheses: fields start after the last ')'.
+  char* p = std::strrchr(buf, ')');
+  if (!p || p[1] != ' ') return std::nullopt;
+  ProcStat st;
+  st.state = p[2];
+  // Field 3 is state; start time is field 22.
+  char* q = p + 2;
+  for (int field = 3; field < 22 && q; ++field) {
+    q = std::strchr(q, ' ');
+    if (q) ++q;
+  }
+  if (!q) return std::nullopt;
+  st.start_time = std::strtoull(q, nullptr, 10);
+  return st;
+}
+
+bool is_alive(pid_t pid, uint64_t start_time) {
+  if (pid <= 0) return false;
+  auto st = proc_stat(pid);
+  if (!st) return false;
+  if (st->state == 'Z' || st->state == 'X') return false;
+  return start_time == 0 || st->start_time == start_time;
+}
+
+Result<void> set_pdeathsig(int sig) {
+  if (::prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_PDEATHSIG)");
+  return {};
+}
+
+}  // namespace husk::os::process

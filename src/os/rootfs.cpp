@@ -1,0 +1,342 @@
+#include "husk/os/rootfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "husk/core/log.hpp"
+#include "husk/core/path.hpp"
+#include "husk/os/syscall.hpp"
+
+namespace husk::os::rootfs {
+namespace {
+
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#endif
+
+Result<void> copy_tree(int from, int to);
+
+// Locked flags of a mount (inherited into a user namespace cannot be cleared): keep them.
+unsigned long mount_flags_of(int fd) {
+  struct statvfs sv;
+  if (::fstatvfs(fd, &sv) < 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  return f;
+}
+
+Result<void> bind_mount(const Context& ctx, const spec::MountOp& m) {
+  struct stat st;
+  if (::stat(m.source.c_str(), &st) < 0) return Error::sys(fmt::format("bind source {}", m.source));
+  TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, S_ISDIR(st.st_mode)));
+  bool rec = m.opts.flags & MS_REC;
+  TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, m.source, rec));
+  uint64_t set = 0, clr = 0;
+  unsigned long want = m.opts.flags & spec::kBindRemountMask;
+  if (ctx.in_userns) want |= mount_flags_of(tree.get()) & ~m.opts.clear;
+  ms_to_attr(want, m.opts.clear, set, clr);
+  // Plain ro/nosuid/... apply to the top mount, as MS_REMOUNT does for runc.
+  TRY(set_mount_attrs(tree.get(), set, clr, false, m.destination));
+  return attach_tree(tree.get(), target.get(), m.destination);
+}
+
+// /sys/fs/cgroup: a tmpfs holding one directory per hierarchy; each is a fresh cgroup
+// mount inside a cgroup namespace, or a bind of the container's own cgroup otherwise.
+Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
+  TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, true));
+  unsigned long flags = m.opts.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_NOATIME | MS_STRICTATIME);
+  bool only_v2 = ctx.cgroups.size() == 1 && ctx.cgroups[0].v2;
+  if (only_v2) {
+    auto& v = ctx.cgroups[0];
+    if (ctx.cgroupns) {
+      TRY(os::mount("cgroup2", fd_path(target.get()), "cgroup2", flags | (m.opts.flags & MS_RDONLY), ""));
+    } else {
+      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
+      uint64_t set = 0, clr = 0;
+      ms_to_attr(flags | (m.opts.flags & MS_RDONLY), 0, set, clr);
+      TRY(set_mount_attrs(tree.get(), set, clr, false, m.destination));
+      TRY(attach_tree(tree.get(), target.get(), m.destination));
+    }
+    return {};
+  }
+  TRY(os::mount("tmpfs", fd_path(target.get()), "tmpfs", flags, "mode=755"));
+  TRY_ASSIGN(auto top, open_in_root(ctx.rootfd, m.destination, O_PATH | O_DIRECTORY));
+  for (auto& v : ctx.cgroups) {
+    if (::mkdirat(top.get(), v.subdir.c_str(), 0755) < 0 && errno != EEXIST)
+      return Error::sys(fmt::format("mkdir {}/{}", m.destination, v.subdir));
+    UniqueFd sub(::openat(top.get(), v.subdir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) return Error::sys(fmt::format("open {}/{}", m.destination, v.subdir));
+    std::string where = m.destination + "/" + v.subdir;
+    if (ctx.cgroupns) {
+      TRY(os::mount("cgroup", fd_path(sub.get()), v.v2 ? "cgroup2" : "cgroup", flags | (m.opts.flags & MS_RDONLY),
+                    v.mount_data)
+              .context(where));
+    } else {
+      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
+      uint64_t set = 0, clr = 0;
+      ms_to_attr(flags | (m.opts.flags & MS_RDONLY), 0, set, clr);
+      TRY(set_mount_attrs(tree.get(), set, clr, false, where));
+      TRY(attach_tree(tree.get(), sub.get(), where));
+    }
+    for (auto& a : v.aliases)
+      if (::symlinkat(v.subdir.c_str(), top.get(), a.c_str()) < 0 && errno != EEXIST)
+        return Error::sys(fmt::format("symlink {}/{}", m.destination, a));
+  }
+  if (m.opts.flags & MS_RDONLY) {
+    TRY_ASSIGN(auto again, open_in_root(ctx.rootfd, m.destination, O_PATH | O_DIRECTORY));
+    TRY(set_mount_attrs(again.get(), 0x1 /*RDONLY*/, 0, false, m.destination));
+  }
+  return {};
+}
+
+Result<void> fs_mount(const Context& ctx, const spec::MountOp& m) {
+  TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, true));
+  UniqueFd old;
+  if (m.opts.tmpcopyup) {
+    old.reset(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!old) return Error::sys(fmt::format("open {} for tmpcopyup", m.destination));
+  }
+  unsigned long flags = m.opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  auto r = os::mount(m.source, fd_path(target.get()), m.type.c_str(), flags, m.opts.data);
+  if (!r && r.error().sys_errno() == EPERM && (m.type == "sysfs" || m.type == "mqueue")) {
+    // Without a netns (sysfs) or ipc ns of our own (mqueue) inside a user namespace the
+    // kernel refuses a new instance: bind the host's, as runc does.
+    log::debug("mount {} on {}: EPERM, falling back to a bind mount", m.type, m.destination);
+    spec::MountOp b = m;
+    b.source = m.type == "sysfs" ? "/sys" : "/dev/mqueue";
+    b.bind = true;
+    b.opts.flags = (m.opts.flags | MS_BIND | MS_REC) & ~MS_REMOUNT;
+    return bind_mount(ctx, b);
+  }
+  TRY(std::move(r).context(m.destination));
+  if (m.opts.tmpcopyup) {
+    TRY_ASSIGN(auto fresh, open_in_root(ctx.rootfd, m.destination, O_RDONLY | O_DIRECTORY));
+    TRY(copy_tree(old.get(), fresh.get()).context(fmt::format("tmpcopyup {}", m.destination)));
+  }
+  return {};
+}
+
+Result<void> copy_tree(int from, int to) {
+  int dfd = ::dup(from);
+  if (dfd < 0) return Error::sys("dup");
+  DIR* d = ::fdopendir(dfd);
+  if (!d) {
+    ::close(dfd);
+    return Error::sys("fdopendir");
+  }
+  ::rewinddir(d);
+  Result<void> res;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    struct stat st;
+    if (::fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(to, e->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) { res = Error::sys(std::string(n)); break; }
+      UniqueFd a(::openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd b(::openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!a || !b) { res = Error::sys(std::string(n)); break; }
+      if (auto r = copy_tree(a.get(), b.get()); !r) { res = std::move(r); break; }
+    } else if (S_ISLNK(st.st_mode)) {
+      char buf[4096];
+      ssize_t l = ::readlinkat(from, e->d_name, buf, sizeof buf - 1);
+      if (l < 0) continue;
+      buf[l] = 0;
+      ::symlinkat(buf, to, e->d_name);
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd a(::openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd b(::openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777));
+      if (!a || !b) { res = Error::sys(std::string(n)); break; }
+      char buf[65536];
+      ssize_t k;
+      while ((k = ::read(a.get(), buf, sizeof buf)) > 0)
+        if (!write_all(b.get(), std::string_view(buf, static_cast<size_t>(k)))) break;
+    } else {
+      ::mknodat(to, e->d_name, st.st_mode, st.st_rdev);
+    }
+    ::fchownat(to, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+  }
+  ::closedir(d);
+  return res;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_in_root(int rootfd, const std::string& p, int flags) {
+  std::string rel = path::clean("/" + p);
+  int fd = sys_openat2(rootfd, rel.c_str(), static_cast<uint64_t>(flags | O_CLOEXEC), 0,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) return Error::sys(fmt::format("open {} in the container root", rel));
+  return UniqueFd(fd);
+}
+
+static Result<UniqueFd> ensure_in_root_at(int rootfd, const std::string& p, bool dir, int depth) {
+  if (depth > 40) return Error::make(Errc::invalid_spec, fmt::format("{}: too many levels of symbolic links", p));
+  auto comps = path::components(p);
+  int dupfd = ::fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+  if (dupfd < 0) return Error::sys("dup rootfd");
+  UniqueFd cur(dupfd);
+  std::string prefix;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    prefix += "/" + comps[i];
+    int fd = sys_openat2(rootfd, prefix.c_str(), O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0 && errno == ENOENT) {
+      bool last = i + 1 == comps.size();
+      int r;
+      if (!last || dir) {
+        r = ::mkdirat(cur.get(), comps[i].c_str(), 0755);
+      } else {
+        r = ::openat(cur.get(), comps[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (r >= 0) ::close(r);
+      }
+      if (r < 0 && errno == EEXIST) {
+        // The name exists but does not resolve: a dangling symlink. Its target is made
+        // inside the root (never on the host), then the walk continues from there.
+        char buf[4096];
+        ssize_t n = ::readlinkat(cur.get(), comps[i].c_str(), buf, sizeof buf - 1);
+        if (n > 0) {
+          std::string target(buf, static_cast<size_t>(n));
+          std::string base = target[0] == '/' ? target : path::dirname(prefix) + "/" + target;
+          for (size_t k = i + 1; k < comps.size(); ++k) base += "/" + comps[k];
+          return ensure_in_root_at(rootfd, path::clean(base), dir, depth + 1);
+        }
+      } else if (r < 0) {
+        return Error::sys(fmt::format("create {} in the container root", prefix));
+      }
+      fd = sys_openat2(rootfd, prefix.c_str(), O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    }
+    if (fd < 0) return Error::sys(fmt::format("resolve {} in the container root", prefix));
+    cur.reset(fd);
+  }
+  return cur;
+}
+
+Result<UniqueFd> ensure_in_root(int rootfd, const std::string& p, bool dir) {
+  return ensure_in_root_at(rootfd, p, dir, 0);
+}
+
+Result<UniqueFd> prepare_root(const spec::ContainerPlan& p) {
+  TRY(os::mount("", "/", nullptr, p.prepare_propagation, "").context("rootfs propagation"));
+  // pivot_root needs the rootfs to be a mount point: bind it onto itself.
+  TRY(os::mount(p.rootfs, p.rootfs, nullptr, MS_BIND | MS_REC, "").context(fmt::format("bind rootfs {}", p.rootfs)));
+  UniqueFd fd(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return Error::sys(fmt::format("open rootfs {}", p.rootfs));
+  return fd;
+}
+
+Result<void> apply_mount(const Context& ctx, const spec::MountOp& m) {
+  Result<void> r = m.type == "cgroup" ? cgroup_mount(ctx, m) : m.bind ? bind_mount(ctx, m) : fs_mount(ctx, m);
+  TRY(std::move(r).context(fmt::format("mount {} on {}", m.bind ? m.source : m.type, m.destination)));
+  if (m.opts.propagation.empty() && !m.opts.recursive_attrs) return {};
+  TRY_ASSIGN(auto fd, open_in_root(ctx.rootfd, m.destination, O_PATH));
+  for (auto prop : m.opts.propagation)
+    TRY(os::mount("", fd_path(fd.get()), nullptr, prop, "").context(fmt::format("propagation of {}", m.destination)));
+  if (m.opts.recursive_attrs) TRY(set_mount_attrs(fd.get(), m.opts.attr_set, m.opts.attr_clr, true, m.destination));
+  return {};
+}
+
+Result<void> pivot(const std::string& rootfs, bool no_pivot) {
+  if (no_pivot) {
+    if (::chdir(rootfs.c_str()) < 0) return Error::sys("chdir " + rootfs);
+    TRY(os::mount(rootfs, "/", nullptr, MS_MOVE, "").context("move rootfs to /"));
+    if (::chroot(".") < 0) return Error::sys("chroot");
+    if (::chdir("/") < 0) return Error::sys("chdir /");
+    return {};
+  }
+  UniqueFd oldroot(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  UniqueFd newroot(::open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!oldroot || !newroot) return Error::sys("open roots for pivot_root");
+  if (::fchdir(newroot.get()) < 0) return Error::sys("chdir rootfs");
+  if (sys_pivot_root(".", ".") < 0) return Error::sys("pivot_root");
+  // The old root is stacked under "/" now: detach it without propagating to the host.
+  if (::fchdir(oldroot.get()) < 0) return Error::sys("chdir old root");
+  TRY(os::mount("", ".", nullptr, MS_SLAVE | MS_REC, "").context("make old root slave"));
+  if (::umount2(".", MNT_DETACH) < 0) return Error::sys("unmount old root");
+  if (::chdir("/") < 0) return Error::sys("chdir /");
+  return {};
+}
+
+Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::sys("open /");
+  // Files are masked with the container's /dev/null, opened once without following any
+  // symlink and verified to be the 1:3 character device (CVE-2025-31133).
+  UniqueFd devnull;
+  auto null_fd = [&]() -> Result<int> {
+    if (devnull) return devnull.get();
+    int fd = sys_openat2(root.get(), "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0) return Error::sys("open /dev/null to mask paths");
+    devnull.reset(fd);
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+      return Error::make(Errc::invalid_spec, "/dev/null in the container is not the 1:3 character device");
+    return fd;
+  };
+  for (auto& p : paths) {
+    int fd = sys_openat2(root.get(), path::clean("/" + p).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return Error::sys(fmt::format("masked path {}", p));
+    }
+    UniqueFd target(fd);
+    struct stat st;
+    if (::fstat(fd, &st) < 0) return Error::sys(fmt::format("masked path {}", p));
+    if (S_ISDIR(st.st_mode)) {
+      // A read-only empty tmpfs, made with the new mount API (no path to race on).
+      UniqueFd fs(sys_fsopen("tmpfs", 1 /*FSOPEN_CLOEXEC*/));
+      if (!fs) return Error::sys("fsopen tmpfs");
+      if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+          sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        return Error::sys("fsconfig tmpfs");
+      UniqueFd mnt(sys_fsmount(fs.get(), 1 /*FSMOUNT_CLOEXEC*/, 0x1 | 0x2 | 0x4 | 0x8 /*RDONLY|NOSUID|NODEV|NOEXEC*/));
+      if (!mnt) return Error::sys("fsmount tmpfs");
+      TRY(attach_tree(mnt.get(), target.get(), p));
+    } else {
+      TRY_ASSIGN(int nfd, null_fd());
+      TRY_ASSIGN(auto tree, clone_tree(nfd, "", false));
+      TRY(attach_tree(tree.get(), target.get(), p));
+    }
+  }
+  return {};
+}
+
+Result<void> apply_readonly_paths(const std::vector<std::string>& paths) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::sys("open /");
+  for (auto& p : paths) {
+    int fd = sys_openat2(root.get(), path::clean("/" + p).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return Error::sys(fmt::format("readonly path {}", p));
+    }
+    UniqueFd target(fd);
+    TRY_ASSIGN(auto tree, clone_tree(fd, "", true));
+    TRY(set_mount_attrs(tree.get(), 0x1 /*RDONLY*/, 0, true, p));
+    TRY(attach_tree(tree.get(), target.get(), p));
+  }
+  return {};
+}
+
+Result<void> apply_readonly_root() {
+  if (sys_mount_setattr(AT_FDCWD, "/", 0, 0x1 /*RDONLY*/, 0, 0) < 0) return Error::sys("make / read-only");
+  return {};
+}
+
+Result<void> apply_root_propagation(unsigned long flags) {
+  if (!flags) return {};
+  return os::mount("", "/", nullptr, flags, "").context("rootfsPropagation");
+}
+
+}  // namespace husk::os::rootfs

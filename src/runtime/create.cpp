@@ -1,0 +1,292 @@
+// P, the `husk create` process: all host-side work (DESIGN.md §3.2). Numbered comments
+// match the sync points in os/sync.hpp and runtime/init.cpp.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include "husk/core/log.hpp"
+#include "husk/core/path.hpp"
+#include "husk/core/scope_guard.hpp"
+#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/console.hpp"
+#include "husk/os/exec_fifo.hpp"
+#include "husk/os/hooks.hpp"
+#include "husk/os/process.hpp"
+#include "husk/os/rlimits.hpp"
+#include "husk/runtime/lifecycle.hpp"
+#include "husk/runtime/roles.hpp"
+#include "husk/spec/json.hpp"
+#include "husk/spec/oci_state.hpp"
+#include "husk/spec/validate.hpp"
+
+namespace husk::runtime {
+namespace {
+
+using os::sync::Channel;
+using os::sync::ExpectedSequence;
+using os::sync::Msg;
+using os::sync::MsgType;
+
+Result<std::string> absolute_dir(const std::string& p, const char* what) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) return Error::sys(fmt::format("{} {}", what, p));
+  struct stat st;
+  if (::stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+    return Error::make(Errc::invalid_argument, fmt::format("{} {}: not a directory", what, p));
+  return std::string(buf);
+}
+
+// The next protocol message from a child, re-emitting its logs; `error` becomes our error.
+Result<std::optional<Msg>> next(Channel& ch, ExpectedSequence& seq, std::string_view who) {
+  for (;;) {
+    TRY_ASSIGN(auto m, ch.recv());
+    if (!m) {
+      if (!seq.done()) return Error::make(Errc::protocol, fmt::format("{} exited before it was ready", who));
+      return std::optional<Msg>{};
+    }
+    if (m->type == MsgType::log) {
+      if (!m->payload.empty()) {
+        auto level = static_cast<log::Level>(m->payload[0]);
+        if (log::enabled(level)) log::emit(level, m->payload.substr(1));
+      }
+      continue;
+    }
+    if (m->type == MsgType::error) return Error::from_wire(m->err, m->payload);
+    TRY(seq.accept(m->type));
+    return m;
+  }
+}
+
+std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layout,
+                                                 const std::map<std::string, std::string>& dirs) {
+  std::vector<os::rootfs::CgroupView> out;
+  for (auto& h : layout.hierarchies) {
+    os::rootfs::CgroupView v;
+    v.v2 = h.v2;
+    v.host_dir = dirs.at(h.name);
+    v.subdir = path::basename(h.mountpoint);
+    if (h.v2) {
+      v.mount_data = "";
+    } else {
+      for (auto& c : h.controllers) {
+        if (c.rfind("name=", 0) == 0) v.mount_data = "none," + c;
+        else v.mount_data += (v.mount_data.empty() ? "" : ",") + c;
+      }
+      if (h.controllers.size() > 1)
+        for (auto& c : h.controllers)
+          if (c != v.subdir && c.rfind("name=", 0) != 0) v.aliases.push_back(c);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<void> write_pid_file(const std::string& file, pid_t pid) {
+  std::string abs = file;
+  if (file[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return Error::sys("getcwd");
+    abs = path::join(cwd, file);
+  }
+  return write_file_atomic(abs, std::to_string(pid), 0644).context("pid file");
+}
+
+}  // namespace
+
+std::string hook_state(const state::State& st, std::string_view status, int pid) {
+  spec::OciState s;
+  s.oci_version = st.oci_version;
+  s.id = st.id;
+  s.status = std::string(status);
+  s.pid = pid;
+  s.bundle = st.bundle;
+  s.annotations = st.annotations;
+  return spec::oci_state_json(s);
+}
+
+state::StateStore store_for(const GlobalOptions& g) { return state::StateStore(g.root); }
+
+Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o, CreateMode mode) {
+  // sync 0: parse -> validate -> plan, before anything exists on the host.
+  TRY(spec::check_container_id(o.id));
+  TRY_ASSIGN(std::string bundle, absolute_dir(o.bundle, "bundle"));
+  std::string config_path = bundle + "/config.json";
+  TRY_ASSIGN(std::string bytes, read_file(config_path));
+  TRY_ASSIGN(auto spec, spec::parse(bytes, config_path));
+  TRY_ASSIGN(auto warnings, spec::validate(spec));
+  for (auto& w : warnings) log::warning("{}", w);
+  if (g.systemd_cgroup)
+    return Error::make(Errc::unsupported, "--systemd-cgroup: the systemd cgroup driver is not supported by husk yet; use cgroupfs");
+  int listen_fds = 0;
+  if (const char* lf = std::getenv("LISTEN_FDS")) listen_fds = std::max(0, std::atoi(lf));
+  spec::PlanInputs in{o.id, bundle, o.no_pivot, o.no_new_keyring, o.preserve_fds + listen_fds, listen_fds};
+  TRY_ASSIGN(const spec::ContainerPlan plan, spec::make_plan(spec, in));
+  TRY(absolute_dir(plan.rootfs, "root.path").context("config.json: /root/path"));
+  if (plan.process.terminal && o.console_socket.empty() && mode == CreateMode::detached)
+    return Error::make(Errc::invalid_argument,
+                       "cannot allocate a terminal (process.terminal) without --console-socket when detaching");
+  if (!plan.process.terminal && !o.console_socket.empty())
+    return Error::make(Errc::invalid_argument, "--console-socket given, but process.terminal is false");
+
+  ChildContext ctx;
+  ctx.plan = &plan;
+  if (plan.seccomp) {
+    TRY_ASSIGN(ctx.bpf, os::seccomp::compile(*plan.seccomp));
+  }
+  TRY_ASSIGN(ctx.joins, os::ns::prepare_joins(plan.ns));
+  TRY_ASSIGN(auto layout, os::cgroups::detect_layout());
+
+  // From here on, everything we make is undone unless create succeeds.
+  auto store = store_for(g);
+  TRY_ASSIGN(auto locked, store.create(o.id));
+  pid_t s_pid = 0, c_pid = 0;
+  std::optional<os::cgroups::Manager> cg;
+  ScopeGuard cleanup([&] {
+    if (c_pid > 0) {
+      ::kill(c_pid, SIGKILL);
+      ::waitpid(c_pid, nullptr, __WALL);
+    }
+    if (s_pid > 0) {
+      ::kill(s_pid, SIGKILL);
+      ::waitpid(s_pid, nullptr, __WALL);
+    }
+    if (cg && cg->created_any()) (void)cg->destroy();
+    (void)store.remove(o.id);
+  });
+
+  TRY_ASSIGN(auto fifo, os::exec_fifo::prepare(locked.fd(), locked.dir()));
+  ctx.fifo_fd = fifo.get();
+  ctx.lock_fd = locked.fd();
+
+  std::map<std::string, std::string> own;
+  if (auto t = read_file("/proc/self/cgroup")) own = os::cgroups::parse_proc_cgroup(*t);
+  auto dirs = os::cgroups::resolve_paths(layout, plan.cgroups_path.value_or(o.id), own);
+  cg.emplace(dirs);
+  TRY(cg->precreate());
+  ctx.rootfs.cgroups = cgroup_views(layout, dirs);
+  ctx.rootfs.cgroupns = plan.ns.new_cgroup;
+  ctx.rootfs.in_userns = plan.ns.new_user || plan.ns.join_user;
+
+  UniqueFd console, console_peer;
+  if (plan.process.terminal) {
+    if (!o.console_socket.empty()) {
+      TRY_ASSIGN(console, os::console::connect_socket(o.console_socket));
+    } else {
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
+      console.reset(sv[0]);
+      console_peer.reset(sv[1]);
+    }
+    ctx.console_fd = console.get();
+  }
+  struct stat st;
+  if (::stat("/proc/self/exe", &st) == 0) {
+    ctx.self_dev = st.st_dev;
+    ctx.self_ino = st.st_ino;
+  }
+
+  TRY_ASSIGN(auto sp_s, make_seqpacket_pair());
+  TRY_ASSIGN(auto sp_c, make_seqpacket_pair());
+  Channel to_s(std::move(sp_s.first)), to_c(std::move(sp_c.first));
+  ctx.to_parent_s = Channel(std::move(sp_s.second));
+  ctx.to_parent_c = Channel(std::move(sp_c.second));
+  ctx.parent_fds_s = to_s.fd();
+  ctx.parent_fds_c = to_c.fd();
+
+  state::State saved;
+  saved.id = o.id;
+  saved.oci_version = plan.oci_version;
+  saved.bundle = bundle;
+  saved.rootfs = plan.rootfs;
+  saved.created = log::now_rfc3339();
+  saved.annotations = plan.annotations;
+  saved.cgroup_paths = dirs;
+  saved.hooks.poststart = plan.hooks.poststart;
+  saved.hooks.poststop = plan.hooks.poststop;
+  saved.shared_pid_ns = !plan.ns.new_pid;
+
+  // sync 1: clone S.
+  TRY_ASSIGN(s_pid, os::process::clone_child(0));
+  if (s_pid == 0) stage1_main(ctx);
+  ctx.to_parent_s.close();
+  ctx.to_parent_c.close();
+  ctx.joins.clear();
+
+  // sync 2-3: id maps for S; S reports C's pid and exits.
+  ExpectedSequence s_seq({{MsgType::map_ids_request, true}, {MsgType::init_pid, false}});
+  for (;;) {
+    TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
+    if (!m) break;
+    if (m->type == MsgType::map_ids_request) {
+      TRY(os::ns::write_id_maps_from_parent(s_pid, plan.uid_map, plan.gid_map));
+      TRY(to_s.send(MsgType::map_ids_done));
+    } else if (m->type == MsgType::init_pid) {
+      if (m->payload.size() != sizeof(int)) return Error::make(Errc::protocol, "sync: bad init_pid payload");
+      std::memcpy(&c_pid, m->payload.data(), sizeof c_pid);
+    }
+  }
+  {
+    TRY_ASSIGN(auto ex, os::process::wait_pid(s_pid));
+    s_pid = 0;
+    if (!ex.exited() || ex.code() != 0)
+      return Error::make(Errc::internal, fmt::format("stage 1 failed (exit status {})", ex.code()));
+  }
+  auto st_c = os::process::proc_stat(c_pid);
+  if (!st_c) return Error::make(Errc::internal, "container init exited during create");
+  saved.pid = c_pid;
+  saved.start_time = st_c->start_time;
+  saved.created_cgroup = cg->created_any();
+
+  // sync 4: the cgroup, then let C set up its filesystem.
+  TRY(cg->join(c_pid));
+  if (plan.resources) TRY(cg->set(*plan.resources));
+  std::string created_state = hook_state(saved, "created", c_pid);
+  TRY(to_c.send(MsgType::continue_, created_state));
+
+  // sync 6-10.
+  ExpectedSequence c_seq({{MsgType::hooks_request, true}, {MsgType::ready, false}});
+  for (;;) {
+    TRY_ASSIGN(auto m, next(to_c, c_seq, "container init"));
+    if (!m) break;
+    if (m->type == MsgType::hooks_request) {
+      // sync 6: prestart (deprecated, same point) and createRuntime hooks.
+      TRY(os::hooks::run_hooks("prestart", plan.hooks.prestart, created_state));
+      TRY(os::hooks::run_hooks("createRuntime", plan.hooks.create_runtime, created_state));
+      TRY(to_c.send(MsgType::hooks_done));
+    } else if (m->type == MsgType::ready) {
+      // sync 8: limits from outside, then the state the other commands read.
+      TRY(os::rlimits::apply_from_parent(c_pid, plan.process.rlimits));
+      if (plan.process.oom_score_adj)
+        TRY(write_file(fmt::format("/proc/{}/oom_score_adj", c_pid), std::to_string(*plan.process.oom_score_adj))
+                .context("process.oomScoreAdj"));
+      TRY(store.save(saved));
+      if (!o.pid_file.empty()) TRY(write_pid_file(o.pid_file, c_pid));
+      TRY(to_c.send(MsgType::run));
+    }
+  }
+  // sync 10: EOF after `run` = C passed every step and now waits on exec.fifo.
+  Created out;
+  out.pid = c_pid;
+  if (console_peer) {
+    console.reset();
+    TRY_ASSIGN(out.console_master, os::console::recv_master(console_peer.get()));
+  }
+  cleanup.dismiss();
+  return out;
+}
+
+Result<void> create(const GlobalOptions& g, const CreateOptions& o) {
+  TRY(create_container(g, o, CreateMode::detached).context("create"));
+  return {};
+}
+
+}  // namespace husk::runtime

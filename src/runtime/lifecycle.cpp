@@ -1,0 +1,198 @@
+// start, state, list, kill, delete: short-lived commands that read the state store and
+// derive the status from facts (pid + start time, exec.fifo, freezer).
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "husk/core/log.hpp"
+#include "husk/os/exec_fifo.hpp"
+#include "husk/os/hooks.hpp"
+#include "husk/os/process.hpp"
+#include "husk/os/syscall.hpp"
+#include "husk/runtime/lifecycle.hpp"
+#include "husk/runtime/runtime.hpp"
+#include "husk/spec/oci_state.hpp"
+#include "husk/spec/validate.hpp"
+
+namespace husk::runtime {
+
+Result<Loaded> load(const state::StateStore& store, const std::string& id) {
+  TRY(spec::check_container_id(id));
+  TRY_ASSIGN(auto st, store.load(id));
+  os::cgroups::Manager cg(st.cgroup_paths);
+  state::Facts f;
+  f.init_alive = os::process::is_alive(st.pid, st.start_time);
+  f.fifo_exists = os::exec_fifo::exists(store.dir(id));
+  f.frozen = f.init_alive && cg.frozen();
+  return Loaded{std::move(st), state::derive_status(f), std::move(cg)};
+}
+
+// Processes left in the container's cgroup (orphans of a shared pid namespace, or a
+// container whose init died first) are killed before the cgroup is removed.
+static void kill_leftovers(const Loaded& c) {
+  for (int i = 0; i < 100; ++i) {
+    auto pids = c.cgroup.pids();
+    if (!pids || pids->empty()) return;
+    for (pid_t p : *pids) ::kill(p, SIGKILL);
+    (void)c.cgroup.freeze(false);
+    ::usleep(10000);
+  }
+}
+
+Result<void> destroy(const state::StateStore& store, const Loaded& c) {
+  if (c.st.created_cgroup) kill_leftovers(c);
+  if (!c.st.hooks.poststop.empty()) {
+    if (auto r = os::hooks::run_hooks("poststop", c.st.hooks.poststop, hook_state(c.st, "stopped", 0)); !r)
+      log::warning("{}", r.error().describe());
+  }
+  if (c.st.created_cgroup) TRY(c.cgroup.destroy());
+  return store.remove(c.st.id);
+}
+
+Result<void> signal_container(const Loaded& c, int sig, bool all) {
+  if (all || c.st.shared_pid_ns) {
+    TRY_ASSIGN(auto pids, c.cgroup.pids());
+    // Freeze so that nothing forks between reading the list and signalling it.
+    bool froze = c.status != state::Status::paused && c.cgroup.freeze(true);
+    for (pid_t p : pids) ::kill(p, sig);
+    if (froze) (void)c.cgroup.freeze(false);
+    if (!pids.empty() || !all) return {};
+  }
+  if (::kill(c.st.pid, sig) < 0) return Error::sys(fmt::format("signal {} to pid {}", sig, c.st.pid));
+  return {};
+}
+
+Result<void> start(const GlobalOptions& g, const std::string& id) {
+  auto store = store_for(g);
+  TRY(spec::check_container_id(id));
+  TRY_ASSIGN(auto lock, store.lock(id));
+  TRY_ASSIGN(auto c, load(store, id));
+  if (!state::can_start(c.status))
+    return Error::make(Errc::bad_state,
+                       fmt::format("cannot start container {:?} in the {} state", id, state::to_string(c.status)));
+  TRY(os::exec_fifo::release(store.dir(id), c.st.pid, c.st.start_time));
+  if (!c.st.hooks.poststart.empty()) {
+    if (auto r = os::hooks::run_hooks("poststart", c.st.hooks.poststart, hook_state(c.st, "running", c.st.pid)); !r)
+      log::warning("{}", r.error().describe());
+  }
+  return {};
+}
+
+Result<std::string> state(const GlobalOptions& g, const std::string& id) {
+  auto store = store_for(g);
+  TRY_ASSIGN(auto c, load(store, id));
+  nlohmann::ordered_json j;
+  j["ociVersion"] = c.st.oci_version;
+  j["id"] = c.st.id;
+  j["pid"] = c.status == state::Status::stopped ? 0 : c.st.pid;
+  j["status"] = state::to_string(c.status);
+  j["bundle"] = c.st.bundle;
+  j["rootfs"] = c.st.rootfs;
+  j["created"] = c.st.created;
+  j["owner"] = c.st.owner;
+  if (!c.st.annotations.empty()) j["annotations"] = c.st.annotations;
+  return j.dump(2) + "\n";
+}
+
+Result<std::string> list(const GlobalOptions& g, const ListOptions& o) {
+  if (o.format != "table" && o.format != "json")
+    return Error::make(Errc::invalid_argument, fmt::format("invalid --format {:?}: must be table or json", o.format));
+  auto store = store_for(g);
+  TRY_ASSIGN(auto ids, store.list());
+  std::vector<Loaded> all;
+  for (auto& id : ids)
+    if (auto c = load(store, id)) all.push_back(std::move(*c));
+  if (o.quiet) {
+    std::string out;
+    for (auto& c : all) out += c.st.id + "\n";
+    return out;
+  }
+  if (o.format == "json") {
+    if (all.empty()) return std::string("null\n");
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (auto& c : all) {
+      nlohmann::ordered_json j;
+      j["ociVersion"] = c.st.oci_version;
+      j["id"] = c.st.id;
+      j["pid"] = c.status == state::Status::stopped ? 0 : c.st.pid;
+      j["status"] = state::to_string(c.status);
+      j["bundle"] = c.st.bundle;
+      j["rootfs"] = c.st.rootfs;
+      j["created"] = c.st.created;
+      j["owner"] = c.st.owner;
+      if (!c.st.annotations.empty()) j["annotations"] = c.st.annotations;
+      arr.push_back(j);
+    }
+    return arr.dump() + "\n";
+  }
+  // Columns padded like Go's tabwriter (minwidth 12, padding 1), as runc prints them.
+  std::vector<std::array<std::string, 6>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  for (auto& c : all)
+    rows.push_back({c.st.id, std::to_string(c.status == state::Status::stopped ? 0 : c.st.pid),
+                    std::string(state::to_string(c.status)), c.st.bundle, c.st.created,
+                    c.st.owner.empty() ? "root" : c.st.owner});
+  std::array<size_t, 6> w{};
+  for (auto& r : rows)
+    for (size_t i = 0; i < 6; ++i) w[i] = std::max({w[i], r[i].size() + 1, size_t{12}});
+  std::string out;
+  for (auto& r : rows) {
+    for (size_t i = 0; i < 6; ++i) out += i == 5 ? r[i] : fmt::format("{:<{}}", r[i], w[i]);
+    out += "\n";
+  }
+  return out;
+}
+
+Result<void> kill(const GlobalOptions& g, const KillOptions& o) {
+  TRY_ASSIGN(int sig, spec::parse_signal(o.signal));
+  auto store = store_for(g);
+  TRY(spec::check_container_id(o.id));
+  TRY_ASSIGN(auto lock, store.lock(o.id));
+  TRY_ASSIGN(auto c, load(store, o.id));
+  if (c.status == state::Status::stopped && !os::exec_fifo::exists(store.dir(o.id))) {
+    // The process already exited after start: the signal has no effect on the container.
+    // crun accepts this (runtime-tools `pidfile` kills a container that ran `true`); runc
+    // errors. We follow crun and say so in the log.
+    log::warning("container {:?} has stopped: signal {} not sent", o.id, sig);
+    return {};
+  }
+  if (!state::can_kill(c.status)) return Error::make(Errc::bad_state, fmt::format("container {:?} is not running", o.id));
+  return signal_container(c, sig, o.all);
+}
+
+static void wait_dead(const Loaded& c) {
+  UniqueFd pfd(os::sys_pidfd_open(c.st.pid, 0));
+  if (pfd && os::process::is_alive(c.st.pid, c.st.start_time)) {
+    pollfd x{pfd.get(), POLLIN, 0};
+    ::poll(&x, 1, 10000);
+  }
+}
+
+Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
+  auto store = store_for(g);
+  TRY(spec::check_container_id(o.id));
+  auto lock = store.lock(o.id);
+  if (!lock) {
+    // `delete --force` of an unknown container is not an error (the shims call it twice).
+    if (o.force && lock.error().code() == Errc::not_found) return {};
+    return std::move(lock).error();
+  }
+  auto c = load(store, o.id);
+  if (!c) {
+    if (o.force) return store.remove(o.id);  // half-created: drop the debris
+    return std::move(c).error();
+  }
+  if (c->status != state::Status::stopped) {
+    if (!o.force)
+      return Error::make(Errc::bad_state, fmt::format("cannot delete container {:?} that is not stopped: {}", o.id,
+                                                      state::to_string(c->status)));
+    (void)signal_container(*c, SIGKILL, true);
+    if (c->status == state::Status::paused) (void)c->cgroup.freeze(false);
+    wait_dead(*c);
+  }
+  return destroy(store, *c);
+}
+
+}  // namespace husk::runtime

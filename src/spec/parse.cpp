@@ -1,0 +1,401 @@
+// config.json parsing with JSON-pointer error messages. Unknown fields are ignored, as the
+// runtime-spec requires; known fields of the wrong type are errors.
+#include <fmt/format.h>
+
+#include "husk/spec/json.hpp"
+
+namespace husk::spec {
+namespace {
+
+using json = nlohmann::json;
+
+// A failed field: its JSON pointer and what was wrong.
+struct Bad {
+  std::string ptr, what;
+};
+
+class Reader {
+ public:
+  explicit Reader(const json& j, std::string ptr = "") : j_(j), ptr_(std::move(ptr)) {}
+
+  const json& raw() const { return j_; }
+  const std::string& ptr() const { return ptr_; }
+  std::string at(std::string_view key) const { return ptr_ + "/" + std::string(key); }
+
+  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+  Reader child(const char* key, json::value_t want) const {
+    const json& c = j_.at(key);
+    if (c.type() != want) throw Bad{at(key), want == json::value_t::object ? "must be an object" : "must be an array"};
+    return Reader(c, at(key));
+  }
+
+  std::optional<std::string> str(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    const json& v = j_.at(key);
+    if (!v.is_string()) throw Bad{at(key), "must be a string"};
+    return v.get<std::string>();
+  }
+  std::optional<bool> boolean(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    const json& v = j_.at(key);
+    if (!v.is_boolean()) throw Bad{at(key), "must be a boolean"};
+    return v.get<bool>();
+  }
+  template <class T>
+  std::optional<T> num(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    return as_num<T>(j_.at(key), at(key));
+  }
+  std::vector<std::string> strings(const char* key) const {
+    std::vector<std::string> out;
+    if (!has(key)) return out;
+    const json& v = j_.at(key);
+    if (!v.is_array()) throw Bad{at(key), "must be an array of strings"};
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) throw Bad{fmt::format("{}/{}", at(key), i), "must be a string"};
+      out.push_back(v[i].get<std::string>());
+    }
+    return out;
+  }
+  std::map<std::string, std::string> string_map(const char* key) const {
+    std::map<std::string, std::string> out;
+    if (!has(key)) return out;
+    const json& v = j_.at(key);
+    if (!v.is_object()) throw Bad{at(key), "must be an object"};
+    for (auto& [k, val] : v.items()) {
+      if (!val.is_string()) throw Bad{at(key) + "/" + k, "must be a string"};
+      out[k] = val.get<std::string>();
+    }
+    return out;
+  }
+  // Calls f(Reader) for every object element of the array `key`.
+  template <class F>
+  void each(const char* key, F f) const {
+    if (!has(key)) return;
+    const json& v = j_.at(key);
+    if (!v.is_array()) throw Bad{at(key), "must be an array"};
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::string p = fmt::format("{}/{}", at(key), i);
+      if (!v[i].is_object()) throw Bad{p, "must be an object"};
+      f(Reader(v[i], p));
+    }
+  }
+  template <class T>
+  static T as_num(const json& v, const std::string& ptr) {
+    if (!v.is_number()) throw Bad{ptr, "must be a number"};
+    if constexpr (std::is_unsigned_v<T>) {
+      if (v.is_number_float() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0))
+        throw Bad{ptr, "must be a non-negative integer"};
+      uint64_t x = v.get<uint64_t>();
+      if (x > std::numeric_limits<T>::max()) throw Bad{ptr, "out of range"};
+      return static_cast<T>(x);
+    } else if constexpr (std::is_integral_v<T>) {
+      if (v.is_number_float()) throw Bad{ptr, "must be an integer"};
+      if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        throw Bad{ptr, "out of range"};
+      int64_t x = v.get<int64_t>();
+      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) throw Bad{ptr, "out of range"};
+      return static_cast<T>(x);
+    } else {
+      return v.get<T>();
+    }
+  }
+
+ private:
+  const json& j_;
+  std::string ptr_;
+};
+
+Hook read_hook(const Reader& r) {
+  Hook h;
+  auto p = r.str("path");
+  if (!p) throw Bad{r.at("path"), "is required"};
+  h.path = *p;
+  h.args = r.strings("args");
+  h.env = r.strings("env");
+  h.timeout = r.num<int>("timeout");
+  if (h.timeout && *h.timeout <= 0) throw Bad{r.at("timeout"), "must be greater than zero"};
+  return h;
+}
+
+Hooks read_hooks(const Reader& r) {
+  Hooks h;
+  auto list = [&](const char* key, std::vector<Hook>& out) {
+    r.each(key, [&](const Reader& e) { out.push_back(read_hook(e)); });
+  };
+  list("prestart", h.prestart);
+  list("createRuntime", h.create_runtime);
+  list("createContainer", h.create_container);
+  list("startContainer", h.start_container);
+  list("poststart", h.poststart);
+  list("poststop", h.poststop);
+  return h;
+}
+
+Process read_process(const Reader& r) {
+  Process p;
+  p.terminal = r.boolean("terminal").value_or(false);
+  if (r.has("consoleSize")) {
+    auto c = r.child("consoleSize", json::value_t::object);
+    p.console_size = ConsoleSize{c.num<uint32_t>("height").value_or(0), c.num<uint32_t>("width").value_or(0)};
+  }
+  if (r.has("user")) {
+    auto u = r.child("user", json::value_t::object);
+    p.user.uid = u.num<uint32_t>("uid").value_or(0);
+    p.user.gid = u.num<uint32_t>("gid").value_or(0);
+    p.user.umask = u.num<uint32_t>("umask");
+    if (u.has("additionalGids")) {
+      auto a = u.child("additionalGids", json::value_t::array);
+      for (size_t i = 0; i < a.raw().size(); ++i)
+        p.user.additional_gids.push_back(Reader::as_num<uint32_t>(a.raw()[i], fmt::format("{}/{}", a.ptr(), i)));
+    }
+  }
+  p.args = r.strings("args");
+  p.env = r.strings("env");
+  p.cwd = r.str("cwd").value_or("");
+  if (r.has("capabilities")) {
+    auto c = r.child("capabilities", json::value_t::object);
+    Capabilities caps;
+    auto set = [&](const char* k, std::optional<std::vector<std::string>>& out) {
+      if (c.has(k)) out = c.strings(k);
+    };
+    set("bounding", caps.bounding);
+    set("effective", caps.effective);
+    set("inheritable", caps.inheritable);
+    set("permitted", caps.permitted);
+    set("ambient", caps.ambient);
+    p.capabilities = caps;
+  }
+  r.each("rlimits", [&](const Reader& e) {
+    Rlimit l;
+    auto t = e.str("type");
+    if (!t) throw Bad{e.at("type"), "is required"};
+    l.type = *t;
+    l.hard = e.num<uint64_t>("hard").value_or(0);
+    l.soft = e.num<uint64_t>("soft").value_or(0);
+    p.rlimits.push_back(l);
+  });
+  p.no_new_privileges = r.boolean("noNewPrivileges").value_or(false);
+  p.apparmor_profile = r.str("apparmorProfile");
+  p.oom_score_adj = r.num<int>("oomScoreAdj");
+  p.selinux_label = r.str("selinuxLabel");
+  return p;
+}
+
+Resources read_resources(const Reader& r) {
+  Resources res;
+  r.each("devices", [&](const Reader& e) {
+    DeviceRule d;
+    auto a = e.boolean("allow");
+    if (!a) throw Bad{e.at("allow"), "is required"};
+    d.allow = *a;
+    d.type = e.str("type");
+    d.major = e.num<int64_t>("major");
+    d.minor = e.num<int64_t>("minor");
+    d.access = e.str("access");
+    res.devices.push_back(d);
+  });
+  if (r.has("memory")) {
+    auto m = r.child("memory", json::value_t::object);
+    Memory mem;
+    mem.limit = m.num<int64_t>("limit");
+    mem.reservation = m.num<int64_t>("reservation");
+    mem.swap = m.num<int64_t>("swap");
+    mem.kernel = m.num<int64_t>("kernel");
+    mem.kernel_tcp = m.num<int64_t>("kernelTCP");
+    mem.swappiness = m.num<uint64_t>("swappiness");
+    mem.disable_oom_killer = m.boolean("disableOOMKiller");
+    res.memory = mem;
+  }
+  if (r.has("cpu")) {
+    auto c = r.child("cpu", json::value_t::object);
+    Cpu cpu;
+    cpu.shares = c.num<uint64_t>("shares");
+    cpu.quota = c.num<int64_t>("quota");
+    cpu.period = c.num<uint64_t>("period");
+    cpu.cpus = c.str("cpus");
+    cpu.mems = c.str("mems");
+    res.cpu = cpu;
+  }
+  if (r.has("pids")) {
+    auto p = r.child("pids", json::value_t::object);
+    res.pids = Pids{p.num<int64_t>("limit").value_or(0)};
+  }
+  return res;
+}
+
+Seccomp read_seccomp(const Reader& r) {
+  Seccomp s;
+  auto d = r.str("defaultAction");
+  if (!d) throw Bad{r.at("defaultAction"), "is required"};
+  s.default_action = *d;
+  s.default_errno_ret = r.num<uint32_t>("defaultErrnoRet");
+  s.architectures = r.strings("architectures");
+  s.flags = r.strings("flags");
+  s.listener_path = r.str("listenerPath");
+  s.listener_metadata = r.str("listenerMetadata");
+  r.each("syscalls", [&](const Reader& e) {
+    SeccompSyscall sc;
+    sc.names = e.strings("names");
+    auto a = e.str("action");
+    if (!a) throw Bad{e.at("action"), "is required"};
+    sc.action = *a;
+    sc.errno_ret = e.num<uint32_t>("errnoRet");
+    e.each("args", [&](const Reader& ar) {
+      SeccompArg arg;
+      arg.index = ar.num<uint32_t>("index").value_or(0);
+      arg.value = ar.num<uint64_t>("value").value_or(0);
+      arg.value_two = ar.num<uint64_t>("valueTwo").value_or(0);
+      auto op = ar.str("op");
+      if (!op) throw Bad{ar.at("op"), "is required"};
+      arg.op = *op;
+      sc.args.push_back(arg);
+    });
+    s.syscalls.push_back(sc);
+  });
+  return s;
+}
+
+Linux read_linux(const Reader& r) {
+  Linux l;
+  auto maps = [&](const char* key, std::vector<IdMapping>& out) {
+    r.each(key, [&](const Reader& e) {
+      out.push_back(IdMapping{e.num<uint32_t>("containerID").value_or(0), e.num<uint32_t>("hostID").value_or(0),
+                              e.num<uint32_t>("size").value_or(0)});
+    });
+  };
+  maps("uidMappings", l.uid_mappings);
+  maps("gidMappings", l.gid_mappings);
+  l.sysctl = r.string_map("sysctl");
+  if (r.has("resources")) l.resources = read_resources(r.child("resources", json::value_t::object));
+  l.cgroups_path = r.str("cgroupsPath");
+  r.each("namespaces", [&](const Reader& e) {
+    auto t = e.str("type");
+    if (!t) throw Bad{e.at("type"), "is required"};
+    l.namespaces.push_back(Namespace{*t, e.str("path")});
+  });
+  r.each("devices", [&](const Reader& e) {
+    Device d;
+    auto t = e.str("type");
+    if (!t) throw Bad{e.at("type"), "is required"};
+    auto p = e.str("path");
+    if (!p) throw Bad{e.at("path"), "is required"};
+    d.type = *t;
+    d.path = *p;
+    d.major = e.num<int64_t>("major").value_or(0);
+    d.minor = e.num<int64_t>("minor").value_or(0);
+    d.file_mode = e.num<uint32_t>("fileMode");
+    d.uid = e.num<uint32_t>("uid");
+    d.gid = e.num<uint32_t>("gid");
+    l.devices.push_back(d);
+  });
+  if (r.has("seccomp")) l.seccomp = read_seccomp(r.child("seccomp", json::value_t::object));
+  l.rootfs_propagation = r.str("rootfsPropagation");
+  l.masked_paths = r.strings("maskedPaths");
+  l.readonly_paths = r.strings("readonlyPaths");
+  l.mount_label = r.str("mountLabel");
+  if (r.has("timeOffsets")) {
+    auto t = r.child("timeOffsets", json::value_t::object);
+    for (auto& [k, v] : t.raw().items()) {
+      std::string p = t.at(k);
+      if (!v.is_object()) throw Bad{p, "must be an object"};
+      Reader o(v, p);
+      l.time_offsets[k] = TimeOffset{o.num<int64_t>("secs").value_or(0), o.num<uint32_t>("nanosecs").value_or(0)};
+    }
+  }
+  l.has_intel_rdt = r.has("intelRdt");
+  return l;
+}
+
+Spec read_spec(const Reader& r) {
+  Spec s;
+  auto v = r.str("ociVersion");
+  if (!v) throw Bad{"/ociVersion", "is required"};
+  s.oci_version = *v;
+  if (r.has("process")) s.process = read_process(r.child("process", json::value_t::object));
+  if (r.has("root")) {
+    auto ro = r.child("root", json::value_t::object);
+    auto p = ro.str("path");
+    if (!p) throw Bad{"/root/path", "is required"};
+    s.root = Root{*p, ro.boolean("readonly").value_or(false)};
+  }
+  s.hostname = r.str("hostname");
+  s.domainname = r.str("domainname");
+  r.each("mounts", [&](const Reader& e) {
+    Mount m;
+    auto d = e.str("destination");
+    if (!d) throw Bad{e.at("destination"), "is required"};
+    m.destination = *d;
+    m.type = e.str("type");
+    m.source = e.str("source");
+    m.options = e.strings("options");
+    s.mounts.push_back(m);
+  });
+  if (r.has("hooks")) s.hooks = read_hooks(r.child("hooks", json::value_t::object));
+  s.annotations = r.string_map("annotations");
+  if (r.has("linux")) s.linux_ = read_linux(r.child("linux", json::value_t::object));
+  return s;
+}
+
+template <class T, class F>
+Result<T> guarded(std::string_view bytes, std::string_view source, F f) {
+  json j;
+  try {
+    j = json::parse(bytes.begin(), bytes.end());
+  } catch (const json::parse_error& e) {
+    return Error::make(Errc::invalid_spec, fmt::format("{}: invalid JSON at byte {}", source, e.byte));
+  }
+  if (!j.is_object()) return Error::make(Errc::invalid_spec, fmt::format("{}: must be a JSON object", source));
+  try {
+    return f(Reader(j));
+  } catch (const Bad& b) {
+    return Error::make(Errc::invalid_spec, fmt::format("{}: {}: {}", source, b.ptr, b.what));
+  } catch (const json::exception& e) {
+    return Error::make(Errc::invalid_spec, fmt::format("{}: {}", source, e.what()));
+  }
+}
+
+void hooks_out(json& o, const char* key, const std::vector<Hook>& hs) {
+  if (hs.empty()) return;
+  json a = json::array();
+  for (auto& h : hs) {
+    json x{{"path", h.path}};
+    if (!h.args.empty()) x["args"] = h.args;
+    if (!h.env.empty()) x["env"] = h.env;
+    if (h.timeout) x["timeout"] = *h.timeout;
+    a.push_back(x);
+  }
+  o[key] = a;
+}
+
+}  // namespace
+
+Result<Spec> parse(std::string_view bytes, std::string_view source) {
+  return guarded<Spec>(bytes, source, [](const Reader& r) { return read_spec(r); });
+}
+
+Result<Process> parse_process(std::string_view bytes, std::string_view source) {
+  return guarded<Process>(bytes, source, [](const Reader& r) { return read_process(r); });
+}
+
+Result<Hooks> parse_hooks(const nlohmann::json& j) {
+  try {
+    return read_hooks(Reader(j));
+  } catch (const Bad& b) {
+    return Error::make(Errc::invalid_spec, fmt::format("hooks: {}: {}", b.ptr, b.what));
+  }
+}
+
+nlohmann::json hooks_to_json(const Hooks& h) {
+  json o = json::object();
+  hooks_out(o, "prestart", h.prestart);
+  hooks_out(o, "createRuntime", h.create_runtime);
+  hooks_out(o, "createContainer", h.create_container);
+  hooks_out(o, "startContainer", h.start_container);
+  hooks_out(o, "poststart", h.poststart);
+  hooks_out(o, "poststop", h.poststop);
+  return o;
+}
+
+}  // namespace husk::spec

@@ -1,0 +1,280 @@
+#include "husk/spec/validate.hpp"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <set>
+
+#include "husk/core/path.hpp"
+#include "husk/spec/defaults.hpp"
+#include "husk/spec/mount_options.hpp"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80
+#endif
+
+namespace husk::spec {
+namespace {
+Error invalid(std::string msg) { return Error::make(Errc::invalid_spec, std::move(msg)); }
+
+bool has_ns(const Spec& s, std::string_view type) {
+  if (!s.linux_) return false;
+  for (auto& n : s.linux_->namespaces)
+    if (n.type == type) return true;
+  return false;
+}
+}  // namespace
+
+int namespace_flag(std::string_view t) {
+  if (t == "pid") return CLONE_NEWPID;
+  if (t == "network") return CLONE_NEWNET;
+  if (t == "mount") return CLONE_NEWNS;
+  if (t == "ipc") return CLONE_NEWIPC;
+  if (t == "uts") return CLONE_NEWUTS;
+  if (t == "user") return CLONE_NEWUSER;
+  if (t == "cgroup") return CLONE_NEWCGROUP;
+  if (t == "time") return CLONE_NEWTIME;
+  return 0;
+}
+
+std::string_view namespace_proc_name(int f) {
+  switch (f) {
+    case CLONE_NEWPID: return "pid";
+    case CLONE_NEWNET: return "net";
+    case CLONE_NEWNS: return "mnt";
+    case CLONE_NEWIPC: return "ipc";
+    case CLONE_NEWUTS: return "uts";
+    case CLONE_NEWUSER: return "user";
+    case CLONE_NEWCGROUP: return "cgroup";
+    case CLONE_NEWTIME: return "time";
+  }
+  return "";
+}
+
+Result<void> check_container_id(std::string_view id) {
+  auto first_ok = [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-'; };
+  if (id.empty()) return Error::make(Errc::invalid_argument, "container id cannot be empty");
+  if (id.size() > 1024) return Error::make(Errc::invalid_argument, "container id is too long");
+  bool ok = first_ok(id[0]);
+  for (char c : id.substr(1)) ok = ok && (first_ok(c) || c == '.');
+  if (!ok || id == "." || id == "..")
+    return Error::make(Errc::invalid_argument,
+                       fmt::format("invalid container id {:?}: must match [a-zA-Z0-9_+-][a-zA-Z0-9_+.-]*", id));
+  return {};
+}
+
+Result<void> check_root(const Spec& s) {
+  if (!s.root || s.root->path.empty()) return invalid("config.json: /root/path: is required");
+  return {};
+}
+
+Result<void> check_process(const Spec& s) {
+  if (!s.process) return invalid("config.json: /process: is required");
+  if (s.process->args.empty()) return invalid("config.json: /process/args: must not be empty");
+  if (s.process->cwd.empty() || s.process->cwd[0] != '/')
+    return invalid(fmt::format("config.json: /process/cwd: {:?} must be an absolute path", s.process->cwd));
+  for (size_t i = 0; i < s.process->env.size(); ++i)
+    if (s.process->env[i].find('=') == std::string::npos)
+      return invalid(fmt::format("config.json: /process/env/{}: {:?} is not KEY=VALUE", i, s.process->env[i]));
+  if (s.process->terminal && s.process->console_size &&
+      (s.process->console_size->height == 0 || s.process->console_size->width == 0))
+    return {};
+  return {};
+}
+
+Result<void> check_namespaces(const Spec& s) {
+  std::set<std::string> seen;
+  if (s.linux_) {
+    for (size_t i = 0; i < s.linux_->namespaces.size(); ++i) {
+      auto& n = s.linux_->namespaces[i];
+      if (!namespace_flag(n.type))
+        return invalid(fmt::format("config.json: /linux/namespaces/{}/type: unknown namespace type {:?}", i, n.type));
+      if (!seen.insert(n.type).second)
+        return invalid(fmt::format("config.json: /linux/namespaces/{}: duplicate namespace {:?}", i, n.type));
+      if (n.path && (n.path->empty() || (*n.path)[0] != '/'))
+        return invalid(fmt::format("config.json: /linux/namespaces/{}/path: must be an absolute path", i));
+    }
+  }
+  if (s.hostname && !s.hostname->empty() && !has_ns(s, "uts"))
+    return invalid("config.json: /hostname: setting a hostname needs a uts namespace");
+  if (s.domainname && !s.domainname->empty() && !has_ns(s, "uts"))
+    return invalid("config.json: /domainname: setting a domainname needs a uts namespace");
+  if (s.linux_ && !s.linux_->time_offsets.empty()) {
+    if (!has_ns(s, "time")) return invalid("config.json: /linux/timeOffsets: needs a time namespace");
+    for (auto& [k, v] : s.linux_->time_offsets)
+      if (k != "monotonic" && k != "boottime")
+        return invalid(fmt::format("config.json: /linux/timeOffsets/{}: unknown clock", k));
+  }
+  return {};
+}
+
+Result<void> check_userns_maps(const Spec& s) {
+  if (!s.linux_) return {};
+  bool user = false, joined = false;
+  for (auto& n : s.linux_->namespaces)
+    if (n.type == "user") {
+      user = true;
+      joined = n.path.has_value();
+    }
+  bool maps = !s.linux_->uid_mappings.empty() || !s.linux_->gid_mappings.empty();
+  if (maps && !user) return invalid("config.json: /linux/uidMappings: id mappings need a user namespace");
+  if (user && !joined) {
+    if (s.linux_->uid_mappings.empty()) return invalid("config.json: /linux/uidMappings: a new user namespace needs uid mappings");
+    if (s.linux_->gid_mappings.empty()) return invalid("config.json: /linux/gidMappings: a new user namespace needs gid mappings");
+  }
+  for (size_t i = 0; i < s.linux_->uid_mappings.size(); ++i)
+    if (s.linux_->uid_mappings[i].size == 0) return invalid(fmt::format("config.json: /linux/uidMappings/{}/size: must be > 0", i));
+  for (size_t i = 0; i < s.linux_->gid_mappings.size(); ++i)
+    if (s.linux_->gid_mappings[i].size == 0) return invalid(fmt::format("config.json: /linux/gidMappings/{}/size: must be > 0", i));
+  return {};
+}
+
+Result<void> check_mounts(const Spec& s) {
+  for (size_t i = 0; i < s.mounts.size(); ++i) {
+    auto& m = s.mounts[i];
+    if (m.destination.empty()) return invalid(fmt::format("config.json: /mounts/{}/destination: must not be empty", i));
+    auto o = parse_mount_options(m.options);
+    if (o.idmap)
+      return Error::make(Errc::unsupported,
+                         fmt::format("config.json: /mounts/{}/options: idmapped mounts are not supported by husk yet", i));
+    bool bind = (o.flags & 0x1000 /*MS_BIND*/) || m.type.value_or("") == "bind";
+    if (bind && (!m.source || m.source->empty()))
+      return invalid(fmt::format("config.json: /mounts/{}/source: a bind mount needs a source", i));
+  }
+  return {};
+}
+
+Result<void> check_sysctl(const Spec& s) {
+  if (!s.linux_) return {};
+  for (auto& [k, v] : s.linux_->sysctl) {
+    auto is = [&](std::string_view p) { return k.compare(0, p.size(), p) == 0; };
+    const char* need = nullptr;
+    if (is("net.")) {
+      need = "network";
+    } else if (k == "kernel.msgmax" || k == "kernel.msgmnb" || k == "kernel.msgmni" || k == "kernel.sem" ||
+               k == "kernel.shmall" || k == "kernel.shmmax" || k == "kernel.shmmni" ||
+               k == "kernel.shm_rmid_forced" || is("fs.mqueue.")) {
+      need = "ipc";
+    } else if (k == "kernel.hostname" || k == "kernel.domainname") {
+      need = "uts";
+    } else if (is("user.")) {
+      need = "user";
+    } else {
+      return invalid(fmt::format("config.json: /linux/sysctl/{}: sysctl is not in a separate kernel namespace", k));
+    }
+    bool ok = false;
+    for (auto& n : s.linux_->namespaces)
+      if (n.type == need && !n.path) ok = true;
+    // A joined netns is still the container's own: allow net.* with a path too.
+    for (auto& n : s.linux_->namespaces)
+      if (n.type == need && n.path && std::string_view(need) == "network") ok = true;
+    if (!ok)
+      return invalid(fmt::format("config.json: /linux/sysctl/{}: needs a {} namespace", k, need));
+  }
+  return {};
+}
+
+Result<void> check_devices(const Spec& s) {
+  if (!s.linux_) return {};
+  for (size_t i = 0; i < s.linux_->devices.size(); ++i) {
+    auto& d = s.linux_->devices[i];
+    if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p")
+      return invalid(fmt::format("config.json: /linux/devices/{}/type: {:?} is not one of c, b, u, p", i, d.type));
+    if (d.path.empty() || d.path[0] != '/' || !path::is_within("/dev", d.path) || path::clean(d.path) == "/dev")
+      return invalid(fmt::format("config.json: /linux/devices/{}/path: {:?} must be an absolute path under /dev", i, d.path));
+  }
+  return {};
+}
+
+Result<void> check_capabilities(const Spec& s) {
+  if (!s.process || !s.process->capabilities) return {};
+  auto& c = *s.process->capabilities;
+  auto one = [&](const char* set, const std::optional<std::vector<std::string>>& v) -> Result<void> {
+    if (!v) return {};
+    for (size_t i = 0; i < v->size(); ++i)
+      if (!capability_number((*v)[i]))
+        return invalid(fmt::format("config.json: /process/capabilities/{}/{}: unknown capability {:?}", set, i, (*v)[i]));
+    return {};
+  };
+  TRY(one("bounding", c.bounding));
+  TRY(one("effective", c.effective));
+  TRY(one("inheritable", c.inheritable));
+  TRY(one("permitted", c.permitted));
+  TRY(one("ambient", c.ambient));
+  return {};
+}
+
+Result<void> check_rlimits(const Spec& s) {
+  if (!s.process) return {};
+  std::set<std::string> seen;
+  for (size_t i = 0; i < s.process->rlimits.size(); ++i) {
+    auto& r = s.process->rlimits[i];
+    if (!rlimit_number(r.type))
+      return invalid(fmt::format("config.json: /process/rlimits/{}/type: unknown rlimit {:?}", i, r.type));
+    if (!seen.insert(r.type).second)
+      return invalid(fmt::format("config.json: /process/rlimits/{}/type: duplicate rlimit {:?}", i, r.type));
+    if (r.soft > r.hard)
+      return invalid(fmt::format("config.json: /process/rlimits/{}: soft limit is above the hard limit", i));
+  }
+  return {};
+}
+
+Result<void> check_cgroups_path(const Spec& s) {
+  if (!s.linux_ || !s.linux_->cgroups_path) return {};
+  for (auto& c : path::components(*s.linux_->cgroups_path))
+    if (c == "..") return invalid("config.json: /linux/cgroupsPath: must not contain \"..\"");
+  if (s.linux_->cgroups_path->find(':') != std::string::npos && (*s.linux_->cgroups_path)[0] != '/')
+    return invalid("config.json: /linux/cgroupsPath: \"slice:prefix:name\" paths need --systemd-cgroup");
+  return {};
+}
+
+Result<void> check_hooks(const Spec& s) {
+  auto one = [&](const char* name, const std::vector<Hook>& hs) -> Result<void> {
+    for (size_t i = 0; i < hs.size(); ++i)
+      if (hs[i].path.empty() || hs[i].path[0] != '/')
+        return invalid(fmt::format("config.json: /hooks/{}/{}/path: must be an absolute path", name, i));
+    return {};
+  };
+  TRY(one("prestart", s.hooks.prestart));
+  TRY(one("createRuntime", s.hooks.create_runtime));
+  TRY(one("createContainer", s.hooks.create_container));
+  TRY(one("startContainer", s.hooks.start_container));
+  TRY(one("poststart", s.hooks.poststart));
+  TRY(one("poststop", s.hooks.poststop));
+  return {};
+}
+
+Result<void> check_unsupported(const Spec& s) {
+  if (!s.linux_) return {};
+  if (s.linux_->has_intel_rdt)
+    return Error::make(Errc::unsupported, "config.json: /linux/intelRdt: Intel RDT is unsupported on this host");
+  if (auto& p = s.linux_->rootfs_propagation; p && !p->empty()) {
+    static const std::set<std::string> ok = {"private", "rprivate", "shared", "rshared", "slave",
+                                             "rslave", "unbindable", "runbindable"};
+    if (!ok.count(*p)) return invalid(fmt::format("config.json: /linux/rootfsPropagation: unknown value {:?}", *p));
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> validate(const Spec& s) {
+  std::vector<std::string> warnings;
+  if (s.oci_version.compare(0, 2, "1.") != 0)
+    return invalid(fmt::format("config.json: /ociVersion: unsupported version {:?}", s.oci_version));
+  TRY(check_root(s));
+  TRY(check_process(s));
+  TRY(check_namespaces(s));
+  TRY(check_userns_maps(s));
+  TRY(check_mounts(s));
+  TRY(check_sysctl(s));
+  TRY(check_devices(s));
+  TRY(check_capabilities(s));
+  TRY(check_rlimits(s));
+  TRY(check_cgroups_path(s));
+  TRY(check_hooks(s));
+  TRY(check_unsupported(s));
+  if (!s.linux_ || s.linux_->namespaces.empty())
+    warnings.push_back("config.json: /linux/namespaces: no namespaces: the container shares every namespace with the host");
+  return warnings;
+}
+
+}  // namespace husk::spec

@@ -1,0 +1,47 @@
+// Integration harness: real containers driven through the built husk binary. Every bundle
+// lives in a temp dir with test_init as its only program, uses an absolute cgroupsPath
+// under /husk-test/<pid>-<name>, and a private --root; all of it is removed afterwards,
+// also when a test fails.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace it {
+
+struct Out {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs husk with the test --root; `stdin_data` is written to its stdin.
+Out husk(const std::vector<std::string>& args, const std::string& stdin_data = "");
+Out run_cmd(const std::vector<std::string>& argv, const std::string& stdin_data = "");
+std::string state_root();
+std::string slurp(const std::string& path);
+bool exists(const std::string& path);
+// Every line of /proc/self/mountinfo that mentions `needle`.
+std::vector<std::string> host_mounts_with(const std::string& needle);
+// Cgroup directories under the test prefix that still exist.
+std::vector<std::string> leftover_cgroups();
+
+class Bundle {
+ public:
+  explicit Bundle(const std::string& name);
+  ~Bundle();
+  Bundle(const Bundle&) = delete;
+  nlohmann::json config;
+  std::string dir, rootfs, id, cgroup;
+  void args(std::vector<std::string> a);
+  void save() const;
+  Out run(const std::vector<std::string>& extra = {});  // husk run --bundle dir id
+  Out create(const std::vector<std::string>& extra = {});
+  Out start();
+  nlohmann::json state();
+};
+
+}  // namespace it

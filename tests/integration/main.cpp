@@ -1,0 +1,23 @@
+// Integration tests: root only. Exit 77 (CTest SKIP_RETURN_CODE) when not root.
+#define CATCH_CONFIG_RUNNER
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "harness.hpp"
+
+int main(int argc, char** argv) {
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "integration tests need root: skipped\n");
+    return 77;
+  }
+  int rc = Catch::Session().run(argc, argv);
+  // Leave the machine clean even after failures: our state root and cgroup prefix.
+  it::run_cmd({"/bin/rm", "-rf", "/tmp/husk-it-" + std::to_string(::getpid())});
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"})
+    ::rmdir((std::string("/sys/fs/cgroup/") + c + "/husk-test").c_str());
+  return rc;
+}

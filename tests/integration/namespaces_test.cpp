@@ -1,0 +1,89 @@
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace it;
+
+TEST_CASE("namespaces: uts hostname and domainname, pid 1", "[ns]") {
+  Bundle b("uts");
+  b.config["hostname"] = "box1";
+  b.config["domainname"] = "example.org";
+  b.args({"/bin/test_init", "hostname"});
+  Out o = b.run();
+  REQUIRE(o.code == 0);
+  CHECK(o.out == "box1 example.org\n");
+  b.args({"/bin/test_init", "pid"});
+  CHECK(b.run().out == "1\n");
+}
+
+TEST_CASE("namespaces: a new network namespace has only lo", "[ns]") {
+  Bundle b("net");
+  b.args({"/bin/test_init", "cat", "/proc/net/dev"});
+  Out o = b.run();
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("lo:") != std::string::npos);
+  CHECK(o.out.find("eth") == std::string::npos);
+}
+
+TEST_CASE("namespaces: user namespace with uid/gid mappings", "[ns]") {
+  Bundle b("userns");
+  b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+  b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  // The mapped root must reach the rootfs: world-readable bundle.
+  b.args({"/bin/test_init", "cat", "/proc/self/uid_map", "/proc/self/gid_map"});
+  Out o = b.run();
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("0     100000      65536") != std::string::npos);
+}
+
+TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {
+  Bundle a("nsA");
+  a.config["hostname"] = "owner";
+  a.args({"/bin/test_init", "pause"});
+  REQUIRE(a.run({"-d"}).code == 0);
+  int pid = a.state()["pid"];
+  Bundle b("nsB");
+  for (auto& n : b.config["linux"]["namespaces"])
+    if (n["type"] == "uts") n["path"] = "/proc/" + std::to_string(pid) + "/ns/uts";
+  b.config.erase("hostname");
+  b.args({"/bin/test_init", "hostname"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.out == "owner (none)\n");
+  // The wrong type is a create error naming the path.
+  for (auto& n : b.config["linux"]["namespaces"])
+    if (n["type"] == "uts") n["path"] = "/proc/" + std::to_string(pid) + "/ns/net";
+  Out bad = b.run();
+  CHECK(bad.code != 0);
+  CHECK(bad.err.find("is not a uts namespace") != std::string::npos);
+}
+
+TEST_CASE("namespaces: cgroup namespace hides the host path", "[ns]") {
+  Bundle b("cgns");
+  b.args({"/bin/test_init", "cat", "/proc/self/cgroup"});
+  Out o = b.run();
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find(":memory:/\n") != std::string::npos);
+  CHECK(o.out.find("husk-test") == std::string::npos);
+  // Without it the container sees its absolute cgroup.
+  auto& ns = b.config["linux"]["namespaces"];
+  for (size_t i = 0; i < ns.size(); ++i)
+    if (ns[i]["type"] == "cgroup") ns.erase(i);
+  Out o2 = b.run();
+  CHECK(o2.out.find(":memory:" + b.cgroup) != std::string::npos);
+}
+
+TEST_CASE("namespaces: time namespace offsets", "[ns]") {
+  Bundle b("timens");
+  b.config["linux"]["namespaces"].push_back({{"type", "time"}});
+  b.config["linux"]["timeOffsets"] = {{"boottime", {{"secs", 86400 * 365}, {"nanosecs", 0}}}};
+  b.args({"/bin/test_init", "cat", "/proc/uptime"});
+  Out o = b.run();
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(std::stod(o.out) > 86400.0 * 365);
+}

@@ -1,0 +1,132 @@
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace it;
+
+TEST_CASE("process: args, env, cwd", "[process]") {
+  Bundle b("env");
+  b.config["process"]["env"] = {"PATH=/bin", "FOO=bar baz"};
+  b.config["process"]["cwd"] = "/tmp";
+  b.args({"test_init", "env"});  // found through PATH
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.out.find("FOO=bar baz\n") != std::string::npos);
+  CHECK(o.out.find("HOME=/root\n") != std::string::npos);  // from the container's /etc/passwd
+  b.args({"test_init", "cwd"});
+  CHECK(b.run().out == "/tmp\n");
+}
+
+TEST_CASE("process: user, additionalGids, groups from /etc/group, umask", "[process]") {
+  Bundle b("user");
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {5, 6}}, {"umask", 077}};
+  b.args({"/bin/test_init", "id"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.out == "uid=1000 gid=1000 groups=5,6,10 umask=0077\n");
+}
+
+TEST_CASE("process: capabilities, noNewPrivileges, rlimits, oomScoreAdj", "[process]") {
+  Bundle b("caps");
+  b.config["process"]["capabilities"] = {{"bounding", {"CAP_KILL", "CAP_CHOWN"}}, {"effective", {"CAP_KILL"}}, {"permitted", {"CAP_KILL"}}, {"ambient", nlohmann::json::array()}};
+  b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 2048}, {"soft", 512}}};
+  b.config["process"]["oomScoreAdj"] = 123;
+  b.config["process"]["noNewPrivileges"] = true;
+  b.args({"/bin/test_init", "cat", "/proc/self/status", "/proc/self/limits", "/proc/self/oom_score_adj"});
+  Out o = b.run();
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("CapInh:\t0000000000000000") != std::string::npos);
+  CHECK(o.out.find("CapPrm:\t0000000000000020") != std::string::npos);
+  CHECK(o.out.find("CapEff:\t0000000000000020") != std::string::npos);
+  CHECK(o.out.find("CapBnd:\t0000000000000021") != std::string::npos);
+  CHECK(o.out.find("NoNewPrivs:\t1") != std::string::npos);
+  CHECK(o.out.find("Max open files            512                  2048") != std::string::npos);
+  CHECK(o.out.find("\n123\n") != std::string::npos);
+}
+
+TEST_CASE("process: an unknown or host-missing capability is a create error", "[process]") {
+  Bundle b("badcap");
+  b.config["process"]["capabilities"]["bounding"].push_back("CAP_NOPE");
+  Out o = b.create();
+  CHECK(o.code != 0);
+  CHECK(o.err.find("/process/capabilities/bounding/") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+}
+
+TEST_CASE("process: an executable that does not exist fails create", "[process]") {
+  Bundle b("noexe");
+  b.args({"/bin/nope"});
+  Out o = b.create();
+  CHECK(o.code != 0);
+  CHECK(o.err.find("/bin/nope") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+  CHECK(leftover_cgroups().empty());
+}
+
+TEST_CASE("process: terminal through --console-socket", "[process]") {
+  Bundle b("tty");
+  b.config["process"]["terminal"] = true;
+  b.config["process"]["consoleSize"] = {{"height", 30}, {"width", 100}};
+  b.args({"/bin/test_init", "isatty"});
+  std::string sock = b.dir + "/console.sock";
+  int ls = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strcpy(a.sun_path, sock.c_str());
+  REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  ::listen(ls, 1);
+  std::string name, text;
+  std::thread t([&] {
+    int c = ::accept(ls, nullptr, nullptr);
+    char buf[256] = {};
+    iovec iov{buf, sizeof buf - 1};
+    alignas(cmsghdr) char cb[CMSG_SPACE(sizeof(int))];
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cb;
+    mh.msg_controllen = sizeof cb;
+    if (::recvmsg(c, &mh, 0) > 0) {
+      name = buf;
+      int master;
+      std::memcpy(&master, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof master);
+      char out[512];
+      ssize_t n;
+      while ((n = ::read(master, out, sizeof out)) > 0) text.append(out, static_cast<size_t>(n));
+      ::close(master);
+    }
+    ::close(c);
+  });
+  Out o = b.run({"--detach", "--console-socket", sock});
+  INFO(o.err);
+  CHECK(o.code == 0);
+  t.join();
+  ::close(ls);
+  CHECK(name.rfind("/dev/pts/", 0) == 0);
+  CHECK(text.find("/dev/pts/0") != std::string::npos);
+  // A terminal without a socket cannot be detached.
+  Out bad = b.create();
+  CHECK(bad.code != 0);
+  CHECK(bad.err.find("--console-socket") != std::string::npos);
+}
+
+TEST_CASE("process: --preserve-fds passes fds; nothing else leaks", "[process]") {
+  Bundle b("fds");
+  b.args({"/bin/test_init", "fds"});
+  Out o = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; exec ") + HUSK_BIN + " --root " + state_root() +
+                                       " run --preserve-fds 1 --bundle " + b.dir + " " + b.id});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("\n3 /etc/hostname") != std::string::npos);
+  CHECK(o.out.find("\n4 ") == std::string::npos);
+  Out none = b.run();
+  CHECK(none.out.find("\n3 ") == std::string::npos);
+  CHECK(none.out.rfind("0 ", 0) == 0);
+}

@@ -1,0 +1,100 @@
+#include <catch2/catch.hpp>
+
+#include "husk/spec/json.hpp"
+#include "husk/spec/validate.hpp"
+
+using namespace husk;
+
+static spec::Spec base() {
+  return *spec::parse(R"({"ociVersion":"1.2.0","root":{"path":"rootfs"},
+    "process":{"args":["sh"],"cwd":"/"},
+    "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]}})");
+}
+
+TEST_CASE("check_container_id") {
+  CHECK(spec::check_container_id("abc-1_2+3.x"));
+  CHECK_FALSE(spec::check_container_id(""));
+  CHECK_FALSE(spec::check_container_id("../x"));
+  CHECK_FALSE(spec::check_container_id("a/b"));
+  CHECK_FALSE(spec::check_container_id(".hidden"));
+}
+
+TEST_CASE("check_root and check_process") {
+  auto s = base();
+  CHECK(spec::validate(s));
+  s.root.reset();
+  CHECK_FALSE(spec::check_root(s));
+  s = base();
+  s.process->cwd = "relative";
+  CHECK(spec::check_process(s).error().message().find("/process/cwd") != std::string::npos);
+  s = base();
+  s.process->args.clear();
+  CHECK_FALSE(spec::check_process(s));
+}
+
+TEST_CASE("check_namespaces") {
+  auto s = base();
+  s.linux_->namespaces.push_back({"pid", std::nullopt});
+  CHECK(spec::check_namespaces(s).error().message().find("duplicate") != std::string::npos);
+  s = base();
+  s.linux_->namespaces.push_back({"bogus", std::nullopt});
+  CHECK_FALSE(spec::check_namespaces(s));
+  s = base();
+  s.linux_->namespaces.erase(s.linux_->namespaces.begin() + 2);  // no uts
+  s.hostname = "x";
+  CHECK(spec::check_namespaces(s).error().message() == "config.json: /hostname: setting a hostname needs a uts namespace");
+}
+
+TEST_CASE("check_userns_maps") {
+  auto s = base();
+  s.linux_->namespaces.push_back({"user", std::nullopt});
+  CHECK_FALSE(spec::check_userns_maps(s));
+  s.linux_->uid_mappings.push_back({0, 1000, 1});
+  s.linux_->gid_mappings.push_back({0, 1000, 1});
+  CHECK(spec::check_userns_maps(s));
+  s = base();
+  s.linux_->uid_mappings.push_back({0, 1000, 1});
+  CHECK_FALSE(spec::check_userns_maps(s));
+}
+
+TEST_CASE("check_sysctl needs the matching namespace") {
+  auto s = base();
+  s.linux_->sysctl["net.ipv4.ip_forward"] = "1";
+  s.linux_->sysctl["kernel.shmmax"] = "1";
+  CHECK(spec::check_sysctl(s));
+  s.linux_->sysctl["vm.swappiness"] = "1";
+  CHECK(spec::check_sysctl(s).error().message().find("/linux/sysctl/vm.swappiness") != std::string::npos);
+}
+
+TEST_CASE("check_capabilities rejects unknown names") {
+  auto s = base();
+  s.process->capabilities = spec::Capabilities{};
+  s.process->capabilities->bounding = std::vector<std::string>{"CAP_KILL", "CAP_BOGUS"};
+  CHECK(spec::check_capabilities(s).error().message() ==
+        "config.json: /process/capabilities/bounding/1: unknown capability \"CAP_BOGUS\"");
+}
+
+TEST_CASE("check_rlimits, check_devices, check_cgroups_path, check_mounts") {
+  auto s = base();
+  s.process->rlimits.push_back({"RLIMIT_BOGUS", 1, 1});
+  CHECK_FALSE(spec::check_rlimits(s));
+  s = base();
+  s.process->rlimits.push_back({"RLIMIT_NOFILE", 1, 2});
+  s.process->rlimits.push_back({"RLIMIT_NOFILE", 1, 2});
+  CHECK_FALSE(spec::check_rlimits(s));
+  s = base();
+  s.linux_->devices.push_back({"x", "/dev/x", 1, 1, {}, {}, {}});
+  CHECK_FALSE(spec::check_devices(s));
+  s = base();
+  s.linux_->devices.push_back({"c", "/etc/x", 1, 1, {}, {}, {}});
+  CHECK_FALSE(spec::check_devices(s));
+  s = base();
+  s.linux_->cgroups_path = "/a/../../b";
+  CHECK_FALSE(spec::check_cgroups_path(s));
+  s = base();
+  s.mounts.push_back({"/x", std::string("bind"), std::nullopt, {}});
+  CHECK_FALSE(spec::check_mounts(s));
+  s = base();
+  s.mounts.push_back({"/x", std::string("bind"), std::string("/y"), {"idmap"}});
+  CHECK(spec::check_mounts(s).error().code() == Errc::unsupported);
+}
