@@ -38,15 +38,40 @@ int main(int argc, char** argv) {
 
   cli::Action action;
   cli::Registry reg{app, g, action};
-  cli::add_create(reg);
-  cli::add_start(reg);
-  cli::add_run(reg);
-  cli::add_state(reg);
-  cli::add_list(reg);
-  cli::add_kill(reg);
-  cli::add_delete(reg);
-  cli::add_spec(reg);
-  cli::add_features(reg);
+  // Building every subcommand costs more than a short command's own work (`state`,
+  // `kill`): register only the one named on the command line, or all of them for help,
+  // errors and unknown names (CLI11 then reports them).
+  struct Cmd {
+    const char* name;
+    const char* alias;
+    void (*add)(cli::Registry);
+  };
+  static const Cmd kCmds[] = {{"create", nullptr, cli::add_create}, {"start", nullptr, cli::add_start},
+                              {"run", nullptr, cli::add_run},       {"state", nullptr, cli::add_state},
+                              {"list", "ls", cli::add_list},        {"kill", nullptr, cli::add_kill},
+                              {"delete", "rm", cli::add_delete},    {"spec", nullptr, cli::add_spec},
+                              {"features", nullptr, cli::add_features}};
+  const Cmd* only = nullptr;
+  std::string_view word;
+  for (int i = 1; i < argc && !only; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--root" || a == "--log" || a == "--log-format" || a == "--rootless") {
+      ++i;  // skip the value
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    word = a;
+    for (auto& c : kCmds)
+      if (a == c.name || (c.alias && a == c.alias)) only = &c;
+    break;
+  }
+  if (!only && !word.empty()) {
+    std::string line = "husk: unknown command \"" + std::string(word) + "\" (see husk --help)\n";
+    (void)!::write(2, line.data(), line.size());
+    return 1;
+  }
+  for (auto& c : kCmds)
+    if (!only || only == &c) c.add(reg);
 
   try {
     app.parse(argc, argv);

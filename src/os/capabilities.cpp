@@ -4,6 +4,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include "husk/core/log.hpp"
 #include "husk/spec/defaults.hpp"
 
 namespace husk::os::caps {
@@ -67,8 +68,12 @@ Result<void> apply_ambient(uint64_t ambient) {
     return Error::sys("clear ambient capabilities");
   for (int i = 0; i <= last_cap(); ++i) {
     if (!(ambient & (uint64_t{1} << i))) continue;
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-      return Error::sys(fmt::format("raise ambient {}", cap_label(i)));
+    // The kernel raises an ambient capability only if it is permitted and inheritable.
+    // Like runc, a config asking for more is not fatal (runc's own `spec` did that).
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0) {
+      if (errno != EPERM) return Error::sys(fmt::format("raise ambient {}", cap_label(i)));
+      log::debug("ambient {} not raised: it is not both permitted and inheritable", cap_label(i));
+    }
   }
   return {};
 }

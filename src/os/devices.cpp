@@ -32,11 +32,8 @@ Result<void> apply_devices(int rootfd, const std::vector<spec::DeviceOp>& devs, 
       TRY(attach_tree(tree.get(), target.get(), d.path));
       continue;
     }
-    // mknod honours the umask: set the exact mode, then the owner.
-    UniqueFd node(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (!node) return Error::sys(fmt::format("open {}", d.path));
-    if (::fchmodat(parent.get(), name.c_str(), d.mode & 07777, 0) < 0) return Error::sys(fmt::format("chmod {}", d.path));
-    if (::fchownat(parent.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
+    // C runs with umask 0, so the node has its exact mode; it is ours (0:0) unless asked.
+    if ((d.uid || d.gid) && ::fchownat(parent.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
       return Error::sys(fmt::format("chown {}", d.path));
   }
   return {};

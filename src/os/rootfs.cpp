@@ -270,7 +270,7 @@ Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
   if (!root) return Error::sys("open /");
   // Files are masked with the container's /dev/null, opened once without following any
   // symlink and verified to be the 1:3 character device (CVE-2025-31133).
-  UniqueFd devnull;
+  UniqueFd devnull, empty_dir;
   auto null_fd = [&]() -> Result<int> {
     if (devnull) return devnull.get();
     int fd = sys_openat2(root.get(), "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
@@ -293,15 +293,22 @@ Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
     struct stat st;
     if (::fstat(fd, &st) < 0) return Error::sys(fmt::format("masked path {}", p));
     if (S_ISDIR(st.st_mode)) {
-      // A read-only empty tmpfs, made with the new mount API (no path to race on).
-      UniqueFd fs(sys_fsopen("tmpfs", 1 /*FSOPEN_CLOEXEC*/));
-      if (!fs) return Error::sys("fsopen tmpfs");
-      if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
-          sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
-        return Error::sys("fsconfig tmpfs");
-      UniqueFd mnt(sys_fsmount(fs.get(), 1 /*FSMOUNT_CLOEXEC*/, 0x1 | 0x2 | 0x4 | 0x8 /*RDONLY|NOSUID|NODEV|NOEXEC*/));
-      if (!mnt) return Error::sys("fsmount tmpfs");
-      TRY(attach_tree(mnt.get(), target.get(), p));
+      // One read-only empty tmpfs, made with the new mount API (no path to race on), and
+      // shared by every directory mask (one superblock, as runc 1.5 and crun do).
+      if (!empty_dir) {
+        UniqueFd fs(sys_fsopen("tmpfs", 1 /*FSOPEN_CLOEXEC*/));
+        if (!fs) return Error::sys("fsopen tmpfs");
+        if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+            sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+          return Error::sys("fsconfig tmpfs");
+        UniqueFd mnt(sys_fsmount(fs.get(), 1 /*FSMOUNT_CLOEXEC*/, 0x1 | 0x2 | 0x4 | 0x8 /*RDONLY|NOSUID|NODEV|NOEXEC*/));
+        if (!mnt) return Error::sys("fsmount tmpfs");
+        TRY(attach_tree(mnt.get(), target.get(), p));
+        empty_dir = std::move(mnt);  // now attached: further masks are binds of it
+      } else {
+        TRY_ASSIGN(auto tree, clone_tree(empty_dir.get(), "", false));
+        TRY(attach_tree(tree.get(), target.get(), p));
+      }
     } else {
       TRY_ASSIGN(int nfd, null_fd());
       TRY_ASSIGN(auto tree, clone_tree(nfd, "", false));

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <climits>
 #include <csignal>
 #include <cstdlib>
@@ -100,6 +102,20 @@ Result<void> write_pid_file(const std::string& file, pid_t pid) {
   return write_file_atomic(abs, std::to_string(pid), 0644).context("pid file");
 }
 
+// Step timings for --debug: where create spends its time.
+struct StepClock {
+  timespec start{};
+  StepClock() { clock_gettime(CLOCK_MONOTONIC, &start); }
+  void mark(const char* step) const {
+    if (!log::enabled(log::Level::debug)) return;
+    timespec now{}, cpu{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    long us = (now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000;
+    log::debug("create: {} at +{}us (cpu {}us)", step, us, cpu.tv_sec * 1000000L + cpu.tv_nsec / 1000);
+  }
+};
+
 }  // namespace
 
 std::string hook_state(const state::State& st, std::string_view status, int pid) {
@@ -116,12 +132,15 @@ std::string hook_state(const state::State& st, std::string_view status, int pid)
 state::StateStore store_for(const GlobalOptions& g) { return state::StateStore(g.root); }
 
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o, CreateMode mode) {
+  StepClock clock;
+  clock.mark("start");
   // sync 0: parse -> validate -> plan, before anything exists on the host.
   TRY(spec::check_container_id(o.id));
   TRY_ASSIGN(std::string bundle, absolute_dir(o.bundle, "bundle"));
   std::string config_path = bundle + "/config.json";
   TRY_ASSIGN(std::string bytes, read_file(config_path));
   TRY_ASSIGN(auto spec, spec::parse(bytes, config_path));
+  clock.mark("parsed");
   TRY_ASSIGN(auto warnings, spec::validate(spec));
   for (auto& w : warnings) log::warning("{}", w);
   if (g.systemd_cgroup)
@@ -142,8 +161,10 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   if (plan.seccomp) {
     TRY_ASSIGN(ctx.bpf, os::seccomp::compile(*plan.seccomp));
   }
+  clock.mark("plan made");
   TRY_ASSIGN(ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(auto layout, os::cgroups::detect_layout());
+  clock.mark("planned");
 
   // From here on, everything we make is undone unless create succeeds.
   auto store = store_for(g);
@@ -171,7 +192,6 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   if (auto t = read_file("/proc/self/cgroup")) own = os::cgroups::parse_proc_cgroup(*t);
   auto dirs = os::cgroups::resolve_paths(layout, plan.cgroups_path.value_or(o.id), own);
   cg.emplace(dirs);
-  TRY(cg->precreate());
   ctx.rootfs.cgroups = cgroup_views(layout, dirs);
   ctx.rootfs.cgroupns = plan.ns.new_cgroup;
   ctx.rootfs.in_userns = plan.ns.new_user || plan.ns.join_user;
@@ -214,27 +234,45 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   saved.hooks.poststop = plan.hooks.poststop;
   saved.shared_pid_ns = !plan.ns.new_pid;
 
-  // sync 1: clone S.
-  TRY_ASSIGN(s_pid, os::process::clone_child(0));
-  if (s_pid == 0) stage1_main(ctx);
+  clock.mark("prepared (state dir, fifo)");
+  // sync 1: clone S (or, when S has nothing to do, C itself with the namespace flags).
+  bool with_s = needs_stage1(plan);
+  if (with_s) {
+    TRY_ASSIGN(s_pid, os::process::clone_child(0));
+    if (s_pid == 0) stage1_main(ctx);
+  } else {
+    TRY_ASSIGN(c_pid, os::process::clone_child(static_cast<uint64_t>(plan.ns.unshare_flags)));
+    if (c_pid == 0) init_main(ctx);
+    to_s.close();
+  }
   ctx.to_parent_s.close();
   ctx.to_parent_c.close();
   ctx.joins.clear();
+  clock.mark("cloned");
 
-  // sync 2-3: id maps for S; S reports C's pid and exits.
+  // sync 2: id maps first (S is blocked on them), then the cgroup directories while S
+  // creates the namespaces and C starts on its mounts: a netns, a v1 cgroup mkdir and
+  // the first cgroup.procs write each cost milliseconds, and they overlap this way.
   ExpectedSequence s_seq({{MsgType::map_ids_request, true}, {MsgType::init_pid, false}});
-  for (;;) {
+  if (plan.ns.new_user) {
+    TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
+    if (!m || m->type != MsgType::map_ids_request) return Error::make(Errc::protocol, "sync: stage 1 did not ask for id maps");
+    TRY(os::ns::write_id_maps_from_parent(s_pid, plan.uid_map, plan.gid_map));
+    TRY(to_s.send(MsgType::map_ids_done));
+  }
+  TRY(cg->precreate());
+  saved.created_cgroup = cg->created_any();
+
+  // sync 3: S reports C's pid and exits.
+  for (; with_s;) {
     TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
     if (!m) break;
-    if (m->type == MsgType::map_ids_request) {
-      TRY(os::ns::write_id_maps_from_parent(s_pid, plan.uid_map, plan.gid_map));
-      TRY(to_s.send(MsgType::map_ids_done));
-    } else if (m->type == MsgType::init_pid) {
+    if (m->type == MsgType::init_pid) {
       if (m->payload.size() != sizeof(int)) return Error::make(Errc::protocol, "sync: bad init_pid payload");
       std::memcpy(&c_pid, m->payload.data(), sizeof c_pid);
     }
   }
-  {
+  if (with_s) {
     TRY_ASSIGN(auto ex, os::process::wait_pid(s_pid));
     s_pid = 0;
     if (!ex.exited() || ex.code() != 0)
@@ -242,13 +280,14 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   }
   auto st_c = os::process::proc_stat(c_pid);
   if (!st_c) return Error::make(Errc::internal, "container init exited during create");
+  clock.mark("stage 1 done");
   saved.pid = c_pid;
   saved.start_time = st_c->start_time;
-  saved.created_cgroup = cg->created_any();
 
-  // sync 4: the cgroup, then let C set up its filesystem.
+  // sync 4: C into the cgroup (it is busy with its mounts meanwhile), limits, go on.
   TRY(cg->join(c_pid));
   if (plan.resources) TRY(cg->set(*plan.resources));
+  clock.mark("cgroup joined");
   std::string created_state = hook_state(saved, "created", c_pid);
   TRY(to_c.send(MsgType::continue_, created_state));
 
@@ -263,6 +302,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
       TRY(os::hooks::run_hooks("createRuntime", plan.hooks.create_runtime, created_state));
       TRY(to_c.send(MsgType::hooks_done));
     } else if (m->type == MsgType::ready) {
+      clock.mark("init ready");
       // sync 8: limits from outside, then the state the other commands read.
       TRY(os::rlimits::apply_from_parent(c_pid, plan.process.rlimits));
       if (plan.process.oom_score_adj)
@@ -274,8 +314,10 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
     }
   }
   // sync 10: EOF after `run` = C passed every step and now waits on exec.fifo.
+  clock.mark("init waits on exec.fifo");
   Created out;
   out.pid = c_pid;
+  out.state = saved;
   if (console_peer) {
     console.reset();
     TRY_ASSIGN(out.console_master, os::console::recv_master(console_peer.get()));

@@ -42,12 +42,27 @@ bool has_mount_at(const spec::ContainerPlan& p, std::string_view dest, bool bind
   return false;
 }
 
-// sync 5: the container's filesystem, before pivot_root.
+// sync 4: P has put us into the cgroup and set its limits; the state for our hooks rides
+// on the message. Then a cgroup namespace, rooted at that cgroup.
+Result<void> wait_cgroup(ChildContext& ctx) {
+  if (ctx.in_cgroup) return {};
+  TRY_ASSIGN(auto m, ctx.to_parent_c.wait_msg(MsgType::continue_));
+  ctx.hook_state_json = std::move(m.payload);
+  ctx.in_cgroup = true;
+  if (ctx.plan->ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return Error::sys("unshare cgroup namespace");
+  return {};
+}
+
+// sync 5: the container's filesystem, before pivot_root. Mounts start while P is still
+// building the cgroup; a `cgroup` mount waits for it (and for the cgroup namespace).
 Result<void> setup_rootfs(ChildContext& ctx) {
   const auto& p = *ctx.plan;
   TRY_ASSIGN(auto rootfd, os::rootfs::prepare_root(p));
   ctx.rootfs.rootfd = rootfd.get();
-  for (auto& m : p.mounts) TRY(os::rootfs::apply_mount(ctx.rootfs, m));
+  for (auto& m : p.mounts) {
+    if (m.type == "cgroup") TRY(wait_cgroup(ctx));
+    TRY(os::rootfs::apply_mount(ctx.rootfs, m));
+  }
   // A bind-mounted /dev is the caller's business; otherwise we populate it.
   if (!has_mount_at(p, "/dev", true)) {
     TRY(os::devices::apply_devices(ctx.rootfs.rootfd, p.devices, p.ns.new_user || p.ns.join_user));
@@ -118,17 +133,13 @@ Result<void> init_steps(ChildContext& ctx) {
   auto& ch = ctx.to_parent_c;
   TRY(os::process::set_pdeathsig(SIGKILL));
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ::umask(0);  // device nodes and mount points get exactly the modes we ask for
 
-  // sync 4: P has put us into the cgroup.
-  {
-    TRY_ASSIGN(auto m, ch.wait_msg(MsgType::continue_));
-    ctx.hook_state_json = std::move(m.payload);  // for createContainer/startContainer hooks
-  }
-  if (p.ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return Error::sys("unshare cgroup namespace");
   if (::setsid() < 0) return Error::sys("setsid");
 
-  // sync 5: mounts and devices.
+  // sync 5: mounts and devices; sync 4 (in the cgroup) happens during or after them.
   if (p.ns.new_mount || !p.mounts.empty()) TRY(setup_rootfs(ctx));
+  TRY(wait_cgroup(ctx));
 
   // sync 6: prestart + createRuntime run in P; createContainer here, before pivot_root.
   bool hooks = !p.hooks.prestart.empty() || !p.hooks.create_runtime.empty();
@@ -249,7 +260,8 @@ Result<std::string> resolve_executable(const std::string& arg0, const std::vecto
 }
 
 void init_main(ChildContext& ctx) noexcept {
-  // C is S's copy: drop S's channel, keep ours.
+  // C is S's copy (or P's, without S): drop S's channel and P's fds, keep ours.
+  close_parent_fds(ctx);
   ctx.to_parent_s.close();
   os::sync::ChannelSink sink(ctx.to_parent_c);
   log::set_sink(&sink);

@@ -73,9 +73,13 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
   if (!state::can_start(c.status))
     return Error::make(Errc::bad_state,
                        fmt::format("cannot start container {:?} in the {} state", id, state::to_string(c.status)));
-  TRY(os::exec_fifo::release(store.dir(id), c.st.pid, c.st.start_time));
-  if (!c.st.hooks.poststart.empty()) {
-    if (auto r = os::hooks::run_hooks("poststart", c.st.hooks.poststart, hook_state(c.st, "running", c.st.pid)); !r)
+  return start_created(store, c.st);
+}
+
+Result<void> start_created(const state::StateStore& store, const state::State& st) {
+  TRY(os::exec_fifo::release(store.dir(st.id), st.pid, st.start_time));
+  if (!st.hooks.poststart.empty()) {
+    if (auto r = os::hooks::run_hooks("poststart", st.hooks.poststart, hook_state(st, "running", st.pid)); !r)
       log::warning("{}", r.error().describe());
   }
   return {};

@@ -108,15 +108,28 @@ Result<int> run(const GlobalOptions& g, const RunOptions& o) {
   }
   auto created = create_container(g, o, o.detach ? CreateMode::detached : CreateMode::foreground);
   if (!created) return std::move(created).error().context("run");
-  if (auto r = start(g, o.id); !r) {
+  auto store = store_for(g);
+  // We created it and know its state: start it without reading state.json back, under
+  // the container's lock like any other command.
+  Result<void> started = [&]() -> Result<void> {
+    TRY_ASSIGN(auto lock, store.lock(o.id));
+    return start_created(store, created->state);
+  }();
+  if (!started) {
     (void)remove(g, DeleteOptions{o.id, true});
-    return std::move(r).error().context("run");
+    return std::move(started).error().context("run");
   }
   if (o.detach) return 0;
   int code = wait_loop(created->pid, created->console_master ? created->console_master.get() : -1);
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   if (!o.keep) {
-    if (auto r = remove(g, DeleteOptions{o.id, true}); !r) log::warning("{}", r.error().describe());
+    // The init is reaped: the container is stopped; destroy it from what we know.
+    Result<void> r = [&]() -> Result<void> {
+      TRY_ASSIGN(auto lock, store.lock(o.id));
+      Loaded c{created->state, state::Status::stopped, os::cgroups::Manager(created->state.cgroup_paths)};
+      return destroy(store, c);
+    }();
+    if (!r) log::warning("{}", r.error().describe());
   }
   return code;
 }

@@ -55,10 +55,20 @@ Result<void> stage1_steps(ChildContext& ctx) {
 
 }  // namespace
 
-void stage1_main(ChildContext& ctx) noexcept {
+void close_parent_fds(ChildContext& ctx) noexcept {
+  if (ctx.parent_fds_closed) return;
   ::close(ctx.parent_fds_s);
   ::close(ctx.parent_fds_c);
   ::close(ctx.lock_fd);
+  ctx.parent_fds_closed = true;
+}
+
+bool needs_stage1(const spec::ContainerPlan& p) {
+  return !p.ns.joins.empty() || p.ns.new_user || !p.time_offsets.empty();
+}
+
+void stage1_main(ChildContext& ctx) noexcept {
+  close_parent_fds(ctx);
   os::sync::ChannelSink sink(ctx.to_parent_s);
   log::set_sink(&sink);
   int code = 0;

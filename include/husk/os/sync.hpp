@@ -4,14 +4,17 @@
 //   P (husk create)                     S (stage 1)                    C (container init)
 //   ---------------                     -----------                    ------------------
 //   clone3 S ------------------------->
+//                                       setns, unshare(user)
 //                      <--------------- map_ids_request   (only with a new user namespace)
 //   write uid_map/gid_map
 //   map_ids_done --------------------->
-//                                       setns/unshare, clone C ------> (waits)
+//   mkdir the cgroups                   unshare the rest, clone C ---> mounts start
 //                      <--------------- init_pid {pid}
-//   reap S; join C to the cgroup
-//   continue_ --------------------------------------------------------->
-//                                                                      mounts, devices
+//   reap S; join C, set limits
+//   continue_ {state JSON} -------------------------------------------> (before a cgroup
+//                                                                      mount or the end of
+//                                                                      the mounts): cgroupns
+//                                                                      remaining mounts, devices
 //                      <-------------------------------------------- hooks_request (if hooks)
 //   prestart + createRuntime hooks
 //   hooks_done -------------------------------------------------------->

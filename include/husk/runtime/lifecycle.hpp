@@ -18,6 +18,7 @@ enum class CreateMode { detached, foreground };
 struct Created {
   pid_t pid = 0;
   UniqueFd console_master;  // foreground run with a terminal and no --console-socket
+  state::State state;       // as saved to state.json
 };
 
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o, CreateMode mode);
@@ -28,6 +29,8 @@ struct Loaded {
   os::cgroups::Manager cgroup;
 };
 Result<Loaded> load(const state::StateStore& store, const std::string& id);
+// start of a container known to be `created` (lock held by the caller).
+Result<void> start_created(const state::StateStore& store, const state::State& st);
 // poststop hooks, cgroup removal, state dir removal (init must be dead).
 Result<void> destroy(const state::StateStore& store, const Loaded& c);
 // Signals init, or every process of the cgroup when `all`.

@@ -38,13 +38,20 @@ struct ChildContext {
   int console_fd = -1;            // connected --console-socket, or -1
   int parent_fds_c = -1, parent_fds_s = -1;  // P's ends, closed in the children
   int lock_fd = -1;  // P's flock on the state dir: a child's copy would keep it held
+  bool parent_fds_closed = false;  // set by the first child that closed P's fds
   os::rootfs::Context rootfs;
   dev_t self_dev = 0;
   ino_t self_ino = 0;
   std::string hook_state_json;  // state passed to createContainer/startContainer hooks
+  bool in_cgroup = false;       // C: P has joined us to the container's cgroup
 };
 
 [[noreturn]] void stage1_main(ChildContext& ctx) noexcept;
+// Closes P's ends and lock in a child (once: C may be S's copy).
+void close_parent_fds(ChildContext& ctx) noexcept;
+// S is needed only to join namespaces, create a user namespace or set time offsets
+// before C exists; otherwise P clones C directly with the namespace flags.
+bool needs_stage1(const spec::ContainerPlan& p);
 [[noreturn]] void init_main(ChildContext& ctx) noexcept;
 
 // Resolves an executable as execvp would, inside the container (after pivot_root).

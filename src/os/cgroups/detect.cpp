@@ -113,12 +113,14 @@ Layout parse_layout(std::string_view mountinfo) {
 Result<Layout> detect_layout() {
   TRY_ASSIGN(auto text, read_file("/proc/self/mountinfo"));
   Layout l = parse_layout(text);
+  // statfs confirms each mount point still shows that hierarchy: mountinfo also lists
+  // mounts that a later mount covers (a tmpfs over /sys/fs/cgroup, as in private views).
   std::vector<Hierarchy> verified;
   for (auto& h : l.hierarchies) {
     struct statfs sf;
     if (::statfs(h.mountpoint.c_str(), &sf) < 0) continue;
     if (h.v2 ? sf.f_type != CGROUP2_SUPER_MAGIC : sf.f_type != CGROUP_SUPER_MAGIC) continue;
-    if (h.v2) {
+    if (h.v2 && l.mode == Layout::Mode::v2) {
       if (auto c = read_file(h.mountpoint + "/cgroup.controllers")) {
         std::istringstream cs(*c);
         std::string x;

@@ -63,14 +63,17 @@ static Result<void> copy_cpuset_down(const std::string& mountpoint, const std::s
 
 Result<void> Manager::precreate() {
   for (auto& [name, dir] : dirs_) {
-    struct stat st;
-    if (::stat(dir.c_str(), &st) == 0) continue;
-    // mkdir -p, remembering only the leaf: parents may be shared with others.
-    std::string cur;
-    for (auto& c : path::components(dir)) {
-      cur += "/" + c;
-      if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST)
-        return Error::sys(fmt::format("create cgroup {}", cur));
+    // The leaf first (parents usually exist); mkdir -p only when they do not. Only the
+    // leaf is ours to remove later: parents may be shared with other containers.
+    if (::mkdir(dir.c_str(), 0755) < 0) {
+      if (errno == EEXIST) continue;
+      if (errno != ENOENT) return Error::sys(fmt::format("create cgroup {}", dir));
+      std::string cur;
+      for (auto& c : path::components(dir)) {
+        cur += "/" + c;
+        if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST)
+          return Error::sys(fmt::format("create cgroup {}", cur));
+      }
     }
     created_.push_back(dir);
     if (name == "cpuset" || name.find("cpuset") != std::string::npos) {

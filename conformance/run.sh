@@ -1,0 +1,55 @@
+#!/bin/bash
+# conformance/run.sh VALIDATION_DIR [HUSK]
+#
+# Runs the opencontainers/runtime-tools validation suite against husk with
+# ../shared/tools/conformance/run-validation.sh and compares each test binary's status
+# with conformance/expected.txt. Fails on any difference, in either direction, so that a
+# regression or an unexplained improvement is visible.
+#
+# VALIDATION_DIR holds the suite built by you OUTSIDE this repository (runtime-tools commit
+# 260e151, the last that builds with Debian 12's Go 1.19; see
+# ../shared/reference/baselines.md): the *.t binaries, runtimetest, rootfs-amd64.tar.gz.
+# The suite's code and binaries never enter this repository.
+#
+# expected.txt: one test per line, "NAME STATUS" where STATUS is pass, or fail/skip/empty/
+# noplan/crash/excluded followed by "# reason". Blank lines and lines starting with # are
+# ignored. The linux_cgroups_relative_* tests run only when the caller sits in the root
+# cgroup of every hierarchy (the runner excludes them otherwise).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+[ $# -ge 1 ] || { sed -n '2,17p' "$0"; exit 2; }
+VAL=$1
+HUSK=${2:-$ROOT/build/husk}
+RUNNER=${RUNNER:-$ROOT/../shared/tools/conformance/run-validation.sh}
+[ -x "$RUNNER" ] || { echo "conformance: runner not found at $RUNNER" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "conformance: needs root" >&2; exit 2; }
+
+LOGS=${CONFORMANCE_LOGS:-$ROOT/build/validation-logs}
+mkdir -p "$LOGS"
+OUT=$LOGS/summary.txt
+# A private mount namespace: linux_ns_itype mounts into the caller's namespace.
+unshare -m --propagation private "$RUNNER" -o "$LOGS" "$VAL" "$HUSK" | tee "$OUT"
+
+status=0
+declare -A want
+while read -r name st _; do
+  [ -z "$name" ] && continue
+  case $name in \#*) continue ;; esac
+  want[$name]=$st
+done < "$HERE/expected.txt"
+
+while read -r name st _; do
+  case $name in TEST|----|validation:|\#*|"") continue ;; esac
+  got=$st
+  exp=${want[$name]:-}
+  if [ -z "$exp" ]; then
+    echo "conformance: $name: $got, not listed in expected.txt"; status=1
+  elif [ "$exp" != "$got" ]; then
+    echo "conformance: $name: expected $exp, got $got"; status=1
+  fi
+  unset "want[$name]"
+done < <(grep -E '^[a-z_]+ +[a-z]+ ' "$OUT")
+for name in "${!want[@]}"; do echo "conformance: $name: listed but not run"; status=1; done
+[ $status = 0 ] && echo "conformance: every test as expected"
+exit $status
