@@ -68,6 +68,19 @@ Result<std::optional<Msg>> next(Channel& ch, ExpectedSequence& seq, std::string_
   }
 }
 
+// A send fails when the child has already died; its `error` message is then waiting
+// in the socket and is the one worth reporting.
+Result<void> send_to(Channel& ch, std::string_view who, MsgType t, std::string_view payload = {}) {
+  auto r = ch.send(t, payload);
+  if (r) return {};
+  for (;;) {
+    auto m = ch.recv();
+    if (!m || !*m) break;
+    if ((*m)->type == MsgType::error) return Error::from_wire((*m)->err, (*m)->payload);
+  }
+  return std::move(r).error().context(who);
+}
+
 std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layout,
                                                  const std::map<std::string, std::string>& dirs) {
   std::vector<os::rootfs::CgroupView> out;
@@ -258,7 +271,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
     TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
     if (!m || m->type != MsgType::map_ids_request) return Error::make(Errc::protocol, "sync: stage 1 did not ask for id maps");
     TRY(os::ns::write_id_maps_from_parent(s_pid, plan.uid_map, plan.gid_map));
-    TRY(to_s.send(MsgType::map_ids_done));
+    TRY(send_to(to_s, "stage 1", MsgType::map_ids_done));
   }
   TRY(cg->precreate());
   saved.created_cgroup = cg->created_any();
@@ -289,7 +302,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   if (plan.resources) TRY(cg->set(*plan.resources));
   clock.mark("cgroup joined");
   std::string created_state = hook_state(saved, "created", c_pid);
-  TRY(to_c.send(MsgType::continue_, created_state));
+  TRY(send_to(to_c, "container init", MsgType::continue_, created_state));
 
   // sync 6-10.
   ExpectedSequence c_seq({{MsgType::hooks_request, true}, {MsgType::ready, false}});
@@ -300,7 +313,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
       // sync 6: prestart (deprecated, same point) and createRuntime hooks.
       TRY(os::hooks::run_hooks("prestart", plan.hooks.prestart, created_state));
       TRY(os::hooks::run_hooks("createRuntime", plan.hooks.create_runtime, created_state));
-      TRY(to_c.send(MsgType::hooks_done));
+      TRY(send_to(to_c, "container init", MsgType::hooks_done));
     } else if (m->type == MsgType::ready) {
       clock.mark("init ready");
       // sync 8: limits from outside, then the state the other commands read.
@@ -310,7 +323,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
                 .context("process.oomScoreAdj"));
       TRY(store.save(saved));
       if (!o.pid_file.empty()) TRY(write_pid_file(o.pid_file, c_pid));
-      TRY(to_c.send(MsgType::run));
+      TRY(send_to(to_c, "container init", MsgType::run));
     }
   }
   // sync 10: EOF after `run` = C passed every step and now waits on exec.fifo.

@@ -127,6 +127,15 @@ Result<void> refuse_self(const std::string& exe, dev_t dev, ino_t ino) {
   return {};
 }
 
+// A cwd reached through a leaked fd or magic link would be outside the root
+// (CVE-2024-21626): getcwd then reports "(unreachable)" instead of an absolute path.
+Result<void> check_cwd(const std::string& cwd) {
+  char buf[4096];
+  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
+    return Error::make(Errc::invalid_spec, fmt::format("cwd {:?} is outside the container", cwd));
+  return {};
+}
+
 Result<void> init_steps(ChildContext& ctx) {
   const auto& p = *ctx.plan;
   const auto& pp = p.process;
@@ -179,7 +188,16 @@ Result<void> init_steps(ChildContext& ctx) {
   TRY(ch.ready());
   TRY(ch.wait_for(MsgType::run));
 
-  // sync 9: privileges. Without no_new_privs seccomp needs CAP_SYS_ADMIN: install first.
+  // sync 9: cwd first, as root (as runc: the runtime may reach what the user cannot);
+  // on EACCES again after the uid change. Verified before seccomp may forbid getcwd.
+  bool chdir_later = false;
+  if (::chdir(pp.cwd.c_str()) < 0) {
+    if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    chdir_later = true;
+  } else {
+    TRY(check_cwd(pp.cwd));
+  }
+  // Privileges. Without no_new_privs seccomp needs CAP_SYS_ADMIN: install it first.
   if (ctx.bpf && !pp.no_new_privileges) TRY(os::seccomp::install(*ctx.bpf));
   if (pp.caps) {
     TRY(os::caps::check_available(*pp.caps));
@@ -192,12 +210,9 @@ Result<void> init_steps(ChildContext& ctx) {
     TRY(os::caps::apply_sets(*pp.caps));
     TRY(os::caps::apply_ambient(pp.caps->ambient));
   }
-  if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
-  {
-    // A cwd reached through a leaked fd or magic link would be outside the root.
-    char buf[4096];
-    if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
-      return Error::make(Errc::invalid_spec, fmt::format("cwd {:?} is outside the container", pp.cwd));
+  if (chdir_later) {
+    if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    TRY(check_cwd(pp.cwd));
   }
   if (pp.umask) ::umask(*pp.umask);
   else ::umask(022);

@@ -130,3 +130,29 @@ TEST_CASE("process: --preserve-fds passes fds; nothing else leaks", "[process]")
   CHECK(none.out.find("\n3 ") == std::string::npos);
   CHECK(none.out.rfind("0 ", 0) == 0);
 }
+
+TEST_CASE("process: seccomp errno and the Docker-like profile", "[process]") {
+  Bundle b("seccomp");
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                  {"architectures", {"SCMP_ARCH_X86_64"}},
+                                  {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}}};
+  b.args({"/bin/test_init", "cwd"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(o.out == "getcwd: Function not implemented\n");  // errnoRet 38 = ENOSYS
+  b.args({"/bin/test_init", "cat", "/proc/self/status"});
+  CHECK(b.run().out.find("Seccomp:\t2") != std::string::npos);
+  // ~130 rules, default ERRNO, three architectures, an unknown syscall name skipped.
+  b.config["linux"]["seccomp"] = nlohmann::json::parse(slurp(std::string(HUSK_TEST_DATA) + "/docker-like-seccomp.json"));
+  b.args({"/bin/test_init", "hostname"});
+  Out d = b.run();
+  INFO(d.err);
+  CHECK(d.out == "husk (none)\n");
+  b.args({"/bin/test_init", "write", "/tmp/x", "y"});  // mkdirat is not allowed, openat is
+  CHECK(b.run().out == "wrote\n");
+  b.config["linux"]["seccomp"]["defaultAction"] = "SCMP_ACT_BOGUS";
+  Out bad = b.run();
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("unknown seccomp action") != std::string::npos);
+}

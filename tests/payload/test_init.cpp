@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
     printf(" umask=%04o\n", m);
   } else if (cmd == "cwd") {
     char b[4096];
-    printf("%s\n", getcwd(b, sizeof b));
+    if (getcwd(b, sizeof b)) printf("%s\n", b);
+    else printf("getcwd: %s\n", strerror(errno));
   } else if (cmd == "isatty") {
     printf("%s\n", isatty(0) ? ttyname(0) : "notty");
   } else if (cmd == "env") {
