@@ -221,6 +221,11 @@ static Result<UniqueFd> ensure_in_root_at(int rootfd, const std::string& p, bool
 }
 
 Result<UniqueFd> ensure_in_root(int rootfd, const std::string& p, bool dir) {
+  // Most destinations exist already (/proc, /sys, /dev in the image): one resolution.
+  int fd = sys_openat2(rootfd, path::clean("/" + p).c_str(), O_PATH | O_CLOEXEC, 0,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno != ENOENT) return Error::sys(fmt::format("resolve {} in the container root", p));
   return ensure_in_root_at(rootfd, p, dir, 0);
 }
 

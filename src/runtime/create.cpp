@@ -250,11 +250,28 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   clock.mark("prepared (state dir, fifo)");
   // sync 1: clone S (or, when S has nothing to do, C itself with the namespace flags).
   bool with_s = needs_stage1(plan);
+  bool joined_v2_by_pid = false;
   if (with_s) {
     TRY_ASSIGN(s_pid, os::process::clone_child(0));
     if (s_pid == 0) stage1_main(ctx);
   } else {
-    TRY_ASSIGN(c_pid, os::process::clone_child(static_cast<uint64_t>(plan.ns.unshare_flags)));
+    // Straight into the v2 cgroup (hybrid or pure v2); C joins the v1 ones itself.
+    UniqueFd v2;
+    if (layout.unified()) {
+      TRY(cg->precreate("unified"));
+      TRY_ASSIGN(v2, cg->open_unified());
+    }
+    for (auto& v : ctx.rootfs.cgroups)
+      if (!v.v2) ctx.self_join_v1.push_back(v.host_dir);
+    auto flags = static_cast<uint64_t>(plan.ns.unshare_flags);
+    auto cl = os::process::clone_child(flags, v2 ? v2.get() : -1);
+    if (!cl && v2) {
+      // No CLONE_INTO_CGROUP (kernel < 5.7): P writes the v2 membership below.
+      log::debug("clone3 into the cgroup: {}; joining by pid", cl.error().describe());
+      joined_v2_by_pid = true;
+      cl = os::process::clone_child(flags);
+    }
+    TRY_ASSIGN(c_pid, std::move(cl));
     if (c_pid == 0) init_main(ctx);
     to_s.close();
   }
@@ -298,7 +315,12 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   saved.start_time = st_c->start_time;
 
   // sync 4: C into the cgroup (it is busy with its mounts meanwhile), limits, go on.
-  TRY(cg->join(c_pid));
+  // Without S, C is already in the v2 cgroup and joins the v1 ones itself on continue_.
+  if (with_s) {
+    TRY(cg->join(c_pid));
+  } else if (joined_v2_by_pid) {
+    TRY(write_file(cg->dirs().at("unified") + "/cgroup.procs", std::to_string(c_pid)).context("join cgroup"));
+  }
   if (plan.resources) TRY(cg->set(*plan.resources));
   clock.mark("cgroup joined");
   std::string created_state = hook_state(saved, "created", c_pid);

@@ -15,6 +15,7 @@
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/os/capabilities.hpp"
+#include "husk/os/cgroups/manager.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/devices.hpp"
 #include "husk/os/exec_fifo.hpp"
@@ -48,6 +49,7 @@ Result<void> wait_cgroup(ChildContext& ctx) {
   if (ctx.in_cgroup) return {};
   TRY_ASSIGN(auto m, ctx.to_parent_c.wait_msg(MsgType::continue_));
   ctx.hook_state_json = std::move(m.payload);
+  TRY(os::cgroups::join_self_v1(ctx.self_join_v1));
   ctx.in_cgroup = true;
   if (ctx.plan->ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return Error::sys("unshare cgroup namespace");
   return {};
@@ -125,6 +127,16 @@ Result<void> refuse_self(const std::string& exe, dev_t dev, ino_t ino) {
       return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: its interpreter is the runtime binary", exe));
   }
   return {};
+}
+
+void reset_ignored_signals() {
+  uint64_t ign = ~uint64_t{0};
+  if (auto st = read_file("/proc/self/status")) {
+    auto pos = st->find("\nSigIgn:\t");
+    if (pos != std::string::npos) ign = std::strtoull(st->c_str() + pos + 9, nullptr, 16);
+  }
+  for (int s = 1; s < NSIG && s <= 64; ++s)
+    if (ign & (uint64_t{1} << (s - 1))) ::signal(s, SIG_DFL);
 }
 
 // A cwd reached through a leaked fd or magic link would be outside the root
@@ -218,6 +230,13 @@ Result<void> init_steps(ChildContext& ctx) {
   else ::umask(022);
   if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");
 
+  // Handlers do not survive exec, but a blocked mask and ignored signals would: reset
+  // them now (ignored ones from SigIgn, else all), off the path between start and exec.
+  reset_ignored_signals();
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+
   // sync 10: P sees EOF and returns; from here nothing of ours may reach fds 0-2.
   if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) return Error::sys("clear pdeathsig");
   ch.close();
@@ -232,10 +251,6 @@ Result<void> init_steps(ChildContext& ctx) {
   TRY(os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json));
   if (ctx.bpf && pp.no_new_privileges) TRY(os::seccomp::install(*ctx.bpf));
 
-  sigset_t all;
-  sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   std::vector<char*> argv, envp;
   for (auto& a : pp.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

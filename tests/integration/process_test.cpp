@@ -156,3 +156,18 @@ TEST_CASE("process: seccomp errno and the Docker-like profile", "[process]") {
   CHECK(bad.code == 1);
   CHECK(bad.err.find("unknown seccomp action") != std::string::npos);
 }
+
+TEST_CASE("process: LISTEN_FDS passes socket-activation fds and sets the env", "[process]") {
+  Bundle b("listenfds");
+  b.args({"/bin/test_init", "env"});
+  Out o = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; LISTEN_FDS=1 exec ") + HUSK_BIN + " --root " +
+                                       state_root() + " run --bundle " + b.dir + " " + b.id});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("LISTEN_FDS=1\n") != std::string::npos);
+  CHECK(o.out.find("LISTEN_PID=1\n") != std::string::npos);
+  b.args({"/bin/test_init", "fds"});
+  Out f = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; LISTEN_FDS=1 exec ") + HUSK_BIN + " --root " +
+                                       state_root() + " run --bundle " + b.dir + " " + b.id});
+  CHECK(f.out.find("\n3 /etc/hostname") != std::string::npos);
+}

@@ -44,6 +44,9 @@ struct ChildContext {
   ino_t self_ino = 0;
   std::string hook_state_json;  // state passed to createContainer/startContainer hooks
   bool in_cgroup = false;       // C: P has joined us to the container's cgroup
+  // C joins the v1 hierarchies itself on `continue_` (no S, so no user namespace); P put
+  // it into the v2 one with CLONE_INTO_CGROUP.
+  std::vector<std::string> self_join_v1;
 };
 
 [[noreturn]] void stage1_main(ChildContext& ctx) noexcept;

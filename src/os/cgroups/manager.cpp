@@ -1,11 +1,13 @@
 #include "husk/os/cgroups/manager.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "husk/core/fd.hpp"
@@ -61,8 +63,10 @@ static Result<void> copy_cpuset_down(const std::string& mountpoint, const std::s
   return {};
 }
 
-Result<void> Manager::precreate() {
+Result<void> Manager::precreate(const std::string& only) {
   for (auto& [name, dir] : dirs_) {
+    if (!only.empty() && name != only) continue;
+    if (std::find(created_.begin(), created_.end(), dir) != created_.end()) continue;
     // The leaf first (parents usually exist); mkdir -p only when they do not. Only the
     // leaf is ours to remove later: parents may be shared with other containers.
     if (::mkdir(dir.c_str(), 0755) < 0) {
@@ -81,6 +85,19 @@ Result<void> Manager::precreate() {
       TRY(copy_cpuset_down(mp, dir).context("cgroup cpuset"));
     }
   }
+  return {};
+}
+
+Result<UniqueFd> Manager::open_unified() const {
+  auto it = dirs_.find("unified");
+  if (it == dirs_.end()) return UniqueFd();
+  UniqueFd fd(::open(it->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return Error::sys("open cgroup " + it->second);
+  return fd;
+}
+
+Result<void> join_self_v1(const std::vector<std::string>& v1_dirs) {
+  for (auto& d : v1_dirs) TRY(write_file(d + "/tasks", "0").context("join cgroup"));
   return {};
 }
 

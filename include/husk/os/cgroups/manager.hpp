@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "husk/core/error.hpp"
+#include "husk/core/fd.hpp"
 #include "husk/os/cgroups/detect.hpp"
 #include "husk/spec/model.hpp"
 
@@ -25,8 +26,11 @@ class Manager {
   explicit Manager(std::map<std::string, std::string> dirs) : dirs_(std::move(dirs)) {}
   const std::map<std::string, std::string>& dirs() const { return dirs_; }
 
-  // mkdir -p every directory (cpuset: parents get cpus/mems copied down first).
-  Result<void> precreate();
+  // mkdir -p every directory not made yet, or only `only` (cpuset: parents get cpus/mems
+  // copied down first).
+  Result<void> precreate(const std::string& only = "");
+  // An fd of the v2 directory for clone3(CLONE_INTO_CGROUP), if there is a v2 hierarchy.
+  Result<UniqueFd> open_unified() const;
   Result<void> join(pid_t pid) const;
   Result<void> set(const spec::Resources& r) const;
   Result<void> freeze(bool frozen) const;
@@ -48,5 +52,9 @@ std::vector<std::pair<std::string, std::string>> v2_writes(const spec::Resources
 // runc's default device allow list, applied after the config's rules on v1.
 std::vector<std::string> default_allowed_devices();
 std::string device_rule(const spec::DeviceRule& d);
+// The calling thread moves itself into each v1 directory through `tasks` ("0"): the one
+// migration the kernel performs without the global cgroup_threadgroup_rwsem write lock
+// (whose first taker in a burst waits for an RCU grace period, milliseconds).
+Result<void> join_self_v1(const std::vector<std::string>& v1_dirs);
 
 }  // namespace husk::os::cgroups
