@@ -2,12 +2,10 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -76,44 +74,6 @@ Result<UniqueFd> recv_master(int sock) {
   int fd;
   std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return UniqueFd(fd);
-}
-
-void proxy(int master) {
-  termios saved{};
-  bool raw = ::isatty(0) && ::tcgetattr(0, &saved) == 0;
-  if (raw) {
-    termios t = saved;
-    ::cfmakeraw(&t);
-    ::tcsetattr(0, TCSANOW, &t);
-    winsize ws{};
-    if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
-  }
-  pollfd fds[2] = {{0, POLLIN, 0}, {master, POLLIN, 0}};
-  char buf[8192];
-  bool in_open = true;
-  for (;;) {
-    fds[0].fd = in_open ? 0 : -1;
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = ::read(master, buf, sizeof buf);
-      if (n <= 0) break;
-      if (!write_all(1, std::string_view(buf, static_cast<size_t>(n)))) break;
-    }
-    if (in_open && (fds[0].revents & (POLLIN | POLLHUP))) {
-      ssize_t n = ::read(0, buf, sizeof buf);
-      if (n <= 0) {
-        in_open = false;
-        char eof = 4;  // ^D: end of input for the container's line discipline
-        (void)!::write(master, &eof, 1);
-      } else if (!write_all(master, std::string_view(buf, static_cast<size_t>(n)))) {
-        break;
-      }
-    }
-  }
-  if (raw) ::tcsetattr(0, TCSANOW, &saved);
 }
 
 }  // namespace husk::os::console

@@ -85,9 +85,9 @@ Result<void> start_created(const state::StateStore& store, const state::State& s
   return {};
 }
 
-Result<std::string> state(const GlobalOptions& g, const std::string& id) {
-  auto store = store_for(g);
-  TRY_ASSIGN(auto c, load(store, id));
+// runc's state/list object: ociVersion, id, pid (0 once stopped), status, bundle,
+// rootfs, created, owner, annotations.
+static nlohmann::ordered_json state_object(const Loaded& c) {
   nlohmann::ordered_json j;
   j["ociVersion"] = c.st.oci_version;
   j["id"] = c.st.id;
@@ -98,7 +98,13 @@ Result<std::string> state(const GlobalOptions& g, const std::string& id) {
   j["created"] = c.st.created;
   j["owner"] = c.st.owner;
   if (!c.st.annotations.empty()) j["annotations"] = c.st.annotations;
-  return j.dump(2) + "\n";
+  return j;
+}
+
+Result<std::string> state(const GlobalOptions& g, const std::string& id) {
+  auto store = store_for(g);
+  TRY_ASSIGN(auto c, load(store, id));
+  return state_object(c).dump(2) + "\n";
 }
 
 Result<std::string> list(const GlobalOptions& g, const ListOptions& o) {
@@ -117,19 +123,7 @@ Result<std::string> list(const GlobalOptions& g, const ListOptions& o) {
   if (o.format == "json") {
     if (all.empty()) return std::string("null\n");
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    for (auto& c : all) {
-      nlohmann::ordered_json j;
-      j["ociVersion"] = c.st.oci_version;
-      j["id"] = c.st.id;
-      j["pid"] = c.status == state::Status::stopped ? 0 : c.st.pid;
-      j["status"] = state::to_string(c.status);
-      j["bundle"] = c.st.bundle;
-      j["rootfs"] = c.st.rootfs;
-      j["created"] = c.st.created;
-      j["owner"] = c.st.owner;
-      if (!c.st.annotations.empty()) j["annotations"] = c.st.annotations;
-      arr.push_back(j);
-    }
+    for (auto& c : all) arr.push_back(state_object(c));
     return arr.dump() + "\n";
   }
   // Columns padded like Go's tabwriter (minwidth 12, padding 1), as runc prints them.

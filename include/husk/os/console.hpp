@@ -17,9 +17,8 @@ Result<UniqueFd> connect_socket(const std::string& path);
 // C, after pivot_root: create the pty, bind the slave on /dev/console, send the master,
 // make the slave the controlling terminal and fds 0-2.
 Result<void> apply_console(int sock, const std::optional<spec::ConsoleSize>& size, bool mount_console);
-// `husk run` in the foreground without --console-socket: receive the master ourselves.
+// `husk run` in the foreground without --console-socket: receive the master ourselves
+// (run.cpp's wait loop then copies between it and our stdio).
 Result<UniqueFd> recv_master(int sock);
-// Copies stdin -> master and master -> stdout until the master hangs up (pid exits).
-void proxy(int master);
 
 }  // namespace husk::os::console
