@@ -38,6 +38,11 @@ TEST_CASE("namespaces: user namespace with uid/gid mappings", "[ns]") {
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out.find("0     100000      65536") != std::string::npos);
+  // mknod is refused in a user namespace: default devices are binds of the host's nodes.
+  b.args({"/bin/test_init", "stat", "/dev/null"});
+  Out d = b.run();
+  INFO(d.err);
+  CHECK(d.out == "c 1:3 0666 65534:65534\n");  // host root is unmapped: overflow ids
 }
 
 TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {

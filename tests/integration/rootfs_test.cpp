@@ -66,6 +66,23 @@ TEST_CASE("rootfs: readonly root, bind mounts, tmpfs with tmpcopyup", "[rootfs]"
   CHECK_FALSE(exists(b.dir + "/data/x"));
 }
 
+TEST_CASE("rootfs: overlay and any other filesystem type", "[rootfs]") {
+  Bundle b("overlay");
+  for (auto d : {"/lower", "/upper", "/work"}) ::mkdir((b.dir + d).c_str(), 0755);
+  std::ofstream(b.dir + "/lower/file") << "lower";
+  b.config["mounts"].push_back({{"destination", "/ov"}, {"type", "overlay"}, {"source", "overlay"},
+                                {"options", {"lowerdir=" + b.dir + "/lower", "upperdir=" + b.dir + "/upper",
+                                             "workdir=" + b.dir + "/work"}}});
+  b.args({"/bin/test_init", "write", "/ov/new", "x"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.out == "wrote\n");
+  CHECK(slurp(b.dir + "/upper/new") == "x");  // written through to the upper layer
+  b.args({"/bin/test_init", "cat", "/ov/file"});
+  CHECK(b.run().out == "lower");
+  CHECK(host_mounts_with(b.dir).empty());
+}
+
 TEST_CASE("rootfs: a symlink in the image cannot redirect a mount onto the host", "[rootfs]") {
   Bundle b("symlink");
   std::string victim = b.dir + "/victim";
