@@ -58,9 +58,7 @@ int wait_loop(pid_t init, int master) {
     if (fds[2].revents & (POLLIN | POLLHUP)) {
       ssize_t n = ::read(0, buf, sizeof buf);
       if (n <= 0) {
-        in_open = false;
-        char eof = 4;
-        if (master >= 0) (void)!::write(master, &eof, 1);
+        in_open = false;  // as runc: stop copying; nothing is injected into the pty
       } else if (master >= 0) {
         (void)write_all(master, std::string_view(buf, static_cast<size_t>(n)));
       }
