@@ -55,11 +55,12 @@ int main(int argc, char** argv) {
   std::string_view word;
   for (int i = 1; i < argc && !only; ++i) {
     std::string_view a = argv[i];
-    if (a == "--root" || a == "--log" || a == "--log-format" || a == "--rootless") {
-      ++i;  // skip the value
+    if (!a.empty() && a[0] == '-') {
+      // A global option given as "--opt value" consumes the next word.
+      const CLI::Option* opt = a.find('=') == std::string_view::npos ? app.get_option_no_throw(std::string(a)) : nullptr;
+      if (opt && opt->get_items_expected_min() > 0) ++i;
       continue;
     }
-    if (!a.empty() && a[0] == '-') continue;
     word = a;
     for (auto& c : kCmds)
       if (a == c.name || (c.alias && a == c.alias)) only = &c;

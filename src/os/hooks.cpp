@@ -30,8 +30,13 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json) {
     _exit(127);
   }
   rd.reset();
-  ::signal(SIGPIPE, SIG_IGN);
-  (void)write_all(wr.get(), state_json);  // a hook may not read its stdin
+  // A hook may not read its stdin: ignore SIGPIPE for the write only. The caller may be
+  // the container init, whose dispositions the user's process inherits.
+  struct sigaction ign{}, old{};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ign, &old);
+  (void)write_all(wr.get(), state_json);
+  ::sigaction(SIGPIPE, &old, nullptr);
   wr.reset();
   int status = 0;
   if (h.timeout) {

@@ -294,15 +294,14 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   saved.created_cgroup = cg->created_any();
 
   // sync 3: S reports C's pid and exits.
-  for (; with_s;) {
-    TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
-    if (!m) break;
-    if (m->type == MsgType::init_pid) {
+  if (with_s) {
+    // The maps were handled above: init_pid is all that is left before EOF.
+    while (true) {
+      TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
+      if (!m) break;
       if (m->payload.size() != sizeof(int)) return Error::make(Errc::protocol, "sync: bad init_pid payload");
       std::memcpy(&c_pid, m->payload.data(), sizeof c_pid);
     }
-  }
-  if (with_s) {
     TRY_ASSIGN(auto ex, os::process::wait_pid(s_pid));
     s_pid = 0;
     if (!ex.exited() || ex.code() != 0)
@@ -310,7 +309,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   }
   auto st_c = os::process::proc_stat(c_pid);
   if (!st_c) return Error::make(Errc::internal, "container init exited during create");
-  clock.mark("stage 1 done");
+  clock.mark("init pid known");
   saved.pid = c_pid;
   saved.start_time = st_c->start_time;
 
@@ -319,7 +318,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   if (with_s) {
     TRY(cg->join(c_pid));
   } else if (joined_v2_by_pid) {
-    TRY(write_file(cg->dirs().at("unified") + "/cgroup.procs", std::to_string(c_pid)).context("join cgroup"));
+    TRY(cg->join(c_pid, "unified"));
   }
   if (plan.resources) TRY(cg->set(*plan.resources));
   clock.mark("cgroup joined");

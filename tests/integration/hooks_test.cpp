@@ -29,6 +29,18 @@ TEST_CASE("hooks: every hook runs, in order, with the state on stdin", "[hooks]"
   CHECK(slurp(log) == "prestart created\ncreateRuntime created\ncreateContainer created\npoststart running\npoststop stopped\n");
 }
 
+TEST_CASE("hooks: the init's hooks leave no ignored signal to the user's process", "[hooks]") {
+  Bundle b("hooksig");
+  b.config["hooks"]["createContainer"] = {{{"path", "/bin/true"}}};
+  b.config["hooks"]["startContainer"] = {{{"path", "/bin/test_init"}, {"args", {"test_init", "exit", "0"}}}};
+  b.args({"/bin/test_init", "cat", "/proc/self/status"});
+  Out o = b.run();
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("SigIgn:\t0000000000000000") != std::string::npos);  // SIGPIPE restored
+  CHECK(o.out.find("SigBlk:\t0000000000000000") != std::string::npos);
+}
+
 TEST_CASE("hooks: a failing createRuntime hook fails create and leaves nothing", "[hooks]") {
   Bundle b("hookfail");
   b.config["hooks"]["createRuntime"] = {{{"path", "/bin/false"}}};

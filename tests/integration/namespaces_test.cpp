@@ -1,5 +1,7 @@
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -59,6 +61,18 @@ TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {
   Out o = b.run();
   INFO(o.err);
   CHECK(o.out == "owner (none)\n");
+  // With stage 1 (a namespace to join) P joins the init to its cgroups by pid.
+  b.args({"/bin/test_init", "cat", "/proc/self/cgroup"});
+  Out cg = b.run();
+  CHECK(cg.out.find(":memory:/\n") != std::string::npos);  // own cgroup namespace
+  b.config["linux"]["namespaces"].erase(std::remove_if(b.config["linux"]["namespaces"].begin(),
+                                                       b.config["linux"]["namespaces"].end(),
+                                                       [](auto& n) { return n["type"] == "cgroup"; }),
+                                        b.config["linux"]["namespaces"].end());
+  Out cg2 = b.run();
+  CHECK(cg2.out.find(":memory:" + b.cgroup + "\n") != std::string::npos);
+  CHECK(cg2.out.find("0::" + b.cgroup + "\n") != std::string::npos);
+  b.args({"/bin/test_init", "hostname"});
   // The wrong type is a create error naming the path.
   for (auto& n : b.config["linux"]["namespaces"])
     if (n["type"] == "uts") n["path"] = "/proc/" + std::to_string(pid) + "/ns/net";
@@ -79,7 +93,10 @@ TEST_CASE("namespaces: cgroup namespace hides the host path", "[ns]") {
   for (size_t i = 0; i < ns.size(); ++i)
     if (ns[i]["type"] == "cgroup") ns.erase(i);
   Out o2 = b.run();
-  CHECK(o2.out.find(":memory:" + b.cgroup) != std::string::npos);
+  // v1 hierarchies: the init joined them itself; v2 (hybrid host): CLONE_INTO_CGROUP.
+  for (auto h : {"memory", "pids", "cpuset", "freezer", "name=systemd"})
+    CHECK(o2.out.find(std::string(":") + h + ":" + b.cgroup + "\n") != std::string::npos);
+  CHECK(o2.out.find("0::" + b.cgroup + "\n") != std::string::npos);
 }
 
 TEST_CASE("namespaces: time namespace offsets", "[ns]") {

@@ -101,9 +101,10 @@ Result<void> join_self_v1(const std::vector<std::string>& v1_dirs) {
   return {};
 }
 
-Result<void> Manager::join(pid_t pid) const {
+Result<void> Manager::join(pid_t pid, const std::string& only) const {
   std::string p = std::to_string(pid);
-  for (auto& [name, dir] : dirs_) TRY(write_file(dir + "/cgroup.procs", p).context("join cgroup"));
+  for (auto& [name, dir] : dirs_)
+    if (only.empty() || name == only) TRY(write_file(dir + "/cgroup.procs", p).context("join cgroup"));
   return {};
 }
 

@@ -31,7 +31,8 @@ class Manager {
   Result<void> precreate(const std::string& only = "");
   // An fd of the v2 directory for clone3(CLONE_INTO_CGROUP), if there is a v2 hierarchy.
   Result<UniqueFd> open_unified() const;
-  Result<void> join(pid_t pid) const;
+  // Writes pid to cgroup.procs of every directory, or only of `only`.
+  Result<void> join(pid_t pid, const std::string& only = "") const;
   Result<void> set(const spec::Resources& r) const;
   Result<void> freeze(bool frozen) const;
   bool frozen() const;
