@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "husk/core/log.hpp"
+#include "husk/os/self.hpp"
 #include "husk/runtime/runtime.hpp"
 
 using namespace husk;
@@ -24,6 +25,7 @@ int usage_error(const CLI::ParseError& e, const runtime::GlobalOptions& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  os::self::remember_argv(argc, argv);
   CLI::App app{"husk: an OCI container runtime (runc-compatible)", "husk"};
   runtime::GlobalOptions g;
   app.set_version_flag("--version,-v", runtime::version_text());

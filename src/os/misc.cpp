@@ -37,15 +37,9 @@ Result<void> apply_from_parent(pid_t pid, const std::vector<spec::RlimitOp>& lim
 }  // namespace rlimits
 
 namespace sysctl {
-Result<void> apply(const std::vector<std::pair<std::string, std::string>>& kv) {
-  for (auto& [k, v] : kv) {
-    std::string p = "/proc/sys/" + k;
-    TRY(write_file(p, v).context(fmt::format("sysctl {}", k)));
-  }
+Result<void> apply(const procfs::Handle& proc, const std::vector<std::pair<std::string, std::string>>& kv) {
+  for (auto& [k, v] : kv) TRY(proc.write("sys/" + k, v).context(fmt::format("sysctl {}", k)));
   return {};
-}
-Result<void> apply_oom_score_adj(int v) {
-  return write_file("/proc/self/oom_score_adj", std::to_string(v)).context("oomScoreAdj");
 }
 }  // namespace sysctl
 
@@ -110,19 +104,20 @@ bool selinux_enabled() {
   struct stat st;
   return ::stat("/sys/fs/selinux/enforce", &st) == 0;
 }
-Result<void> apply_exec_labels(const std::optional<std::string>& apparmor, const std::optional<std::string>& selinux) {
+Result<void> apply_exec_labels(const procfs::Handle& proc, const std::optional<std::string>& apparmor,
+                               const std::optional<std::string>& selinux) {
   if (apparmor && !apparmor->empty()) {
     if (!apparmor_enabled())
       return Error::make(Errc::unsupported,
                          fmt::format("apparmorProfile {:?} requested, but AppArmor is not enabled on this host", *apparmor));
-    auto r = write_file("/proc/thread-self/attr/apparmor/exec", "exec " + *apparmor);
-    if (!r) TRY(write_file("/proc/thread-self/attr/exec", "exec " + *apparmor).context("set AppArmor profile"));
+    auto r = proc.write("thread-self/attr/apparmor/exec", "exec " + *apparmor);
+    if (!r) TRY(proc.write("thread-self/attr/exec", "exec " + *apparmor).context("set AppArmor profile"));
   }
   if (selinux && !selinux->empty()) {
     if (!selinux_enabled()) {
       log::debug("selinuxLabel {:?} ignored: SELinux is not enabled", *selinux);
     } else {
-      TRY(write_file("/proc/thread-self/attr/exec", *selinux).context("set SELinux label"));
+      TRY(proc.write("thread-self/attr/exec", *selinux).context("set SELinux label"));
     }
   }
   return {};

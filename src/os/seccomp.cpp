@@ -1,5 +1,6 @@
 #include "husk/os/seccomp.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -8,10 +9,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
 #include <cstring>
 
 #include "husk/core/fd.hpp"
 #include "husk/core/log.hpp"
+
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 
 namespace husk::os::seccomp {
 namespace {
@@ -25,8 +36,7 @@ Result<uint32_t> action(const std::string& a, std::optional<uint32_t> errno_ret,
   if (a == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret.value_or(default_errno.value_or(EPERM)));
   if (a == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
   if (a == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  if (a == "SCMP_ACT_NOTIFY")
-    return Error::make(Errc::unsupported, fmt::format("{}: SCMP_ACT_NOTIFY is not supported by husk yet", where));
+  if (a == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
   return Error::make(Errc::invalid_spec, fmt::format("{}: unknown seccomp action {:?}", where, a));
 }
 
@@ -69,12 +79,14 @@ Result<Bpf> compile(const spec::Seccomp& s) {
     if (f == "SECCOMP_FILTER_FLAG_TSYNC") out.flags |= SECCOMP_FILTER_FLAG_TSYNC;
     else if (f == "SECCOMP_FILTER_FLAG_LOG") out.flags |= SECCOMP_FILTER_FLAG_LOG;
     else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") out.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (f == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") out.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     else return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/seccomp/flags/{}: unknown flag {:?}", i, f));
   }
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
     auto& sc = s.syscalls[i];
     std::string where = fmt::format("config.json: /linux/seccomp/syscalls/{}", i);
     TRY_ASSIGN(uint32_t act, action(sc.action, sc.errno_ret, s.default_errno_ret, where + "/action"));
+    if (act == SCMP_ACT_NOTIFY && !sc.names.empty()) out.notify = true;
     if (act == def) continue;  // libseccomp refuses rules equal to the default action
     std::vector<scmp_arg_cmp> cmps;
     for (size_t k = 0; k < sc.args.size(); ++k) {
@@ -92,6 +104,20 @@ Result<Bpf> compile(const spec::Seccomp& s) {
       if (r < 0) return Error::sys(fmt::format("seccomp: add rule for {}", name), -r).context(where);
     }
   }
+  if (def == SCMP_ACT_NOTIFY) out.notify = true;
+  if (out.notify && !s.listener_path)
+    return Error::make(Errc::invalid_spec, "config.json: /linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket");
+  if (out.notify && s.listener_path && (s.listener_path->empty() || (*s.listener_path)[0] != '/'))
+    return Error::make(Errc::invalid_spec, "config.json: /linux/seccomp/listenerPath: must be an absolute path");
+  // The listener fd comes from the kernel at install; TSYNC cannot be combined with it
+  // (and the init is single-threaded anyway). WAIT_KILLABLE_RECV needs a listener.
+  if (out.notify) {
+    out.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    out.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_TSYNC);
+  } else if (out.flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+    log::debug("seccomp: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: the profile has no SCMP_ACT_NOTIFY rule");
+    out.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  }
   int mfd = ::memfd_create("husk-seccomp", MFD_CLOEXEC);
   if (mfd < 0) return Error::sys("memfd_create");
   UniqueFd m(mfd);
@@ -103,15 +129,135 @@ Result<Bpf> compile(const spec::Seccomp& s) {
   return out;
 }
 
-Result<void> install(const Bpf& bpf) {
+Result<UniqueFd> install(const Bpf& bpf) {
   sock_fprog prog{static_cast<unsigned short>(bpf.prog.size()), const_cast<sock_filter*>(bpf.prog.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, bpf.flags, &prog) < 0) return Error::sys("install seccomp filter");
-  return {};
+  unsigned flags = bpf.flags;
+  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (r < 0 && errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)) {
+    // Kernels before 5.19 do not know the flag: it is an optimisation, not a guarantee.
+    flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+    r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  }
+  if (r < 0) return Error::sys("install seccomp filter");
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) return UniqueFd(static_cast<int>(r));
+  return UniqueFd();
+}
+
+Sha256::Digest profile_key(const spec::Seccomp& s) {
+  Sha256 h;
+  h.field("husk-seccomp-cache-v1").field(HUSK_VERSION).field(HUSK_COMMIT);
+  const scmp_version* v = seccomp_version();
+  h.field(v->major).field(v->minor).field(v->micro).field(seccomp_api_get()).field(seccomp_arch_native());
+  h.field(s.default_action).field(s.default_errno_ret.value_or(~0u)).field(s.default_errno_ret.has_value());
+  h.field(s.architectures.size());
+  for (auto& a : s.architectures) h.field(a);
+  h.field(s.flags.size());
+  for (auto& f : s.flags) h.field(f);
+  h.field(s.listener_path.value_or("")).field(s.listener_path.has_value());
+  h.field(s.syscalls.size());
+  for (auto& sc : s.syscalls) {
+    h.field(sc.names.size());
+    for (auto& n : sc.names) h.field(n);
+    h.field(sc.action).field(sc.errno_ret.value_or(~0u)).field(sc.errno_ret.has_value());
+    h.field(sc.args.size());
+    for (auto& a : sc.args) h.field(a.index).field(a.value).field(a.value_two).field(a.op);
+  }
+  return h.finish();
+}
+
+namespace {
+constexpr std::string_view kMagic = "HUSKBPF1";
+constexpr size_t kHeader = 8 + 32 + 4 + 4 + 4;  // magic, key, flags, notify, count
+
+void put32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+uint32_t get32(std::string_view in, size_t at) {
+  uint32_t v;
+  std::memcpy(&v, in.data() + at, 4);
+  return v;
+}
+}  // namespace
+
+std::string encode_entry(const Sha256::Digest& key, const Bpf& bpf) {
+  std::string out(kMagic);
+  out.append(reinterpret_cast<const char*>(key.data()), key.size());
+  put32(out, bpf.flags);
+  put32(out, bpf.notify ? 1 : 0);
+  put32(out, static_cast<uint32_t>(bpf.prog.size()));
+  out.append(reinterpret_cast<const char*>(bpf.prog.data()), bpf.prog.size() * sizeof(sock_filter));
+  auto sum = Sha256().update(out).finish();
+  out.append(reinterpret_cast<const char*>(sum.data()), sum.size());
+  return out;
+}
+
+Result<Bpf> decode_entry(std::string_view in, const Sha256::Digest& key) {
+  auto bad = [](const char* why) { return Error::make(Errc::invalid_argument, fmt::format("seccomp cache entry: {}", why)); };
+  if (in.size() < kHeader + 32) return bad("too short");
+  auto body = in.substr(0, in.size() - 32);
+  auto sum = Sha256().update(body).finish();
+  if (std::memcmp(sum.data(), in.data() + body.size(), 32) != 0) return bad("checksum mismatch");
+  if (body.substr(0, 8) != kMagic) return bad("bad magic");
+  if (std::memcmp(body.data() + 8, key.data(), 32) != 0) return bad("key mismatch");
+  Bpf b;
+  b.flags = get32(body, 40);
+  b.notify = get32(body, 44) != 0;
+  uint32_t n = get32(body, 48);
+  if (n == 0 || n > BPF_MAXINSNS || body.size() != kHeader + n * sizeof(sock_filter)) return bad("bad length");
+  b.prog.resize(n);
+  std::memcpy(b.prog.data(), body.data() + kHeader, n * sizeof(sock_filter));
+  return b;
+}
+
+Result<Bpf> load_or_compile(const spec::Seccomp& s, const std::string& cache_dir) {
+  if (cache_dir.empty()) return compile(s);
+  auto key = profile_key(s);
+  std::string file = cache_dir + "/" + Sha256::hex(key) + ".bpf";
+  uid_t me = ::geteuid();
+  auto safe = [&](int fd, bool dir) {
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || st.st_uid != me) return false;
+    if (dir) return S_ISDIR(st.st_mode) && (st.st_mode & 077) == 0;
+    return S_ISREG(st.st_mode) && (st.st_mode & 022) == 0 && st.st_nlink == 1;
+  };
+  UniqueFd dfd(::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dfd && safe(dfd.get(), true)) {
+    UniqueFd f(::openat(dfd.get(), (Sha256::hex(key) + ".bpf").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (f && safe(f.get(), false)) {
+      std::string bytes;
+      char buf[16384];
+      ssize_t n;
+      while ((n = ::read(f.get(), buf, sizeof buf)) > 0) bytes.append(buf, static_cast<size_t>(n));
+      auto b = decode_entry(bytes, key);
+      if (b) return b;
+      log::debug("{}: {}; compiling again", file, b.error().describe());
+    } else if (f) {
+      log::debug("{}: not a private regular file of ours; compiling again", file);
+    }
+  } else if (dfd) {
+    log::debug("{}: not a private directory of ours; the seccomp cache is not used", cache_dir);
+    return compile(s);
+  }
+  TRY_ASSIGN(Bpf b, compile(s));
+  // Best effort: a cache that cannot be written only costs the next create a compile.
+  if (!dfd) {
+    std::string parent = cache_dir.substr(0, cache_dir.rfind('/'));
+    ::mkdir(parent.c_str(), 0700);
+    if (::mkdir(cache_dir.c_str(), 0700) < 0 && errno != EEXIST) return b;
+    dfd.reset(::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dfd || !safe(dfd.get(), true)) return b;
+  }
+  // A private temporary name per writer, then rename: concurrent creates never mix.
+  std::string tmp = fmt::format("{}.{}.tmp", file, ::getpid());
+  UniqueFd w(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!w || !write_all(w.get(), encode_entry(key, b)) || ::rename(tmp.c_str(), file.c_str()) < 0) {
+    log::debug("seccomp cache {} not written: {}", file, std::strerror(errno));
+    ::unlink(tmp.c_str());
+  }
+  return b;
 }
 
 std::vector<std::string> known_actions() {
   return {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-          "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+          "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
 }
 std::vector<std::string> known_operators() {
   return {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
@@ -123,7 +269,8 @@ std::vector<std::string> known_archs() {
           "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"};
 }
 std::vector<std::string> known_flags() {
-  return {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
+  return {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+          "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
 }
 
 }  // namespace husk::os::seccomp

@@ -20,6 +20,7 @@ std::string_view to_string(MsgType t) {
     case MsgType::run: return "run";
     case MsgType::log: return "log";
     case MsgType::error: return "error";
+    case MsgType::seccomp_listener_done: return "seccomp_listener_done";
   }
   return "unknown";
 }
@@ -64,7 +65,7 @@ Result<std::optional<Msg>> Channel::recv() {
   MsgHeader h;
   std::memcpy(&h, buf, sizeof h);
   if (h.len != static_cast<size_t>(n) - sizeof h) return Error::make(Errc::protocol, "sync: bad payload length");
-  if (h.type < MsgType::map_ids_request || h.type > MsgType::error)
+  if (h.type < MsgType::map_ids_request || h.type > MsgType::seccomp_listener_done)
     return Error::make(Errc::protocol, fmt::format("sync: unknown message type {}", static_cast<uint32_t>(h.type)));
   m.type = h.type;
   m.err = h.err;

@@ -18,17 +18,22 @@
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/core/scope_guard.hpp"
+#include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/manager.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/exec_fifo.hpp"
 #include "husk/os/hooks.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/rlimits.hpp"
+#include "husk/os/self.hpp"
 #include "husk/runtime/lifecycle.hpp"
 #include "husk/runtime/roles.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/oci_state.hpp"
 #include "husk/spec/validate.hpp"
+#include "husk/spec/defaults.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace husk::runtime {
 namespace {
@@ -129,6 +134,18 @@ struct StepClock {
   }
 };
 
+// SCMP_ACT_NOTIFY: the listener fd and the container's process state go to listenerPath
+// in one message, as runc sends them (runtime-spec "containerProcessState").
+Result<void> send_seccomp_listener(const spec::Seccomp& sc, const state::State& st, pid_t pid, int fd) {
+  TRY_ASSIGN(auto sock, os::console::connect_socket(*sc.listener_path).context("seccomp listenerPath"));
+  nlohmann::json state = nlohmann::json::parse(hook_state(st, "creating", pid));
+  nlohmann::json msg = {{"ociVersion", spec::kOciVersion}, {"fds", {"seccompFd"}}, {"pid", pid}, {"state", state}};
+  if (sc.listener_metadata && !sc.listener_metadata->empty()) msg["metadata"] = *sc.listener_metadata;
+  std::string text = msg.dump();
+  int fds[1] = {fd};
+  return send_with_fds(sock.get(), text, fds).context("send the seccomp listener fd to " + *sc.listener_path);
+}
+
 }  // namespace
 
 std::string hook_state(const state::State& st, std::string_view status, int pid) {
@@ -168,11 +185,19 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
                        "cannot allocate a terminal (process.terminal) without --console-socket when detaching");
   if (!plan.process.terminal && !o.console_socket.empty())
     return Error::make(Errc::invalid_argument, "--console-socket given, but process.terminal is false");
+  // C will live in a pid namespace it did not create, next to processes that may hold
+  // CAP_SYS_PTRACE: run from a read-only view of our binary (os/self.hpp). Nothing
+  // exists yet, so the re-executed command simply starts over.
+  if (!plan.ns.new_pid) TRY(os::self::ensure_sealed());
 
+  // C inherits our bounding set (a new user namespace does not widen it): a capability
+  // it lacks is reported now, naming it, before anything exists.
+  if (plan.process.caps)
+    TRY(os::caps::check_available(*plan.process.caps).context("config.json: /process/capabilities"));
   ChildContext ctx;
   ctx.plan = &plan;
   if (plan.seccomp) {
-    TRY_ASSIGN(ctx.bpf, os::seccomp::compile(*plan.seccomp));
+    TRY_ASSIGN(ctx.bpf, os::seccomp::load_or_compile(*plan.seccomp, g.root + "/.seccomp"));
   }
   clock.mark("plan made");
   TRY_ASSIGN(ctx.joins, os::ns::prepare_joins(plan.ns));
@@ -326,7 +351,8 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   TRY(send_to(to_c, "container init", MsgType::continue_, created_state));
 
   // sync 6-10.
-  ExpectedSequence c_seq({{MsgType::hooks_request, true}, {MsgType::ready, false}});
+  ExpectedSequence c_seq(
+      {{MsgType::hooks_request, true}, {MsgType::ready, false}, {MsgType::seccomp_listener_fd, true}});
   for (;;) {
     TRY_ASSIGN(auto m, next(to_c, c_seq, "container init"));
     if (!m) break;
@@ -345,6 +371,11 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
       TRY(store.save(saved));
       if (!o.pid_file.empty()) TRY(write_pid_file(o.pid_file, c_pid));
       TRY(send_to(to_c, "container init", MsgType::run));
+    } else if (m->type == MsgType::seccomp_listener_fd) {
+      if (m->fds.size() != 1 || !plan.seccomp || !plan.seccomp->listener_path)
+        return Error::make(Errc::protocol, "sync: unexpected seccomp listener fd");
+      TRY(send_seccomp_listener(*plan.seccomp, saved, c_pid, m->fds[0].get()));
+      TRY(send_to(to_c, "container init", MsgType::seccomp_listener_done));
     }
   }
   // sync 10: EOF after `run` = C passed every step and now waits on exec.fifo.

@@ -148,6 +148,16 @@ Result<void> check_cwd(const std::string& cwd) {
   return {};
 }
 
+// Installs the filter; a SCMP_ACT_NOTIFY listener fd goes to P, which hands it to the
+// listener socket, before we go on (the fd is closed here afterwards).
+Result<void> install_seccomp(ChildContext& ctx) {
+  TRY_ASSIGN(UniqueFd listener, os::seccomp::install(*ctx.bpf));
+  if (!listener) return {};
+  int fds[1] = {listener.get()};
+  TRY(ctx.to_parent_c.send(MsgType::seccomp_listener_fd, {}, fds));
+  return ctx.to_parent_c.wait_for(MsgType::seccomp_listener_done);
+}
+
 Result<void> init_steps(ChildContext& ctx) {
   const auto& p = *ctx.plan;
   const auto& pp = p.process;
@@ -176,8 +186,14 @@ Result<void> init_steps(ChildContext& ctx) {
   } else if (::chdir(p.rootfs.c_str()) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) {
     return Error::sys("chroot into " + p.rootfs);
   }
+  // Writes to /proc use a procfs of our own, checked, never the container's paths.
+  bool labels = (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
+  std::optional<os::procfs::Handle> proc;
+  if (!p.sysctl.empty() || labels) {
+    TRY_ASSIGN(proc, os::procfs::Handle::open());
+  }
   // sysctl first: readonlyPaths usually covers /proc/sys.
-  TRY(os::sysctl::apply(p.sysctl));
+  if (!p.sysctl.empty()) TRY(os::sysctl::apply(*proc, p.sysctl));
   if (p.ns.new_mount) {
     TRY(os::rootfs::apply_masked_paths(p.masked_paths));
     TRY(os::rootfs::apply_readonly_paths(p.readonly_paths));
@@ -186,7 +202,7 @@ Result<void> init_steps(ChildContext& ctx) {
   if (pp.terminal) TRY(os::console::apply_console(ctx.console_fd, pp.console_size, p.ns.new_mount));
   if (ctx.console_fd >= 0) ::close(ctx.console_fd);
   if (!p.no_new_keyring) TRY(os::lsm::join_session_keyring(p.id));
-  TRY(os::lsm::apply_exec_labels(pp.apparmor_profile, pp.selinux_label));
+  if (labels) TRY(os::lsm::apply_exec_labels(*proc, pp.apparmor_profile, pp.selinux_label));
   if (p.ns.new_mount) {
     TRY(os::rootfs::apply_root_propagation(p.root_propagation));
     if (p.readonly_root) TRY(os::rootfs::apply_readonly_root());
@@ -210,11 +226,8 @@ Result<void> init_steps(ChildContext& ctx) {
     TRY(check_cwd(pp.cwd));
   }
   // Privileges. Without no_new_privs seccomp needs CAP_SYS_ADMIN: install it first.
-  if (ctx.bpf && !pp.no_new_privileges) TRY(os::seccomp::install(*ctx.bpf));
-  if (pp.caps) {
-    TRY(os::caps::check_available(*pp.caps));
-    TRY(os::caps::apply_bounding(pp.caps->bounding));
-  }
+  if (ctx.bpf && !pp.no_new_privileges) TRY(install_seccomp(ctx));
+  if (pp.caps) TRY(os::caps::apply_bounding(pp.caps->bounding));
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
   TRY(apply_user(pp));
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
@@ -229,6 +242,9 @@ Result<void> init_steps(ChildContext& ctx) {
   if (pp.umask) ::umask(*pp.umask);
   else ::umask(022);
   if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");
+  // A listener fd must reach P while it is still here (as runc): notify filters are
+  // installed now; other NNP filters as late as possible, just before exec.
+  if (ctx.bpf && pp.no_new_privileges && ctx.bpf->notify) TRY(install_seccomp(ctx));
 
   // Handlers do not survive exec, but a blocked mask and ignored signals would: reset
   // them now (ignored ones from SigIgn, else all), off the path between start and exec.
@@ -249,7 +265,7 @@ Result<void> init_steps(ChildContext& ctx) {
   os::sys_close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);  // CVE-2024-21626
   TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
   TRY(os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json));
-  if (ctx.bpf && pp.no_new_privileges) TRY(os::seccomp::install(*ctx.bpf));
+  if (ctx.bpf && pp.no_new_privileges && !ctx.bpf->notify) TRY(os::seccomp::install(*ctx.bpf));
 
   std::vector<char*> argv, envp;
   for (auto& a : pp.args) argv.push_back(const_cast<char*>(a.c_str()));

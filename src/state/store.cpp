@@ -153,7 +153,8 @@ Result<std::vector<std::string>> StateStore::list() const {
   }
   while (dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
-    if (n == "." || n == ".." || e->d_type != DT_DIR) continue;
+    // Ids never start with a dot: ".seccomp" (the BPF cache) is not a container.
+    if (n.empty() || n[0] == '.' || e->d_type != DT_DIR) continue;
     out.emplace_back(n);
   }
   ::closedir(d);

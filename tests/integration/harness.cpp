@@ -143,6 +143,16 @@ Bundle::~Bundle() {
     ::rmdir((std::string("/sys/fs/cgroup/") + c + cgroup).c_str());
 }
 
+void Bundle::busybox() {
+  run_cmd({"/bin/cp", "/bin/busybox", rootfs + "/bin/busybox"});
+  ::symlink("busybox", (rootfs + "/bin/sh").c_str());
+}
+
+std::string sha256_of(const std::string& path) {
+  Out o = run_cmd({"/usr/bin/sha256sum", path});
+  return o.code == 0 ? o.out.substr(0, 64) : "";
+}
+
 void Bundle::args(std::vector<std::string> a) {
   config["process"]["args"] = a;
   save();

@@ -26,6 +26,8 @@ std::string slurp(const std::string& path);
 bool exists(const std::string& path);
 // Every line of /proc/self/mountinfo that mentions `needle`.
 std::vector<std::string> host_mounts_with(const std::string& needle);
+// sha256sum of a file (hex), "" if unreadable.
+std::string sha256_of(const std::string& path);
 // Cgroup directories under the test prefix that still exist.
 std::vector<std::string> leftover_cgroups();
 
@@ -37,6 +39,8 @@ class Bundle {
   nlohmann::json config;
   std::string dir, rootfs, id, cgroup;
   void args(std::vector<std::string> a);
+  // Adds /bin/busybox (Debian's busybox-static) and /bin/sh to the rootfs.
+  void busybox();
   void save() const;
   Out run(const std::vector<std::string>& extra = {});  // husk run --bundle dir id
   Out create(const std::vector<std::string>& extra = {});

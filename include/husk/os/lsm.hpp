@@ -4,13 +4,16 @@
 #include <string>
 
 #include "husk/core/error.hpp"
+#include "husk/os/procfs.hpp"
 
 namespace husk::os::lsm {
 bool apparmor_enabled();
 bool selinux_enabled();
 // Sets the profile/label the next execve switches to; errors when AppArmor is asked for
 // but not enabled (as runc), ignores SELinux labels when SELinux is off (as runc/crun).
-Result<void> apply_exec_labels(const std::optional<std::string>& apparmor, const std::optional<std::string>& selinux);
+// Through the verified procfs handle (os/procfs.hpp).
+Result<void> apply_exec_labels(const procfs::Handle& proc, const std::optional<std::string>& apparmor,
+                               const std::optional<std::string>& selinux);
 // A new session keyring named after the container (runc's default; --no-new-keyring skips).
 Result<void> join_session_keyring(const std::string& id);
 }  // namespace husk::os::lsm

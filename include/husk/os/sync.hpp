@@ -22,7 +22,13 @@
 //                      <-------------------------------------------- ready
 //   rlimits, state.json, pid-file
 //   run --------------------------------------------------------------->
-//                                                                      user, caps, cwd, close
+//                                                                      seccomp (NNP false), user,
+//                                                                      caps, cwd, NNP
+//                      <-------------------------------------------- seccomp_listener_fd {fd}
+//                                                                      (SCMP_ACT_NOTIFY only)
+//   send the fd + state to listenerPath
+//   seccomp_listener_done --------------------------------------------->
+//                                                                      close
 //                      <-------------------------------------------- EOF = success
 //
 //   Any child may send `log` (re-emitted by P) at any time and `error` instead of the next
@@ -54,6 +60,7 @@ enum class MsgType : uint32_t {
   run,
   log,
   error,
+  seccomp_listener_done,
 };
 std::string_view to_string(MsgType t);
 

@@ -4,9 +4,10 @@
 #include <vector>
 
 #include "husk/core/error.hpp"
+#include "husk/os/procfs.hpp"
 
 namespace husk::os::sysctl {
 // After pivot_root: writes /proc/sys/<key> of the container's namespaces.
-Result<void> apply(const std::vector<std::pair<std::string, std::string>>& kv);
-Result<void> apply_oom_score_adj(int v);
+// Each key written through the verified procfs handle (os/procfs.hpp).
+Result<void> apply(const procfs::Handle& proc, const std::vector<std::pair<std::string, std::string>>& kv);
 }  // namespace husk::os::sysctl
