@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
                               {"run", nullptr, cli::add_run},       {"state", nullptr, cli::add_state},
                               {"list", "ls", cli::add_list},        {"kill", nullptr, cli::add_kill},
                               {"delete", "rm", cli::add_delete},    {"spec", nullptr, cli::add_spec},
-                              {"features", nullptr, cli::add_features}};
+                              {"features", nullptr, cli::add_features}, {"pause", nullptr, cli::add_pause},
+                              {"resume", nullptr, cli::add_resume},     {"ps", nullptr, cli::add_ps},
+                              {"update", nullptr, cli::add_update},     {"events", nullptr, cli::add_events}};
   const Cmd* only = nullptr;
   std::string_view word;
   for (int i = 1; i < argc && !only; ++i) {

@@ -28,6 +28,11 @@ void add_kill(Registry r);
 void add_delete(Registry r);
 void add_spec(Registry r);
 void add_features(Registry r);
+void add_pause(Registry r);
+void add_resume(Registry r);
+void add_ps(Registry r);
+void add_update(Registry r);
+void add_events(Registry r);
 
 // Options shared by create and run.
 void add_create_options(CLI::App* sub, runtime::CreateOptions& o);

@@ -20,6 +20,7 @@
 #include "husk/core/scope_guard.hpp"
 #include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/stats.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/exec_fifo.hpp"
 #include "husk/os/hooks.hpp"
@@ -161,7 +162,21 @@ std::string hook_state(const state::State& st, std::string_view status, int pid)
 
 state::StateStore store_for(const GlobalOptions& g) { return state::StateStore(g.root); }
 
+namespace {
+Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, bool& oom_killed);
+}
+
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o, CreateMode mode) {
+  bool oom_killed = false;
+  auto r = create_impl(g, o, mode, oom_killed);
+  // The undo path read the memory cgroup's OOM counter before removing it.
+  if (!r && oom_killed)
+    return std::move(r).error().context("OOM-killed: a process of the container hit its memory limit during create");
+  return r;
+}
+
+namespace {
+Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, bool& oom_killed) {
   StepClock clock;
   clock.mark("start");
   // sync 0: parse -> validate -> plan, before anything exists on the host.
@@ -218,7 +233,10 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
       ::kill(s_pid, SIGKILL);
       ::waitpid(s_pid, nullptr, __WALL);
     }
-    if (cg && cg->created_any()) (void)cg->destroy();
+    if (cg && cg->created_any()) {
+      oom_killed = os::cgroups::oom_kills(cg->dirs()) > 0;
+      (void)cg->destroy();
+    }
     (void)store.remove(o.id);
   });
 
@@ -316,6 +334,11 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
     TRY(send_to(to_s, "stage 1", MsgType::map_ids_done));
   }
   TRY(cg->precreate());
+  if (auto* u = layout.unified(); u && (plan.resources || layout.mode == os::cgroups::Layout::Mode::v2)) {
+    bool pure = layout.mode == os::cgroups::Layout::Mode::v2;
+    TRY(cg->enable_v2_controllers(u->mountpoint,
+                                  os::cgroups::v2_controllers_needed(plan.resources.value_or(spec::Resources{}), pure)));
+  }
   saved.created_cgroup = cg->created_any();
 
   // sync 3: S reports C's pid and exits.
@@ -390,6 +413,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
   cleanup.dismiss();
   return out;
 }
+}  // namespace
 
 Result<void> create(const GlobalOptions& g, const CreateOptions& o) {
   TRY(create_container(g, o, CreateMode::detached).context("create"));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -211,6 +212,8 @@ Result<void> init_steps(ChildContext& ctx) {
   TRY_ASSIGN(std::string exe, resolve_executable(pp.args[0], pp.env, pp.cwd));
   TRY(refuse_self(exe, ctx.self_dev, ctx.self_ino));
   std::vector<std::string> env = env_with_home(pp);
+
+  if (p.personality && ::personality(*p.personality) < 0) return Error::sys("set personality");
 
   // sync 8: P sets rlimits, oom_score_adj, writes state.json and the pid file.
   TRY(ch.ready());

@@ -206,6 +206,8 @@ Resources read_resources(const Reader& r) {
     mem.kernel_tcp = m.num<int64_t>("kernelTCP");
     mem.swappiness = m.num<uint64_t>("swappiness");
     mem.disable_oom_killer = m.boolean("disableOOMKiller");
+    mem.use_hierarchy = m.boolean("useHierarchy");
+    mem.check_before_update = m.boolean("checkBeforeUpdate");
     res.memory = mem;
   }
   if (r.has("cpu")) {
@@ -214,13 +216,70 @@ Resources read_resources(const Reader& r) {
     cpu.shares = c.num<uint64_t>("shares");
     cpu.quota = c.num<int64_t>("quota");
     cpu.period = c.num<uint64_t>("period");
+    cpu.burst = c.num<uint64_t>("burst");
+    cpu.realtime_runtime = c.num<int64_t>("realtimeRuntime");
+    cpu.realtime_period = c.num<uint64_t>("realtimePeriod");
     cpu.cpus = c.str("cpus");
     cpu.mems = c.str("mems");
+    cpu.idle = c.num<int64_t>("idle");
     res.cpu = cpu;
   }
   if (r.has("pids")) {
     auto p = r.child("pids", json::value_t::object);
     res.pids = Pids{p.num<int64_t>("limit").value_or(0)};
+  }
+  if (r.has("blockIO")) {
+    auto b = r.child("blockIO", json::value_t::object);
+    BlockIO io;
+    io.weight = b.num<uint16_t>("weight");
+    io.leaf_weight = b.num<uint16_t>("leafWeight");
+    b.each("weightDevice", [&](const Reader& e) {
+      io.weight_device.push_back(WeightDevice{e.num<int64_t>("major").value_or(0), e.num<int64_t>("minor").value_or(0),
+                                              e.num<uint16_t>("weight"), e.num<uint16_t>("leafWeight")});
+    });
+    auto throttle = [&](const char* key, std::vector<ThrottleDevice>& out) {
+      b.each(key, [&](const Reader& e) {
+        out.push_back(ThrottleDevice{e.num<int64_t>("major").value_or(0), e.num<int64_t>("minor").value_or(0),
+                                     e.num<uint64_t>("rate").value_or(0)});
+      });
+    };
+    throttle("throttleReadBpsDevice", io.throttle_read_bps);
+    throttle("throttleWriteBpsDevice", io.throttle_write_bps);
+    throttle("throttleReadIOPSDevice", io.throttle_read_iops);
+    throttle("throttleWriteIOPSDevice", io.throttle_write_iops);
+    res.block_io = io;
+  }
+  r.each("hugepageLimits", [&](const Reader& e) {
+    auto ps = e.str("pageSize");
+    if (!ps) throw Bad{e.at("pageSize"), "is required"};
+    res.hugepage_limits.push_back(HugepageLimit{*ps, e.num<uint64_t>("limit").value_or(0)});
+  });
+  if (r.has("network")) {
+    auto n = r.child("network", json::value_t::object);
+    Network net;
+    net.class_id = n.num<uint32_t>("classID");
+    n.each("priorities", [&](const Reader& e) {
+      auto name = e.str("name");
+      if (!name) throw Bad{e.at("name"), "is required"};
+      net.priorities.push_back(NetPriority{*name, e.num<uint32_t>("priority").value_or(0)});
+    });
+    res.network = net;
+  }
+  if (r.has("rdma")) {
+    auto d = r.child("rdma", json::value_t::object);
+    for (auto& [k, v] : d.raw().items()) {
+      std::string p = d.at(k);
+      if (!v.is_object()) throw Bad{p, "must be an object"};
+      Reader o(v, p);
+      res.rdma[k] = Rdma{o.num<uint32_t>("hcaHandles"), o.num<uint32_t>("hcaObjects")};
+    }
+  }
+  if (r.has("unified")) {
+    auto u = r.child("unified", json::value_t::object);
+    for (auto& [k, v] : u.raw().items()) {
+      if (!v.is_string()) throw Bad{u.at(k), "must be a string"};
+      res.unified[k] = v.get<std::string>();
+    }
   }
   return res;
 }
@@ -305,6 +364,12 @@ Linux read_linux(const Reader& r) {
     }
   }
   l.has_intel_rdt = r.has("intelRdt");
+  if (r.has("personality")) {
+    auto p = r.child("personality", json::value_t::object);
+    auto d = p.str("domain");
+    if (!d) throw Bad{p.at("domain"), "is required"};
+    l.personality = Personality{*d, p.strings("flags")};
+  }
   return l;
 }
 
@@ -373,6 +438,10 @@ void hooks_out(json& o, const char* key, const std::vector<Hook>& hs) {
 
 Result<Spec> parse(std::string_view bytes, std::string_view source) {
   return guarded<Spec>(bytes, source, [](const Reader& r) { return read_spec(r); });
+}
+
+Result<Resources> parse_resources(std::string_view bytes, std::string_view source) {
+  return guarded<Resources>(bytes, source, [](const Reader& r) { return read_resources(r); });
 }
 
 Result<Process> parse_process(std::string_view bytes, std::string_view source) {

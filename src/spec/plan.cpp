@@ -152,6 +152,7 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
   p.resources = l.resources;
   p.seccomp = l.seccomp;
   p.mount_label = l.mount_label;
+  if (l.personality) p.personality = l.personality->domain == "LINUX32" ? 0x0008UL /*PER_LINUX32*/ : 0UL /*PER_LINUX*/;
 
   // Process.
   auto& sp = *s.process;

@@ -228,6 +228,112 @@ Result<void> check_cgroups_path(const Spec& s) {
   return {};
 }
 
+namespace {
+bool valid_cpuset(const std::string& v) {
+  // "0-3,5,7-8": comma-separated numbers or ascending ranges.
+  if (v.empty()) return true;
+  size_t i = 0;
+  while (i < v.size()) {
+    auto num = [&](unsigned long& out) {
+      size_t b = i;
+      while (i < v.size() && isdigit(static_cast<unsigned char>(v[i]))) ++i;
+      if (i == b || i - b > 6) return false;
+      out = std::stoul(v.substr(b, i - b));
+      return true;
+    };
+    unsigned long a = 0, c = 0;
+    if (!num(a)) return false;
+    if (i < v.size() && v[i] == '-') {
+      ++i;
+      if (!num(c) || c < a) return false;
+    }
+    if (i < v.size()) {
+      if (v[i] != ',' || i + 1 == v.size()) return false;
+      ++i;
+    }
+  }
+  return true;
+}
+bool valid_page_size(const std::string& p) {
+  size_t i = 0;
+  while (i < p.size() && isdigit(static_cast<unsigned char>(p[i]))) ++i;
+  if (i == 0) return false;
+  auto unit = p.substr(i);
+  return unit == "KB" || unit == "MB" || unit == "GB";
+}
+}  // namespace
+
+Result<void> check_resources(const Resources& r, const std::string& where) {
+  auto bad = [&](const std::string& field, const std::string& why) {
+    return Error::make(Errc::invalid_spec, fmt::format("{}/{}: {}", where, field, why));
+  };
+  for (size_t i = 0; i < r.devices.size(); ++i) {
+    auto& d = r.devices[i];
+    if (d.type && *d.type != "a" && *d.type != "c" && *d.type != "b")
+      return bad(fmt::format("devices/{}/type", i), fmt::format("{:?} is not one of a, c, b", *d.type));
+    if (d.access && (d.access->empty() || d.access->find_first_not_of("rwm") != std::string::npos))
+      return bad(fmt::format("devices/{}/access", i), fmt::format("{:?} must be made of r, w, m", *d.access));
+    if ((d.major && *d.major < -1) || (d.minor && *d.minor < -1))
+      return bad(fmt::format("devices/{}", i), "major/minor must be >= 0 (or -1 for any)");
+  }
+  if (auto& m = r.memory) {
+    auto lim = [&](const char* f, const std::optional<int64_t>& v) -> Result<void> {
+      if (v && *v < -1) return bad(std::string("memory/") + f, fmt::format("{} is negative (-1 means unlimited)", *v));
+      return {};
+    };
+    TRY(lim("limit", m->limit));
+    TRY(lim("reservation", m->reservation));
+    TRY(lim("swap", m->swap));
+    TRY(lim("kernel", m->kernel));
+    TRY(lim("kernelTCP", m->kernel_tcp));
+    if (m->swappiness && *m->swappiness > 100)
+      return bad("memory/swappiness", fmt::format("{} is not in [0, 100]", *m->swappiness));
+    if (m->limit && m->swap && *m->limit > 0 && *m->swap > 0 && *m->swap < *m->limit)
+      return bad("memory/swap", "memory+swap must not be below the memory limit");
+  }
+  if (auto& c = r.cpu) {
+    if (c->cpus && !valid_cpuset(*c->cpus)) return bad("cpu/cpus", fmt::format("{:?} is not a cpu list like \"0-2,4\"", *c->cpus));
+    if (c->mems && !valid_cpuset(*c->mems)) return bad("cpu/mems", fmt::format("{:?} is not a node list like \"0-1\"", *c->mems));
+    if (c->quota && *c->quota < -1) return bad("cpu/quota", fmt::format("{} is negative (-1 means unlimited)", *c->quota));
+    if (c->realtime_runtime && *c->realtime_runtime < -1) return bad("cpu/realtimeRuntime", "must be >= -1");
+    if (c->idle && *c->idle != 0 && *c->idle != 1) return bad("cpu/idle", "must be 0 or 1");
+  }
+  if (auto& b = r.block_io) {
+    auto w = [&](const std::string& f, const std::optional<uint16_t>& v) -> Result<void> {
+      if (v && *v != 0 && (*v < 10 || *v > 1000)) return bad(f, fmt::format("{} is not in [10, 1000]", *v));
+      return {};
+    };
+    TRY(w("blockIO/weight", b->weight));
+    TRY(w("blockIO/leafWeight", b->leaf_weight));
+    for (size_t i = 0; i < b->weight_device.size(); ++i) {
+      TRY(w(fmt::format("blockIO/weightDevice/{}/weight", i), b->weight_device[i].weight));
+      TRY(w(fmt::format("blockIO/weightDevice/{}/leafWeight", i), b->weight_device[i].leaf_weight));
+    }
+  }
+  for (size_t i = 0; i < r.hugepage_limits.size(); ++i)
+    if (!valid_page_size(r.hugepage_limits[i].page_size))
+      return bad(fmt::format("hugepageLimits/{}/pageSize", i), fmt::format("{:?} is not like \"2MB\"", r.hugepage_limits[i].page_size));
+  if (r.network)
+    for (size_t i = 0; i < r.network->priorities.size(); ++i) {
+      auto& n = r.network->priorities[i].name;
+      if (n.empty() || n.find_first_of(" \n/") != std::string::npos)
+        return bad(fmt::format("network/priorities/{}/name", i), fmt::format("{:?} is not an interface name", n));
+    }
+  for (auto& [k, v] : r.rdma)
+    if (k.empty() || k.find_first_of(" \n/") != std::string::npos) return bad("rdma", fmt::format("{:?} is not a device name", k));
+  for (auto& [k, v] : r.unified) {
+    // A key is a file of the container's own cgroup: never a path, never the runtime's
+    // control files; a value is one line.
+    if (k.empty() || k.find('/') != std::string::npos || k.find("..") != std::string::npos || k.find('.') == std::string::npos ||
+        k.find_first_of(" \n\0") != std::string::npos)
+      return bad(fmt::format("unified/{}", k), "not a cgroup file name like \"memory.high\"");
+    if (k.rfind("cgroup.", 0) == 0) return bad(fmt::format("unified/{}", k), "cgroup.* files are managed by the runtime");
+    if (v.find('\n') != std::string::npos && v.find('\n') + 1 != v.size())
+      return bad(fmt::format("unified/{}", k), "the value must be a single line");
+  }
+  return {};
+}
+
 Result<void> check_hooks(const Spec& s) {
   auto one = [&](const char* name, const std::vector<Hook>& hs) -> Result<void> {
     for (size_t i = 0; i < hs.size(); ++i)
@@ -246,6 +352,13 @@ Result<void> check_hooks(const Spec& s) {
 
 Result<void> check_unsupported(const Spec& s) {
   if (!s.linux_) return {};
+  if (auto& p = s.linux_->personality) {
+    if (p->domain != "LINUX" && p->domain != "LINUX32")
+      return invalid(fmt::format("config.json: /linux/personality/domain: unknown domain {:?} (LINUX or LINUX32)", p->domain));
+    // runtime-spec: "Currently no flag values are supported."
+    if (!p->flags.empty())
+      return invalid(fmt::format("config.json: /linux/personality/flags/0: unsupported flag {:?}", p->flags[0]));
+  }
   if (s.linux_->has_intel_rdt)
     return Error::make(Errc::unsupported, "config.json: /linux/intelRdt: Intel RDT is unsupported on this host");
   if (auto& p = s.linux_->rootfs_propagation; p && !p->empty()) {
@@ -270,6 +383,7 @@ Result<std::vector<std::string>> validate(const Spec& s) {
   TRY(check_capabilities(s));
   TRY(check_rlimits(s));
   TRY(check_cgroups_path(s));
+  if (s.linux_ && s.linux_->resources) TRY(check_resources(*s.linux_->resources, "config.json: /linux/resources"));
   TRY(check_hooks(s));
   TRY(check_unsupported(s));
   if (!s.linux_ || s.linux_->namespaces.empty())

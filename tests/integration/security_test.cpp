@@ -471,3 +471,24 @@ TEST_CASE("security: a /dev/null that is not the null device is never used to ma
   CHECK_FALSE(exists(state_root() + "/" + b.id));
   CHECK(leftover_cgroups().empty());
 }
+
+TEST_CASE("security: personality LINUX32; an unknown domain or any flag is refused", "[security]") {
+  Bundle b("personality");
+  b.busybox();
+  b.config["linux"]["personality"] = {{"domain", "LINUX32"}};
+  b.args({"/bin/busybox", "uname", "-m"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.out == "i686\n");
+  b.config["linux"]["personality"] = {{"domain", "LINUX"}};
+  CHECK(b.run().out == "x86_64\n");
+  b.config["linux"]["personality"] = {{"domain", "LINUX16"}};
+  Out bad = b.create();
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("/linux/personality/domain") != std::string::npos);
+  b.config["linux"]["personality"] = {{"domain", "LINUX"}, {"flags", {"FOO"}}};
+  bad = b.create();
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("/linux/personality/flags/0") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+}

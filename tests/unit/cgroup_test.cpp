@@ -2,6 +2,7 @@
 
 #include "husk/core/fd.hpp"
 #include "husk/os/cgroups/manager.hpp"
+#include "husk/spec/validate.hpp"
 
 using namespace husk;
 using namespace husk::os::cgroups;
@@ -68,4 +69,65 @@ TEST_CASE("cgroups: v2 conversions") {
 TEST_CASE("cgroups: device rule text") {
   CHECK(device_rule({true, std::string("c"), 1, 3, std::string("rwm")}) == "c 1:3 rwm");
   CHECK(device_rule({true, std::string("c"), 136, std::nullopt, std::string("rw")}) == "c 136:* rw");
+}
+
+TEST_CASE("cgroups: blockIO, hugetlb, network, rdma and unified writes") {
+  spec::Resources r;
+  r.block_io = spec::BlockIO{};
+  r.block_io->weight = 500;
+  r.block_io->throttle_read_bps.push_back({254, 0, 1048576});
+  r.block_io->throttle_write_iops.push_back({254, 0, 0});
+  r.hugepage_limits.push_back({"2MB", 4194304});
+  r.network = spec::Network{};
+  r.network->class_id = 0x100001;
+  r.network->priorities.push_back({"eth0", 5});
+  r.rdma["mlx5_1"] = spec::Rdma{3, std::nullopt};
+  r.unified["memory.high"] = "max";
+  auto blk = v1_writes("blkio", r);
+  CHECK(blk.at(0) == std::pair<std::string, std::string>{"blkio.weight", "500"});
+  CHECK(blk.at(1) == std::pair<std::string, std::string>{"blkio.throttle.read_bps_device", "254:0 1048576"});
+  CHECK(v1_writes("hugetlb", r).at(0) == std::pair<std::string, std::string>{"hugetlb.2MB.limit_in_bytes", "4194304"});
+  CHECK(v1_writes("net_cls,net_prio", r).size() == 2);
+  CHECK(v1_writes("rdma", r).at(0).second == "mlx5_1 hca_handle=3");
+  auto v2 = v2_writes(r);
+  auto has = [&](const std::string& f, const std::string& v) {
+    return std::find(v2.begin(), v2.end(), std::pair<std::string, std::string>{f, v}) != v2.end();
+  };
+  CHECK(has("io.weight", "default 4950"));  // 1 + (500-10)*9999/990
+  CHECK(has("io.max", "254:0 rbps=1048576"));
+  CHECK(has("io.max", "254:0 wiops=max"));
+  CHECK(has("hugetlb.2MB.max", "4194304"));
+  CHECK(has("rdma.max", "mlx5_1 hca_handle=3"));
+  CHECK(has("memory.high", "max"));
+  CHECK(shares_to_weight(2) == 1);
+  CHECK(shares_to_weight(262144) == 10000);
+  CHECK(blkio_to_io_weight(10) == 1);
+  CHECK(blkio_to_io_weight(1000) == 10000);
+  // Needed v2 controllers: everything on pure v2, only hugetlb/rdma/unified on hybrid.
+  auto need = v2_controllers_needed(r, false);
+  CHECK(need == std::vector<std::string>{"hugetlb", "rdma", "memory"});
+  CHECK(v2_controllers_needed(spec::Resources{}, true).size() == 8);
+}
+
+TEST_CASE("cgroups: resources validation names the field") {
+  auto bad = [](spec::Resources r) {
+    auto e = spec::check_resources(r, "X");
+    return e ? std::string() : e.error().describe();
+  };
+  spec::Resources r;
+  r.cpu = spec::Cpu{};
+  for (auto ok : {"0", "0-3", "0,2-3,7", ""}) {
+    r.cpu->cpus = ok;
+    CHECK(bad(r).empty());
+  }
+  for (auto no : {"3-1", "a", "0,", "-1", "0--2"}) {
+    r.cpu->cpus = no;
+    CHECK(bad(r).find("X/cpu/cpus") != std::string::npos);
+  }
+  spec::Resources u;
+  u.unified["io.max"] = "8:0 rbps=1\n8:0 wbps=2";
+  CHECK(bad(u).find("single line") != std::string::npos);
+  u.unified.clear();
+  u.unified["cgroup.subtree_control"] = "+memory";
+  CHECK(bad(u).find("managed by the runtime") != std::string::npos);
 }

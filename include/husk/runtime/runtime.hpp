@@ -17,6 +17,14 @@ Result<std::string> list(const GlobalOptions& g, const ListOptions& o);
 Result<void> kill(const GlobalOptions& g, const KillOptions& o);
 Result<void> remove(const GlobalOptions& g, const DeleteOptions& o);
 Result<void> write_spec(const SpecOptions& o);
+Result<void> pause(const GlobalOptions& g, const std::string& id);
+Result<void> resume(const GlobalOptions& g, const std::string& id);
+Result<std::string> ps(const GlobalOptions& g, const PsOptions& o);
+Result<void> update(const GlobalOptions& g, const UpdateOptions& o);
+// Prints events (stats, oom) as JSON lines until the container stops; with --stats once.
+Result<int> events(const GlobalOptions& g, const EventsOptions& o);
+// "512m", "1g", "1024", "-1" -> bytes (docker's RAMInBytes: binary multiples).
+Result<int64_t> parse_size(std::string_view s);
 std::string features_json();
 std::string version_text();
 

@@ -12,6 +12,8 @@
 namespace husk::spec {
 
 Result<Spec> parse(std::string_view bytes, std::string_view source = "config.json");
+// An OCI linux.resources object on its own (`update --resources`).
+Result<Resources> parse_resources(std::string_view bytes, std::string_view source);
 Result<Process> parse_process(std::string_view bytes, std::string_view source);
 Result<Hooks> parse_hooks(const nlohmann::json& j);
 nlohmann::json hooks_to_json(const Hooks& h);

@@ -95,18 +95,57 @@ struct DeviceRule {
 struct Memory {
   std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;
   std::optional<uint64_t> swappiness;
-  std::optional<bool> disable_oom_killer;
+  std::optional<bool> disable_oom_killer, use_hierarchy, check_before_update;
 };
 
 struct Cpu {
   std::optional<uint64_t> shares;
   std::optional<int64_t> quota;
+  std::optional<uint64_t> burst;
   std::optional<uint64_t> period;
+  std::optional<int64_t> realtime_runtime;
+  std::optional<uint64_t> realtime_period;
   std::optional<std::string> cpus, mems;
+  std::optional<int64_t> idle;
 };
 
 struct Pids {
   int64_t limit = 0;
+};
+
+struct WeightDevice {
+  int64_t major = 0, minor = 0;
+  std::optional<uint16_t> weight, leaf_weight;
+};
+
+struct ThrottleDevice {
+  int64_t major = 0, minor = 0;
+  uint64_t rate = 0;
+};
+
+struct BlockIO {
+  std::optional<uint16_t> weight, leaf_weight;
+  std::vector<WeightDevice> weight_device;
+  std::vector<ThrottleDevice> throttle_read_bps, throttle_write_bps, throttle_read_iops, throttle_write_iops;
+};
+
+struct HugepageLimit {
+  std::string page_size;  // "2MB", "1GB"
+  uint64_t limit = 0;
+};
+
+struct NetPriority {
+  std::string name;
+  uint32_t priority = 0;
+};
+
+struct Network {
+  std::optional<uint32_t> class_id;
+  std::vector<NetPriority> priorities;
+};
+
+struct Rdma {
+  std::optional<uint32_t> hca_handles, hca_objects;
 };
 
 struct Resources {
@@ -114,6 +153,11 @@ struct Resources {
   std::optional<Memory> memory;
   std::optional<Cpu> cpu;
   std::optional<Pids> pids;
+  std::optional<BlockIO> block_io;
+  std::vector<HugepageLimit> hugepage_limits;
+  std::optional<Network> network;
+  std::map<std::string, Rdma> rdma;
+  std::map<std::string, std::string> unified;
 };
 
 struct TimeOffset {
@@ -143,6 +187,11 @@ struct Seccomp {
   std::vector<SeccompSyscall> syscalls;
 };
 
+struct Personality {
+  std::string domain;  // LINUX or LINUX32
+  std::vector<std::string> flags;
+};
+
 struct Linux {
   std::vector<IdMapping> uid_mappings, gid_mappings;
   std::map<std::string, std::string> sysctl;
@@ -156,6 +205,7 @@ struct Linux {
   std::optional<std::string> mount_label;
   std::map<std::string, TimeOffset> time_offsets;
   bool has_intel_rdt = false;
+  std::optional<Personality> personality;
 };
 
 struct Spec {

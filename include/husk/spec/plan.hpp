@@ -102,6 +102,7 @@ struct ContainerPlan {
   std::optional<Seccomp> seccomp;
   int preserve_fds = 0;
   std::optional<std::string> mount_label;
+  std::optional<unsigned long> personality;  // PER_LINUX / PER_LINUX32
 };
 
 Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in);

@@ -27,6 +27,8 @@ Result<void> check_unsupported(const Spec& s);
 
 // Runs every check; returns warnings on success.
 Result<std::vector<std::string>> validate(const Spec& s);
+// linux.resources on its own (create and `update`); `where` prefixes the field path.
+Result<void> check_resources(const Resources& r, const std::string& where);
 
 // Namespace type name -> CLONE_NEW* flag (0 if unknown).
 int namespace_flag(std::string_view type);

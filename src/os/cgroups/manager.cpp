@@ -120,33 +120,46 @@ std::vector<std::string> default_allowed_devices() {
           "c 1:5 rwm", "c 1:9 rwm", "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"};
 }
 
-std::vector<std::pair<std::string, std::string>> v1_writes(const std::string& h, const spec::Resources& r) {
-  std::vector<std::pair<std::string, std::string>> w;
-  auto has = [&](const char* c) {
-    std::istringstream ss(h);
-    std::string part;
-    while (std::getline(ss, part, ','))
-      if (part == c) return true;
-    return false;
-  };
+namespace {
+bool has_controller(const std::string& h, const char* c) {
+  std::istringstream ss(h);
+  std::string part;
+  while (std::getline(ss, part, ','))
+    if (part == c) return true;
+  return false;
+}
+std::string dev(int64_t major, int64_t minor) { return fmt::format("{}:{}", major, minor); }
+// "2MB" -> "2MB" (the cgroup file names use the same unit spelling as the spec).
+}  // namespace
+
+Writes v1_writes(const std::string& h, const spec::Resources& r) {
+  Writes w;
+  auto has = [&](const char* c) { return has_controller(h, c); };
   if (has("devices") && !r.devices.empty()) {
     for (auto& d : r.devices) w.emplace_back(d.allow ? "devices.allow" : "devices.deny", device_rule(d));
     for (auto& d : default_allowed_devices()) w.emplace_back("devices.allow", d);
   }
   if (has("memory") && r.memory) {
     auto& m = *r.memory;
-    // memsw must stay >= limit: raise it first when both grow (runc orders the same way).
+    // The memory/memsw order is decided by Manager::set (it depends on the current value).
     if (m.limit && *m.limit != 0) w.emplace_back("memory.limit_in_bytes", std::to_string(*m.limit));
     if (m.swap && *m.swap != 0) w.emplace_back("memory.memsw.limit_in_bytes", std::to_string(*m.swap));
     if (m.reservation && *m.reservation != 0) w.emplace_back("memory.soft_limit_in_bytes", std::to_string(*m.reservation));
+    if (m.kernel && *m.kernel != 0) w.emplace_back("memory.kmem.limit_in_bytes", std::to_string(*m.kernel));
+    if (m.kernel_tcp && *m.kernel_tcp != 0) w.emplace_back("memory.kmem.tcp.limit_in_bytes", std::to_string(*m.kernel_tcp));
     if (m.swappiness && *m.swappiness <= 100) w.emplace_back("memory.swappiness", std::to_string(*m.swappiness));
-    if (m.disable_oom_killer && *m.disable_oom_killer) w.emplace_back("memory.oom_control", "1");
+    if (m.disable_oom_killer) w.emplace_back("memory.oom_control", *m.disable_oom_killer ? "1" : "0");
+    if (m.use_hierarchy && *m.use_hierarchy) w.emplace_back("memory.use_hierarchy", "1");
   }
   if (has("cpu") && r.cpu) {
     auto& c = *r.cpu;
     if (c.shares && *c.shares) w.emplace_back("cpu.shares", std::to_string(*c.shares));
     if (c.period && *c.period) w.emplace_back("cpu.cfs_period_us", std::to_string(*c.period));
     if (c.quota && *c.quota) w.emplace_back("cpu.cfs_quota_us", std::to_string(*c.quota));
+    if (c.burst) w.emplace_back("cpu.cfs_burst_us", std::to_string(*c.burst));
+    if (c.realtime_period && *c.realtime_period) w.emplace_back("cpu.rt_period_us", std::to_string(*c.realtime_period));
+    if (c.realtime_runtime && *c.realtime_runtime) w.emplace_back("cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
+    if (c.idle) w.emplace_back("cpu.idle", std::to_string(*c.idle));
   }
   if (has("cpuset") && r.cpu) {
     if (r.cpu->cpus && !r.cpu->cpus->empty()) w.emplace_back("cpuset.cpus", *r.cpu->cpus);
@@ -154,49 +167,200 @@ std::vector<std::pair<std::string, std::string>> v1_writes(const std::string& h,
   }
   if (has("pids") && r.pids && r.pids->limit != 0)
     w.emplace_back("pids.max", r.pids->limit < 0 ? std::string("max") : std::to_string(r.pids->limit));
+  if (has("blkio") && r.block_io) {
+    auto& b = *r.block_io;
+    if (b.weight && *b.weight) w.emplace_back("blkio.weight", std::to_string(*b.weight));
+    if (b.leaf_weight && *b.leaf_weight) w.emplace_back("blkio.leaf_weight", std::to_string(*b.leaf_weight));
+    for (auto& d : b.weight_device) {
+      if (d.weight) w.emplace_back("blkio.weight_device", fmt::format("{} {}", dev(d.major, d.minor), *d.weight));
+      if (d.leaf_weight) w.emplace_back("blkio.leaf_weight_device", fmt::format("{} {}", dev(d.major, d.minor), *d.leaf_weight));
+    }
+    auto th = [&](const char* file, const std::vector<spec::ThrottleDevice>& v) {
+      for (auto& d : v) w.emplace_back(file, fmt::format("{} {}", dev(d.major, d.minor), d.rate));
+    };
+    th("blkio.throttle.read_bps_device", b.throttle_read_bps);
+    th("blkio.throttle.write_bps_device", b.throttle_write_bps);
+    th("blkio.throttle.read_iops_device", b.throttle_read_iops);
+    th("blkio.throttle.write_iops_device", b.throttle_write_iops);
+  }
+  if (has("hugetlb"))
+    for (auto& l : r.hugepage_limits) w.emplace_back(fmt::format("hugetlb.{}.limit_in_bytes", l.page_size), std::to_string(l.limit));
+  if (has("net_cls") && r.network && r.network->class_id) w.emplace_back("net_cls.classid", std::to_string(*r.network->class_id));
+  if (has("net_prio") && r.network)
+    for (auto& p : r.network->priorities) w.emplace_back("net_prio.ifpriomap", fmt::format("{} {}", p.name, p.priority));
+  if (has("rdma"))
+    for (auto& [devname, l] : r.rdma) w.emplace_back("rdma.max", rdma_line(devname, l));
   return w;
 }
 
-std::vector<std::pair<std::string, std::string>> v2_writes(const spec::Resources& r) {
-  std::vector<std::pair<std::string, std::string>> w;
+std::string rdma_line(const std::string& devname, const spec::Rdma& l) {
+  std::string line = devname;
+  if (l.hca_handles) line += fmt::format(" hca_handle={}", *l.hca_handles);
+  if (l.hca_objects) line += fmt::format(" hca_object={}", *l.hca_objects);
+  return line;
+}
+
+uint64_t shares_to_weight(uint64_t shares) {
+  // runc's conversion: [2, 262144] -> [1, 10000]
+  uint64_t s = std::clamp<uint64_t>(shares, 2, 262144);
+  return 1 + ((s - 2) * 9999) / 262142;
+}
+
+uint64_t blkio_to_io_weight(uint64_t w) {
+  // runc: [10, 1000] -> [1, 10000]
+  w = std::clamp<uint64_t>(w, 10, 1000);
+  return 1 + (w - 10) * 9999 / 990;
+}
+
+Writes v2_writes(const spec::Resources& r) {
+  Writes w;
   if (r.memory) {
     auto& m = *r.memory;
     auto v = [](int64_t x) { return x < 0 ? std::string("max") : std::to_string(x); };
+    // swap first when it grows the total, as for v1 (memory.swap.max is swap alone).
     if (m.limit && *m.limit != 0) w.emplace_back("memory.max", v(*m.limit));
-    if (m.reservation && *m.reservation != 0) w.emplace_back("memory.low", v(*m.reservation));
     if (m.swap && *m.swap != 0) {
-      // OCI swap is memory+swap; v2 swap.max is swap alone.
       if (*m.swap < 0) w.emplace_back("memory.swap.max", "max");
       else if (m.limit && *m.limit > 0) w.emplace_back("memory.swap.max", std::to_string(std::max<int64_t>(0, *m.swap - *m.limit)));
     }
+    if (m.reservation && *m.reservation != 0) w.emplace_back("memory.low", v(*m.reservation));
   }
   if (r.cpu) {
     auto& c = *r.cpu;
-    if (c.shares && *c.shares) {
-      // runc's conversion: [2, 262144] -> [1, 10000]
-      uint64_t s = std::clamp<uint64_t>(*c.shares, 2, 262144);
-      w.emplace_back("cpu.weight", std::to_string(1 + ((s - 2) * 9999) / 262142));
-    }
+    if (c.shares && *c.shares) w.emplace_back("cpu.weight", std::to_string(shares_to_weight(*c.shares)));
     if ((c.quota && *c.quota) || (c.period && *c.period)) {
       std::string q = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
       w.emplace_back("cpu.max", fmt::format("{} {}", q, c.period && *c.period ? *c.period : 100000));
     }
+    if (c.burst) w.emplace_back("cpu.max.burst", std::to_string(*c.burst));
+    if (c.idle) w.emplace_back("cpu.idle", std::to_string(*c.idle));
     if (c.cpus && !c.cpus->empty()) w.emplace_back("cpuset.cpus", *c.cpus);
     if (c.mems && !c.mems->empty()) w.emplace_back("cpuset.mems", *c.mems);
   }
   if (r.pids && r.pids->limit != 0)
     w.emplace_back("pids.max", r.pids->limit < 0 ? std::string("max") : std::to_string(r.pids->limit));
+  if (r.block_io) {
+    auto& b = *r.block_io;
+    if (b.weight && *b.weight) w.emplace_back("io.weight", fmt::format("default {}", blkio_to_io_weight(*b.weight)));
+    for (auto& d : b.weight_device)
+      if (d.weight) w.emplace_back("io.weight", fmt::format("{} {}", dev(d.major, d.minor), blkio_to_io_weight(*d.weight)));
+    auto th = [&](const char* key, const std::vector<spec::ThrottleDevice>& v) {
+      for (auto& d : v) w.emplace_back("io.max", fmt::format("{} {}={}", dev(d.major, d.minor), key, d.rate == 0 ? std::string("max") : std::to_string(d.rate)));
+    };
+    th("rbps", b.throttle_read_bps);
+    th("wbps", b.throttle_write_bps);
+    th("riops", b.throttle_read_iops);
+    th("wiops", b.throttle_write_iops);
+  }
+  for (auto& l : r.hugepage_limits) w.emplace_back(fmt::format("hugetlb.{}.max", l.page_size), std::to_string(l.limit));
+  for (auto& [devname, l] : r.rdma) w.emplace_back("rdma.max", rdma_line(devname, l));
+  for (auto& [k, v] : r.unified) w.emplace_back(k, v);
   return w;
 }
 
-Result<void> Manager::set(const spec::Resources& r) const {
-  for (auto& [name, dir] : dirs_) {
-    auto writes = name == "unified" ? std::vector<std::pair<std::string, std::string>>{} : v1_writes(name, r);
-    if (name == "unified" && dirs_.size() == 1) writes = v2_writes(r);
-    for (auto& [file, value] : writes)
-      TRY(write_file(dir + "/" + file, value).context(fmt::format("cgroup: set {}={}", file, value)));
+namespace {
+// Files the kernel may not have (config-dependent, or removed in newer kernels): a
+// missing one is skipped with a debug log, as runc does for kernel memory.
+bool optional_file(std::string_view f) {
+  return f.rfind("memory.kmem.", 0) == 0 || f.rfind("cpu.rt_", 0) == 0 || f == "cpu.cfs_burst_us" ||
+         f == "cpu.idle" || f == "cpu.max.burst" || f == "blkio.leaf_weight" || f == "blkio.leaf_weight_device" ||
+         f == "memory.use_hierarchy";
+}
+
+// The controller a v2 file belongs to ("memory.max" -> "memory").
+std::string controller_of(std::string_view file) { return std::string(file.substr(0, file.find('.'))); }
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream ss(text);
+  std::string w;
+  while (ss >> w) out.push_back(w);
+  return out;
+}
+}  // namespace
+
+Result<void> write_one(const std::string& dir, const std::string& file, const std::string& value) {
+  std::string path = dir + "/" + file;
+  auto r = write_file(path, value);
+  if (r) return {};
+  int e = r.error().sys_errno();
+  if (e == ENOENT && optional_file(file)) {
+    log::debug("cgroup: {} is not available on this kernel; {}={} skipped", path, file, value);
+    return {};
   }
-  if (dirs_.size() == 1 && dirs_.count("unified") && !r.devices.empty())
+  if (e == ENOENT) return Error::make(Errc::unsupported, fmt::format("cgroup: set {}={}: {} does not exist (controller or kernel feature missing)", file, value, path));
+  return std::move(r).error().context(fmt::format("cgroup: set {}={}", file, value));
+}
+
+std::vector<std::string> v2_controllers_needed(const spec::Resources& r, bool pure_v2) {
+  if (pure_v2) return {"cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"};
+  std::vector<std::string> out;
+  if (!r.hugepage_limits.empty()) out.push_back("hugetlb");
+  if (!r.rdma.empty()) out.push_back("rdma");
+  for (auto& [k, v] : r.unified) out.push_back(controller_of(k));
+  return out;
+}
+
+Result<void> Manager::enable_v2_controllers(const std::string& mountpoint, const std::vector<std::string>& want) const {
+  auto it = dirs_.find("unified");
+  if (it == dirs_.end() || want.empty() || !path::is_within(mountpoint, it->second)) return {};
+  auto avail = read_file(mountpoint + "/cgroup.controllers");
+  if (!avail) return {};
+  auto have = words(*avail);
+  std::string add;
+  for (auto& c : want)
+    if (std::find(have.begin(), have.end(), c) != have.end() && add.find("+" + c + " ") == std::string::npos)
+      add += "+" + c + " ";
+  if (add.empty()) return {};
+  std::string cur = mountpoint;
+  auto comps = path::components(it->second.substr(mountpoint.size()));
+  for (size_t i = 0; i + 1 <= comps.size(); ++i) {
+    auto enabled = read_file(cur + "/cgroup.subtree_control");
+    std::string need;
+    for (auto& w : words(add))
+      if (!enabled || enabled->find(w.substr(1)) == std::string::npos) need += w + " ";
+    if (!need.empty()) TRY(write_file(cur + "/cgroup.subtree_control", need).context("cgroup: enable v2 controllers in " + cur));
+    if (i < comps.size()) cur = path::join(cur, comps[i]);
+    if (i + 1 == comps.size()) break;
+  }
+  return {};
+}
+
+Result<void> Manager::set(const spec::Resources& r) const {
+  bool pure_v2 = dirs_.size() == 1 && dirs_.count("unified");
+  for (auto& [name, dir] : dirs_) {
+    Writes writes;
+    if (name != "unified") {
+      writes = v1_writes(name, r);
+      // memory and memory+swap must stay ordered (memsw >= limit at every step): when the
+      // new total is above the current limit (or unlimited), swap goes first.
+      if (has_controller(name, "memory") && r.memory && r.memory->limit && *r.memory->limit != 0 && r.memory->swap &&
+          *r.memory->swap != 0) {
+        auto cur = read_file(dir + "/memory.limit_in_bytes");
+        uint64_t cur_limit = cur ? std::strtoull(cur->c_str(), nullptr, 10) : 0;
+        bool swap_first = *r.memory->swap == -1 || static_cast<uint64_t>(*r.memory->swap) > cur_limit;
+        auto is_mem = [](const auto& x) { return x.first == "memory.limit_in_bytes"; };
+        auto is_sw = [](const auto& x) { return x.first == "memory.memsw.limit_in_bytes"; };
+        auto a = std::find_if(writes.begin(), writes.end(), is_mem), b = std::find_if(writes.begin(), writes.end(), is_sw);
+        if (a != writes.end() && b != writes.end() && swap_first != (b < a)) std::iter_swap(a, b);
+      }
+    } else {
+      // The v2 hierarchy: everything on pure v2; on a hybrid host only the controllers it
+      // holds (e.g. hugetlb) and `unified`.
+      auto all = v2_writes(r);
+      std::vector<std::string> avail;
+      if (!pure_v2) {
+        if (auto c = read_file(dir + "/cgroup.controllers")) avail = words(*c);
+      }
+      for (auto& wr : all) {
+        bool raw = r.unified.count(wr.first) > 0;
+        if (pure_v2 || raw || std::find(avail.begin(), avail.end(), controller_of(wr.first)) != avail.end())
+          writes.push_back(wr);
+      }
+    }
+    for (auto& [file, value] : writes) TRY(write_one(dir, file, value));
+  }
+  if (pure_v2 && !r.devices.empty())
     log::debug("cgroup v2: device rules are enforced by the eBPF device program (not built in this version)");
   return {};
 }

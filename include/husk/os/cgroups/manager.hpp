@@ -34,6 +34,9 @@ class Manager {
   // Writes pid to cgroup.procs of every directory, or only of `only`.
   Result<void> join(pid_t pid, const std::string& only = "") const;
   Result<void> set(const spec::Resources& r) const;
+  // v2: enables `controllers` (those the hierarchy has) in cgroup.subtree_control of
+  // every ancestor of the container's v2 directory below `mountpoint`.
+  Result<void> enable_v2_controllers(const std::string& mountpoint, const std::vector<std::string>& controllers) const;
   Result<void> freeze(bool frozen) const;
   bool frozen() const;
   Result<std::vector<pid_t>> pids() const;
@@ -47,9 +50,19 @@ class Manager {
   std::vector<std::string> created_;
 };
 
-// Resource file writes, pure (unit-tested): file name -> value, in order.
-std::vector<std::pair<std::string, std::string>> v1_writes(const std::string& hierarchy, const spec::Resources& r);
-std::vector<std::pair<std::string, std::string>> v2_writes(const spec::Resources& r);
+// Resource file writes, pure (unit-tested): file name -> value, in order. Zero or
+// absent values mean "leave unchanged" (docker sends zeros to `update`).
+using Writes = std::vector<std::pair<std::string, std::string>>;
+Writes v1_writes(const std::string& hierarchy, const spec::Resources& r);
+Writes v2_writes(const spec::Resources& r);
+uint64_t shares_to_weight(uint64_t shares);
+uint64_t blkio_to_io_weight(uint64_t weight);
+std::string rdma_line(const std::string& device, const spec::Rdma& l);
+// The v2 controllers `r` needs: every one on pure v2 (runc enables all), on a hybrid host
+// those of hugepageLimits, rdma and `unified` keys.
+std::vector<std::string> v2_controllers_needed(const spec::Resources& r, bool pure_v2);
+// One resource write; a file that may legitimately be missing is skipped (debug log).
+Result<void> write_one(const std::string& dir, const std::string& file, const std::string& value);
 // runc's default device allow list, applied after the config's rules on v1.
 std::vector<std::string> default_allowed_devices();
 std::string device_rule(const spec::DeviceRule& d);

@@ -1,0 +1,252 @@
+// Cgroups on this host (v1 hybrid): limits read back from the container's cgroup files,
+// OOM, devices, pause/resume, update, ps, events, kill --all, and removal on delete.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace it;
+namespace fs = std::filesystem;
+
+namespace {
+std::string cg(const std::string& controller, const Bundle& b, const std::string& file) {
+  std::string v = slurp("/sys/fs/cgroup/" + controller + b.cgroup + "/" + file);
+  while (!v.empty() && v.back() == '\n') v.pop_back();
+  return v;
+}
+bool v1_host() { return exists("/sys/fs/cgroup/memory/cgroup.procs"); }
+// "maj:min" of a block device of this machine (throttling needs a real one).
+std::pair<int, int> block_device() {
+  for (auto& e : fs::directory_iterator("/sys/block")) {
+    std::string n = e.path().filename();
+    if (n.rfind("loop", 0) == 0 || n.rfind("ram", 0) == 0) continue;
+    int ma = 0, mi = 0;
+    if (std::sscanf(slurp(e.path().string() + "/dev").c_str(), "%d:%d", &ma, &mi) == 2) return {ma, mi};
+  }
+  return {7, 0};
+}
+}  // namespace
+
+TEST_CASE("cgroups: memory, pids and cpu limits are in the cgroup files exactly", "[cgroups]") {
+  if (!v1_host()) return;
+  Bundle b("limits");
+  auto [bmaj, bmin] = block_device();
+  b.config["linux"]["resources"] = {
+      {"memory", {{"limit", 67108864}, {"reservation", 33554432}, {"swap", 134217728}, {"swappiness", 10}}},
+      {"pids", {{"limit", 77}}},
+      {"cpu", {{"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}},
+      {"blockIO", {{"throttleReadBpsDevice", {{{"major", bmaj}, {"minor", bmin}, {"rate", 1048576}}}}}}};
+  b.args({"/bin/test_init", "pause"});
+  Out c = b.run({"--detach"});
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  CHECK(cg("memory", b, "memory.limit_in_bytes") == "67108864");
+  CHECK(cg("memory", b, "memory.soft_limit_in_bytes") == "33554432");
+  CHECK(cg("memory", b, "memory.memsw.limit_in_bytes") == "134217728");
+  CHECK(cg("memory", b, "memory.swappiness") == "10");
+  CHECK(cg("pids", b, "pids.max") == "77");
+  CHECK(cg("cpu", b, "cpu.shares") == "512");
+  CHECK(cg("cpu", b, "cpu.cfs_quota_us") == "50000");
+  CHECK(cg("cpu", b, "cpu.cfs_period_us") == "100000");
+  CHECK(cg("cpuset", b, "cpuset.cpus") == "0");
+  CHECK(cg("blkio", b, "blkio.throttle.read_bps_device") == std::to_string(bmaj) + ":" + std::to_string(bmin) + " 1048576");
+  // The init is in every hierarchy's directory.
+  std::string pid = std::to_string(b.state()["pid"].get<int>());
+  for (auto c2 : {"memory", "pids", "cpu", "cpuset", "blkio", "devices", "freezer"})
+    CHECK(cg(c2, b, "cgroup.procs") == pid);
+  husk({"delete", "--force", b.id});
+  for (auto c2 : {"memory", "pids", "cpu", "cpuset", "blkio", "devices", "freezer", "systemd", "unified"})
+    CHECK_FALSE(exists(std::string("/sys/fs/cgroup/") + c2 + b.cgroup));
+}
+
+TEST_CASE("cgroups: beyond the memory limit the OOM killer ends the container: exit 137", "[cgroups]") {
+  Bundle b("oom");
+  b.busybox();
+  b.config["linux"]["resources"] = {{"memory", {{"limit", 16777216}, {"swap", 16777216}}}};
+  b.args({"/bin/busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  Out o = b.run();
+  CHECK(o.code == 137);
+  // A create that fails for the same reason says so.
+  b.args({"/bin/test_init", "exit", "0"});
+  b.config["hooks"]["createContainer"] = {
+      {{"path", b.rootfs + "/bin/busybox"}, {"args", {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"}}}};
+  Out f = b.create();
+  CHECK(f.code == 1);
+  CHECK(f.err.find("OOM-killed") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+  CHECK(leftover_cgroups().empty());
+}
+
+TEST_CASE("cgroups: a 256 KiB memory limit and pids.limit 1 still run the container", "[cgroups]") {
+  Bundle b("tiny");
+  b.config["linux"]["resources"] = {{"memory", {{"limit", 262144}}}, {"pids", {{"limit", 1}}}};
+  b.args({"/bin/test_init", "exit", "0"});
+  for (int i = 0; i < 3; ++i) {
+    Out o = b.run();
+    INFO(o.err);
+    CHECK(o.code == 0);
+  }
+}
+
+TEST_CASE("cgroups: devices: an allowed node can be made and opened, a denied one cannot", "[cgroups]") {
+  if (!v1_host()) return;
+  Bundle b("devices");
+  b.busybox();
+  auto& caps = b.config["process"]["capabilities"];
+  for (auto set : {"bounding", "effective", "permitted"}) caps[set].push_back("CAP_MKNOD");
+  b.config["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}},
+                                               {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}};
+  b.args({"/bin/sh", "-c",
+          "busybox mknod /tmp/null c 1 3 && echo made-null; echo x > /tmp/null && echo wrote-null; "
+          "busybox mknod /tmp/kmsg c 1 11; busybox cat /tmp/kmsg 2>&1; echo read-kmsg=$?"});
+  Out o = b.run();
+  INFO(o.out << o.err);
+  CHECK(o.out.find("made-null") != std::string::npos);
+  CHECK(o.out.find("wrote-null") != std::string::npos);
+  // 1:11 is not allowed: the node can be made (runc's default list allows mknod of any
+  // node on v1, "c *:* m") but never opened.
+  CHECK(o.out.find("Operation not permitted") != std::string::npos);
+  CHECK(o.out.find("read-kmsg=1") != std::string::npos);
+}
+
+TEST_CASE("cgroups: pause and resume freeze the cgroup; state says paused", "[cgroups]") {
+  Bundle b("pause");
+  b.args({"/bin/test_init", "pause"});
+  REQUIRE(b.run({"--detach"}).code == 0);
+  REQUIRE(husk({"pause", b.id}).code == 0);
+  CHECK(b.state()["status"] == "paused");
+  if (v1_host()) CHECK(cg("freezer", b, "freezer.state") == "FROZEN");
+  Out again = husk({"pause", b.id});
+  CHECK(again.code == 1);
+  CHECK(again.err.find("paused") != std::string::npos);
+  REQUIRE(husk({"resume", b.id}).code == 0);
+  CHECK(b.state()["status"] == "running");
+  if (v1_host()) CHECK(cg("freezer", b, "freezer.state") == "THAWED");
+  CHECK(husk({"resume", b.id}).code == 1);
+}
+
+TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values alone", "[cgroups]") {
+  if (!v1_host()) return;
+  Bundle b("update");
+  b.config["linux"]["resources"] = {{"memory", {{"limit", 67108864}}}, {"pids", {{"limit", 100}}}, {"cpu", {{"shares", 256}}}};
+  b.args({"/bin/test_init", "pause"});
+  REQUIRE(b.run({"--detach"}).code == 0);
+  Out u = husk({"update", "--memory", "128m", b.id});
+  INFO(u.err);
+  REQUIRE(u.code == 0);
+  CHECK(cg("memory", b, "memory.limit_in_bytes") == "134217728");
+  CHECK(cg("pids", b, "pids.max") == "100");
+  CHECK(cg("cpu", b, "cpu.shares") == "256");
+  // docker sends zeros for everything it does not change.
+  Out r = husk({"update", "--resources", "-", b.id},
+               R"({"memory":{"limit":0,"reservation":0,"swap":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},)"
+               R"("pids":{"limit":55},"blockIO":{"weight":0}})");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(cg("pids", b, "pids.max") == "55");
+  CHECK(cg("memory", b, "memory.limit_in_bytes") == "134217728");
+  CHECK(cg("cpu", b, "cpu.shares") == "256");
+  // memory and memory+swap in the order that works, up and down.
+  REQUIRE(husk({"update", "--memory", "1g", "--memory-swap", "2g", b.id}).code == 0);
+  CHECK(cg("memory", b, "memory.memsw.limit_in_bytes") == "2147483648");
+  REQUIRE(husk({"update", "--memory", "64m", "--memory-swap", "96m", b.id}).code == 0);
+  CHECK(cg("memory", b, "memory.limit_in_bytes") == "67108864");
+  CHECK(cg("memory", b, "memory.memsw.limit_in_bytes") == "100663296");
+  // Bad input: one line, nothing changed.
+  for (auto args : std::vector<std::vector<std::string>>{{"--cpuset-cpus", "3-1"}, {"--memory", "lots"}, {"--pids-limit", "x"}}) {
+    std::vector<std::string> a = {"update"};
+    a.insert(a.end(), args.begin(), args.end());
+    a.push_back(b.id);
+    Out bad = husk(a);
+    INFO(args[0] << ": " << bad.err);
+    CHECK(bad.code == 1);
+  }
+  Out bad = husk({"update", "-r", "-", b.id}, R"({"unified":{"../cgroup.procs":"1"}})");
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("unified/../cgroup.procs") != std::string::npos);
+  CHECK(cg("memory", b, "memory.limit_in_bytes") == "67108864");
+}
+
+TEST_CASE("cgroups: ps lists the container's pids; events --stats prints runc's stats", "[cgroups]") {
+  Bundle b("psevents");
+  b.busybox();
+  b.args({"/bin/sh", "-c", "busybox sleep 1000 & busybox sleep 1000 & wait"});
+  REQUIRE(b.run({"--detach"}).code == 0);
+  ::usleep(200000);
+  Out j = husk({"ps", "--format", "json", b.id});
+  REQUIRE(j.code == 0);
+  auto pids = nlohmann::json::parse(j.out);
+  CHECK(pids.size() == 3);
+  CHECK(std::find(pids.begin(), pids.end(), b.state()["pid"]) != pids.end());
+  Out t = husk({"ps", b.id, "-o", "pid,comm"});
+  CHECK(t.out.rfind("  PID COMMAND\n", 0) == 0);
+  CHECK(std::count(t.out.begin(), t.out.end(), '\n') == 4);
+  Out e = husk({"events", "--stats", b.id});
+  REQUIRE(e.code == 0);
+  auto ev = nlohmann::json::parse(e.out);
+  CHECK(ev["type"] == "stats");
+  CHECK(ev["id"] == b.id);
+  CHECK(ev["data"]["memory"]["usage"]["usage"].get<uint64_t>() > 0);
+  CHECK(ev["data"]["pids"]["current"] == 3);
+  CHECK(ev["data"]["cpu"]["usage"]["total"].get<uint64_t>() > 0);
+  // kill --all reaches every process, not only the init.
+  REQUIRE(husk({"kill", "--all", b.id, "KILL"}).code == 0);
+  for (int i = 0; i < 100 && b.state()["status"] != "stopped"; ++i) ::usleep(20000);
+  CHECK(b.state()["status"] == "stopped");
+  for (auto& p : pids) {
+    std::string cmd = slurp("/proc/" + std::to_string(p.get<int>()) + "/cmdline");
+    CHECK(cmd.find("sleep") == std::string::npos);
+  }
+  REQUIRE(husk({"delete", b.id}).code == 0);
+  CHECK(leftover_cgroups().empty());
+}
+
+TEST_CASE("cgroups: hugetlb limits on the hybrid host's cgroup2 mount", "[cgroups]") {
+  std::string root = "/sys/fs/cgroup/unified";
+  if (!v1_host() || slurp(root + "/cgroup.controllers").find("hugetlb") == std::string::npos ||
+      exists("/sys/fs/cgroup/hugetlb") || !exists("/sys/kernel/mm/hugepages/hugepages-2048kB"))
+    return;
+  std::string before = slurp(root + "/cgroup.subtree_control");
+  {
+    Bundle b("hugetlb");
+    b.config["linux"]["resources"] = {{"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 4194304}}}}};
+    b.args({"/bin/test_init", "pause"});
+    Out o = b.run({"--detach"});
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    CHECK(cg("unified", b, "hugetlb.2MB.max") == "4194304");
+    Out e = husk({"events", "--stats", b.id});
+    CHECK(nlohmann::json::parse(e.out)["data"]["hugetlb"]["2MB"]["failcnt"] == 0);
+  }
+  // Leave the host's root cgroup2 as it was.
+  if (before.find("hugetlb") == std::string::npos) {
+    std::ofstream(root + "/husk-test/cgroup.subtree_control") << "-hugetlb";
+    std::ofstream(root + "/cgroup.subtree_control") << "-hugetlb";
+  }
+}
+
+TEST_CASE("cgroups: bad resources fail create naming the field", "[cgroups]") {
+  std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"cpu", {{"cpus", "0-"}}}}, "/linux/resources/cpu/cpus"},
+      {{{"memory", {{"limit", -5}}}}, "/linux/resources/memory/limit"},
+      {{{"unified", {{"memory/../../x", "1"}}}}, "/linux/resources/unified/memory/../../x"},
+      {{{"unified", {{"cgroup.procs", "1"}}}}, "/linux/resources/unified/cgroup.procs"},
+      {{{"devices", {{{"allow", true}, {"type", "z"}}}}}, "/linux/resources/devices/0/type"},
+      {{{"hugepageLimits", {{{"pageSize", "2XB"}, {"limit", 1}}}}}, "/linux/resources/hugepageLimits/0/pageSize"},
+  };
+  int i = 0;
+  for (auto& [res, want] : cases) {
+    Bundle b("badres" + std::to_string(i++));
+    b.config["linux"]["resources"] = res;
+    Out o = b.create();
+    INFO(o.err);
+    CHECK(o.code == 1);
+    CHECK(o.err.find(want) != std::string::npos);
+    CHECK_FALSE(exists(state_root() + "/" + b.id));
+  }
+  CHECK(leftover_cgroups().empty());
+}
