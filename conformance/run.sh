@@ -29,6 +29,17 @@ LOGS=${CONFORMANCE_LOGS:-$ROOT/build/validation-logs}
 mkdir -p "$LOGS"
 OUT=$LOGS/summary.txt
 # A private mount namespace: linux_ns_itype mounts into the caller's namespace.
+# linux_cgroups_hugetlb makes husk enable hugetlb in the subtree_control of a hybrid host's
+# cgroup2 root (the only place this host has the controller): put it back afterwards.
+UNIFIED=/sys/fs/cgroup/unified
+SUBTREE_BEFORE=$(cat "$UNIFIED/cgroup.subtree_control" 2>/dev/null || true)
+restore_subtree() {
+  [ -f "$UNIFIED/cgroup.subtree_control" ] || return 0
+  for c in $(cat "$UNIFIED/cgroup.subtree_control"); do
+    case " $SUBTREE_BEFORE " in *" $c "*) ;; *) echo "-$c" > "$UNIFIED/cgroup.subtree_control" 2>/dev/null || true ;; esac
+  done
+}
+trap restore_subtree EXIT
 unshare -m --propagation private "$RUNNER" -o "$LOGS" "$VAL" "$HUSK" | tee "$OUT"
 
 status=0
