@@ -21,6 +21,15 @@ else
   echo "SKIP integration (needs root)"
 fi
 
+# The same integration tests on pure cgroup v2, in a throw-away VM (../shared/tools/v2vm;
+# it apt-installs qemu on first use). Skipped when the tool is not there.
+V2VM=../shared/tools/v2vm/run-in-v2vm.sh
+if [ "$(id -u)" = 0 ] && [ -x "$V2VM" ] && [ "${HUSK_SKIP_V2VM:-0}" != 1 ]; then
+  step integration-cgroup-v2 env V2VM_TIMEOUT=1500 "$V2VM" --share "$PWD" -- "$PWD/build/husk_integration_tests"
+else
+  echo "SKIP integration-cgroup-v2 (needs root and $V2VM; HUSK_SKIP_V2VM=1 skips it)"
+fi
+
 clean_check() {
   local bad=0
   if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo' ; then echo "left: mounts"; bad=1; fi

@@ -368,7 +368,8 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   } else if (joined_v2_by_pid) {
     TRY(cg->join(c_pid, "unified"));
   }
-  if (plan.resources) TRY(cg->set(*plan.resources));
+  if (plan.resources || layout.mode == os::cgroups::Layout::Mode::v2)
+    TRY(cg->set(plan.resources.value_or(spec::Resources{}), true));
   clock.mark("cgroup joined");
   std::string created_state = hook_state(saved, "created", c_pid);
   TRY(send_to(to_c, "container init", MsgType::continue_, created_state));

@@ -1,6 +1,10 @@
 // Cgroups on this host (v1 hybrid): limits read back from the container's cgroup files,
 // OOM, devices, pause/resume, update, ps, events, kill --all, and removal on delete.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +12,7 @@
 #include <fstream>
 
 #include "harness.hpp"
+#include "husk/os/cgroups/devices_bpf.hpp"
 
 using namespace it;
 namespace fs = std::filesystem;
@@ -58,7 +63,7 @@ TEST_CASE("cgroups: memory, pids and cpu limits are in the cgroup files exactly"
   std::string pid = std::to_string(b.state()["pid"].get<int>());
   for (auto c2 : {"memory", "pids", "cpu", "cpuset", "blkio", "devices", "freezer"})
     CHECK(cg(c2, b, "cgroup.procs") == pid);
-  husk({"delete", "--force", b.id});
+  it::husk({"delete", "--force", b.id});
   for (auto c2 : {"memory", "pids", "cpu", "cpuset", "blkio", "devices", "freezer", "systemd", "unified"})
     CHECK_FALSE(exists(std::string("/sys/fs/cgroup/") + c2 + b.cgroup));
 }
@@ -93,7 +98,6 @@ TEST_CASE("cgroups: a 256 KiB memory limit and pids.limit 1 still run the contai
 }
 
 TEST_CASE("cgroups: devices: an allowed node can be made and opened, a denied one cannot", "[cgroups]") {
-  if (!v1_host()) return;
   Bundle b("devices");
   b.busybox();
   auto& caps = b.config["process"]["capabilities"];
@@ -107,26 +111,76 @@ TEST_CASE("cgroups: devices: an allowed node can be made and opened, a denied on
   INFO(o.out << o.err);
   CHECK(o.out.find("made-null") != std::string::npos);
   CHECK(o.out.find("wrote-null") != std::string::npos);
-  // 1:11 is not allowed: the node can be made (runc's default list allows mknod of any
-  // node on v1, "c *:* m") but never opened.
+  // 1:11 is not allowed: never opened. (On v1 the node can be made: runc's default list
+  // allows mknod of any node, "c *:* m"; the v2 program has the same list.)
   CHECK(o.out.find("Operation not permitted") != std::string::npos);
   CHECK(o.out.find("read-kmsg=1") != std::string::npos);
+}
+
+// The generated BPF_PROG_TYPE_CGROUP_DEVICE program, attached for real. This hybrid host's
+// cgroup2 mount enforces device programs too (before the v1 devices cgroup), so the
+// program is checked here as well as on the pure-v2 guest.
+TEST_CASE("cgroups: the v2 device program allows exactly the listed devices", "[cgroups]") {
+  std::string mnt = exists("/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+  if (!exists(mnt + "/cgroup.subtree_control")) return;
+  std::string dir = mnt + "/husk-test/" + std::to_string(::getpid()) + "-bpf";
+  fs::create_directories(dir);
+  std::vector<husk::spec::DeviceRule> rules = {{false, std::nullopt, std::nullopt, std::nullopt, std::string("rwm")},
+                                                {true, std::string("c"), 1, 3, std::string("rwm")},
+                                                {true, std::string("c"), 1, 5, std::string("r")}};
+  auto r = husk::os::cgroups::apply_device_program(dir, rules);
+  INFO((r ? std::string() : r.error().describe()));
+  REQUIRE(r);
+  std::string tmp = fs::path(state_root()).parent_path().string();
+  fs::create_directories(tmp);
+  pid_t c = ::fork();
+  if (c == 0) {
+    std::ofstream(dir + "/cgroup.procs") << "0";
+    int bits = 0;
+    if (::mknod((tmp + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0) bits |= 1;
+    int fd = ::open((tmp + "/null").c_str(), O_RDWR);
+    if (fd >= 0) bits |= 2;
+    if (::mknod((tmp + "/kmsg").c_str(), S_IFCHR | 0600, makedev(1, 11)) < 0 && errno == EPERM) bits |= 4;
+    if (::open("/dev/kmsg", O_RDONLY) < 0 && errno == EPERM) bits |= 8;
+    if (::open("/dev/zero", O_RDONLY) >= 0) bits |= 16;   // 1:5 read: allowed
+    if (::open("/dev/zero", O_WRONLY) < 0) bits |= 32;    // 1:5 write: not
+    _exit(bits);
+  }
+  int st = 0;
+  ::waitpid(c, &st, 0);
+  ::unlink((tmp + "/null").c_str());
+  ::unlink((tmp + "/kmsg").c_str());
+  ::rmdir(dir.c_str());
+  REQUIRE(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == (1 | 2 | 4 | 8 | 16 | 32));
+  // A replacement program (update) detaches the old one.
+  fs::create_directories(dir);
+  REQUIRE(husk::os::cgroups::apply_device_program(dir, rules));
+  REQUIRE(husk::os::cgroups::apply_device_program(dir, {{true, std::string("a"), std::nullopt, std::nullopt, std::string("rwm")}}));
+  c = ::fork();
+  if (c == 0) {
+    std::ofstream(dir + "/cgroup.procs") << "0";
+    _exit(::open("/dev/kmsg", O_RDONLY) >= 0 ? 0 : 1);
+  }
+  ::waitpid(c, &st, 0);
+  ::rmdir(dir.c_str());
+  CHECK(WEXITSTATUS(st) == 0);
 }
 
 TEST_CASE("cgroups: pause and resume freeze the cgroup; state says paused", "[cgroups]") {
   Bundle b("pause");
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.run({"--detach"}).code == 0);
-  REQUIRE(husk({"pause", b.id}).code == 0);
+  REQUIRE(it::husk({"pause", b.id}).code == 0);
   CHECK(b.state()["status"] == "paused");
   if (v1_host()) CHECK(cg("freezer", b, "freezer.state") == "FROZEN");
-  Out again = husk({"pause", b.id});
+  Out again = it::husk({"pause", b.id});
   CHECK(again.code == 1);
   CHECK(again.err.find("paused") != std::string::npos);
-  REQUIRE(husk({"resume", b.id}).code == 0);
+  REQUIRE(it::husk({"resume", b.id}).code == 0);
   CHECK(b.state()["status"] == "running");
   if (v1_host()) CHECK(cg("freezer", b, "freezer.state") == "THAWED");
-  CHECK(husk({"resume", b.id}).code == 1);
+  CHECK(it::husk({"resume", b.id}).code == 1);
 }
 
 TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values alone", "[cgroups]") {
@@ -135,14 +189,14 @@ TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values 
   b.config["linux"]["resources"] = {{"memory", {{"limit", 67108864}}}, {"pids", {{"limit", 100}}}, {"cpu", {{"shares", 256}}}};
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.run({"--detach"}).code == 0);
-  Out u = husk({"update", "--memory", "128m", b.id});
+  Out u = it::husk({"update", "--memory", "128m", b.id});
   INFO(u.err);
   REQUIRE(u.code == 0);
   CHECK(cg("memory", b, "memory.limit_in_bytes") == "134217728");
   CHECK(cg("pids", b, "pids.max") == "100");
   CHECK(cg("cpu", b, "cpu.shares") == "256");
   // docker sends zeros for everything it does not change.
-  Out r = husk({"update", "--resources", "-", b.id},
+  Out r = it::husk({"update", "--resources", "-", b.id},
                R"({"memory":{"limit":0,"reservation":0,"swap":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},)"
                R"("pids":{"limit":55},"blockIO":{"weight":0}})");
   INFO(r.err);
@@ -151,9 +205,9 @@ TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values 
   CHECK(cg("memory", b, "memory.limit_in_bytes") == "134217728");
   CHECK(cg("cpu", b, "cpu.shares") == "256");
   // memory and memory+swap in the order that works, up and down.
-  REQUIRE(husk({"update", "--memory", "1g", "--memory-swap", "2g", b.id}).code == 0);
+  REQUIRE(it::husk({"update", "--memory", "1g", "--memory-swap", "2g", b.id}).code == 0);
   CHECK(cg("memory", b, "memory.memsw.limit_in_bytes") == "2147483648");
-  REQUIRE(husk({"update", "--memory", "64m", "--memory-swap", "96m", b.id}).code == 0);
+  REQUIRE(it::husk({"update", "--memory", "64m", "--memory-swap", "96m", b.id}).code == 0);
   CHECK(cg("memory", b, "memory.limit_in_bytes") == "67108864");
   CHECK(cg("memory", b, "memory.memsw.limit_in_bytes") == "100663296");
   // Bad input: one line, nothing changed.
@@ -161,11 +215,11 @@ TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values 
     std::vector<std::string> a = {"update"};
     a.insert(a.end(), args.begin(), args.end());
     a.push_back(b.id);
-    Out bad = husk(a);
+    Out bad = it::husk(a);
     INFO(args[0] << ": " << bad.err);
     CHECK(bad.code == 1);
   }
-  Out bad = husk({"update", "-r", "-", b.id}, R"({"unified":{"../cgroup.procs":"1"}})");
+  Out bad = it::husk({"update", "-r", "-", b.id}, R"({"unified":{"../cgroup.procs":"1"}})");
   CHECK(bad.code == 1);
   CHECK(bad.err.find("unified/../cgroup.procs") != std::string::npos);
   CHECK(cg("memory", b, "memory.limit_in_bytes") == "67108864");
@@ -177,15 +231,15 @@ TEST_CASE("cgroups: ps lists the container's pids; events --stats prints runc's 
   b.args({"/bin/sh", "-c", "busybox sleep 1000 & busybox sleep 1000 & wait"});
   REQUIRE(b.run({"--detach"}).code == 0);
   ::usleep(200000);
-  Out j = husk({"ps", "--format", "json", b.id});
+  Out j = it::husk({"ps", "--format", "json", b.id});
   REQUIRE(j.code == 0);
   auto pids = nlohmann::json::parse(j.out);
   CHECK(pids.size() == 3);
   CHECK(std::find(pids.begin(), pids.end(), b.state()["pid"]) != pids.end());
-  Out t = husk({"ps", b.id, "-o", "pid,comm"});
+  Out t = it::husk({"ps", b.id, "-o", "pid,comm"});
   CHECK(t.out.rfind("  PID COMMAND\n", 0) == 0);
   CHECK(std::count(t.out.begin(), t.out.end(), '\n') == 4);
-  Out e = husk({"events", "--stats", b.id});
+  Out e = it::husk({"events", "--stats", b.id});
   REQUIRE(e.code == 0);
   auto ev = nlohmann::json::parse(e.out);
   CHECK(ev["type"] == "stats");
@@ -194,14 +248,14 @@ TEST_CASE("cgroups: ps lists the container's pids; events --stats prints runc's 
   CHECK(ev["data"]["pids"]["current"] == 3);
   CHECK(ev["data"]["cpu"]["usage"]["total"].get<uint64_t>() > 0);
   // kill --all reaches every process, not only the init.
-  REQUIRE(husk({"kill", "--all", b.id, "KILL"}).code == 0);
+  REQUIRE(it::husk({"kill", "--all", b.id, "KILL"}).code == 0);
   for (int i = 0; i < 100 && b.state()["status"] != "stopped"; ++i) ::usleep(20000);
   CHECK(b.state()["status"] == "stopped");
   for (auto& p : pids) {
     std::string cmd = slurp("/proc/" + std::to_string(p.get<int>()) + "/cmdline");
     CHECK(cmd.find("sleep") == std::string::npos);
   }
-  REQUIRE(husk({"delete", b.id}).code == 0);
+  REQUIRE(it::husk({"delete", b.id}).code == 0);
   CHECK(leftover_cgroups().empty());
 }
 
@@ -219,7 +273,7 @@ TEST_CASE("cgroups: hugetlb limits on the hybrid host's cgroup2 mount", "[cgroup
     INFO(o.err);
     REQUIRE(o.code == 0);
     CHECK(cg("unified", b, "hugetlb.2MB.max") == "4194304");
-    Out e = husk({"events", "--stats", b.id});
+    Out e = it::husk({"events", "--stats", b.id});
     CHECK(nlohmann::json::parse(e.out)["data"]["hugetlb"]["2MB"]["failcnt"] == 0);
   }
   // Leave the host's root cgroup2 as it was.

@@ -13,6 +13,7 @@
 #include "husk/core/fd.hpp"
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
+#include "husk/os/cgroups/devices_bpf.hpp"
 
 namespace husk::os::cgroups {
 
@@ -326,7 +327,7 @@ Result<void> Manager::enable_v2_controllers(const std::string& mountpoint, const
   return {};
 }
 
-Result<void> Manager::set(const spec::Resources& r) const {
+Result<void> Manager::set(const spec::Resources& r, bool creating) const {
   bool pure_v2 = dirs_.size() == 1 && dirs_.count("unified");
   for (auto& [name, dir] : dirs_) {
     Writes writes;
@@ -360,8 +361,8 @@ Result<void> Manager::set(const spec::Resources& r) const {
     }
     for (auto& [file, value] : writes) TRY(write_one(dir, file, value));
   }
-  if (pure_v2 && !r.devices.empty())
-    log::debug("cgroup v2: device rules are enforced by the eBPF device program (not built in this version)");
+  if (pure_v2 && (creating || !r.devices.empty()))
+    TRY(apply_device_program(dirs_.at("unified"), v2_device_rules(r.devices)).context("cgroup v2 devices"));
   return {};
 }
 

@@ -33,7 +33,9 @@ class Manager {
   Result<UniqueFd> open_unified() const;
   // Writes pid to cgroup.procs of every directory, or only of `only`.
   Result<void> join(pid_t pid, const std::string& only = "") const;
-  Result<void> set(const spec::Resources& r) const;
+  // `creating`: on pure v2 the device program (default allow list) is installed even
+  // when the config has no device rules; `update` replaces it only when given rules.
+  Result<void> set(const spec::Resources& r, bool creating = false) const;
   // v2: enables `controllers` (those the hierarchy has) in cgroup.subtree_control of
   // every ancestor of the container's v2 directory below `mountpoint`.
   Result<void> enable_v2_controllers(const std::string& mountpoint, const std::vector<std::string>& controllers) const;
