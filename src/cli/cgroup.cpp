@@ -5,27 +5,11 @@
 namespace husk::cli {
 
 void add_pause(Registry r) {
-  static std::string id;
-  auto* sub = r.app.add_subcommand("pause", "suspend every process of the container (cgroup freezer)");
-  sub->add_option("container-id", id, "id of the container")->required();
-  sub->callback([r] {
-    r.action = [g = &r.global]() -> Result<int> {
-      TRY(runtime::pause(*g, id).context("pause"));
-      return 0;
-    };
-  });
+  add_id_command(r, "pause", "suspend every process of the container (cgroup freezer)", runtime::pause);
 }
 
 void add_resume(Registry r) {
-  static std::string id;
-  auto* sub = r.app.add_subcommand("resume", "resume every process of a paused container");
-  sub->add_option("container-id", id, "id of the container")->required();
-  sub->callback([r] {
-    r.action = [g = &r.global]() -> Result<int> {
-      TRY(runtime::resume(*g, id).context("resume"));
-      return 0;
-    };
-  });
+  add_id_command(r, "resume", "resume every process of a paused container", runtime::resume);
 }
 
 void add_ps(Registry r) {

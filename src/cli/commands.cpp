@@ -20,4 +20,16 @@ void add_create_options(CLI::App* sub, runtime::CreateOptions& o) {
 
 void print(std::string_view s) { (void)write_all(1, s); }
 
+void add_id_command(Registry r, const char* name, const char* help, IdFn fn) {
+  static std::string id;
+  auto* sub = r.app.add_subcommand(name, help);
+  sub->add_option("container-id", id, "id of the container")->required();
+  sub->callback([r, fn, name] {
+    r.action = [g = &r.global, fn, name]() -> Result<int> {
+      TRY(fn(*g, id).context(name));
+      return 0;
+    };
+  });
+}
+
 }  // namespace husk::cli

@@ -34,6 +34,11 @@ void add_ps(Registry r);
 void add_update(Registry r);
 void add_events(Registry r);
 
+// A subcommand whose only argument is a container id, running `fn` on it (start, pause,
+// resume). The id lives in static storage: one command runs per process.
+using IdFn = Result<void> (*)(const runtime::GlobalOptions&, const std::string&);
+void add_id_command(Registry r, const char* name, const char* help, IdFn fn);
+
 // Options shared by create and run.
 void add_create_options(CLI::App* sub, runtime::CreateOptions& o);
 void print(std::string_view s);

@@ -44,6 +44,30 @@ Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<co
   return {};
 }
 
+Result<Received> recv_with_fd(int sock, size_t max_payload) {
+  std::string buf(max_payload, '\0');
+  iovec iov{buf.data(), buf.size()};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0)
+    if (errno != EINTR) return Error::sys("recvmsg");
+  Received r;
+  buf.resize(static_cast<size_t>(n));
+  r.payload = std::move(buf);
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    r.fd.reset(fd);
+  }
+  return r;
+}
+
 Result<void> write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

@@ -60,20 +60,9 @@ Result<void> apply_console(int sock, const std::optional<spec::ConsoleSize>& siz
 }
 
 Result<UniqueFd> recv_master(int sock) {
-  char buf[256];
-  iovec iov{buf, sizeof buf};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  if (::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0) return Error::sys("receive pty master");
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return Error::make(Errc::protocol, "console: no pty master received");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
+  TRY_ASSIGN(auto m, recv_with_fd(sock, 256).context("receive pty master"));
+  if (!m.fd) return Error::make(Errc::protocol, "console: no pty master received");
+  return std::move(m.fd);
 }
 
 }  // namespace husk::os::console

@@ -148,6 +148,8 @@ void Bundle::busybox() {
   ::symlink("busybox", (rootfs + "/bin/sh").c_str());
 }
 
+bool cgroup_v1_host() { return exists("/sys/fs/cgroup/memory/cgroup.procs"); }
+
 std::string sha256_of(const std::string& path) {
   Out o = run_cmd({"/usr/bin/sha256sum", path});
   return o.code == 0 ? o.out.substr(0, 64) : "";

@@ -26,6 +26,8 @@ std::string slurp(const std::string& path);
 bool exists(const std::string& path);
 // Every line of /proc/self/mountinfo that mentions `needle`.
 std::vector<std::string> host_mounts_with(const std::string& needle);
+// True on a host with v1 controllers (this VM: hybrid), false on pure cgroup v2.
+bool cgroup_v1_host();
 // sha256sum of a file (hex), "" if unreadable.
 std::string sha256_of(const std::string& path);
 // Cgroup directories under the test prefix that still exist.

@@ -153,10 +153,11 @@ TEST_CASE("rootfs: sysctl and rootfsPropagation", "[rootfs]") {
 TEST_CASE("rootfs: cgroup mount shows the container's own cgroups read-only", "[rootfs]") {
   Bundle b("cgmount");
   b.config["linux"]["resources"]["pids"] = {{"limit", 77}};
-  b.args({"/bin/test_init", "cat", "/sys/fs/cgroup/pids/pids.max"});
+  std::string f = cgroup_v1_host() ? "/sys/fs/cgroup/pids/pids.max" : "/sys/fs/cgroup/pids.max";
+  b.args({"/bin/test_init", "cat", f});
   Out o = b.run();
   INFO(o.err);
   CHECK(o.out == "77\n");
-  b.args({"/bin/test_init", "write", "/sys/fs/cgroup/pids/pids.max", "5"});
+  b.args({"/bin/test_init", "write", f, "5"});
   CHECK(b.run().out.find("Read-only file system") != std::string::npos);
 }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "husk/core/fd.hpp"
 
 using namespace it;
 namespace fs = std::filesystem;
@@ -60,22 +61,11 @@ struct Agent {
     if (::poll(&p, 1, 10000) <= 0 || !(p.revents & POLLIN)) return;
     int c = ::accept4(sock, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) return;
-    char buf[65536];
-    iovec iov{buf, sizeof buf};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    ssize_t n = ::recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+    auto got = husk::recv_with_fd(c);
     ::close(c);
-    if (n <= 0) return;
-    message.assign(buf, static_cast<size_t>(n));
-    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-    if (!cm || cm->cmsg_type != SCM_RIGHTS) return;
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    if (!got || !got->fd) return;
+    message = got->payload;
+    int fd = got->fd.release();
     for (;;) {
       pollfd q{fd, POLLIN, 0};
       if (::poll(&q, 1, 10000) <= 0 || (q.revents & (POLLHUP | POLLERR))) break;
@@ -259,7 +249,7 @@ TEST_CASE("security: the compiled seccomp cache is used, and a tampered entry is
   for (auto& e : fs::directory_iterator(dir)) entries.push_back(e.path());
   REQUIRE(entries.size() >= 1);
   // `list` does not mistake the cache for a container.
-  CHECK(husk({"list", "-q"}).out.find(".seccomp") == std::string::npos);
+  CHECK(it::husk({"list", "-q"}).out.find(".seccomp") == std::string::npos);
   for (auto& f : entries) {
     // Replace the program by "allow everything" with a consistent length: the checksum fails.
     std::string bytes = slurp(f);

@@ -41,6 +41,12 @@ Result<FdPair> make_seqpacket_pair();
 
 // One message: payload bytes plus fds as SCM_RIGHTS.
 Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<const int> fds);
+// One message and the first fd it carries (SCM_RIGHTS, received close-on-exec).
+struct Received {
+  std::string payload;
+  UniqueFd fd;
+};
+Result<Received> recv_with_fd(int sock, size_t max_payload = 65536);
 
 Result<std::string> read_file(const std::string& path);
 Result<std::string> read_file_at(int dirfd, const std::string& path);
