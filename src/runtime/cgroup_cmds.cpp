@@ -31,23 +31,19 @@ Error not_running(const Loaded& c, std::string_view what) {
 
 }  // namespace
 
-Result<void> pause(const GlobalOptions& g, const std::string& id) {
+// pause (running -> paused) and resume (paused -> running), under the container's lock.
+static Result<void> set_frozen(const GlobalOptions& g, const std::string& id, bool frozen) {
   auto store = store_for(g);
   TRY(spec::check_container_id(id));
   TRY_ASSIGN(auto lock, store.lock(id));
   TRY_ASSIGN(auto c, load_locked(store, id));
-  if (c.status != state::Status::running) return not_running(c, "pause");
-  return c.cgroup.freeze(true).context("pause");
+  if (c.status != (frozen ? state::Status::running : state::Status::paused))
+    return not_running(c, frozen ? "pause" : "resume");
+  return c.cgroup.freeze(frozen);
 }
 
-Result<void> resume(const GlobalOptions& g, const std::string& id) {
-  auto store = store_for(g);
-  TRY(spec::check_container_id(id));
-  TRY_ASSIGN(auto lock, store.lock(id));
-  TRY_ASSIGN(auto c, load_locked(store, id));
-  if (c.status != state::Status::paused) return not_running(c, "resume");
-  return c.cgroup.freeze(false).context("resume");
-}
+Result<void> pause(const GlobalOptions& g, const std::string& id) { return set_frozen(g, id, true); }
+Result<void> resume(const GlobalOptions& g, const std::string& id) { return set_frozen(g, id, false); }
 
 Result<std::string> ps(const GlobalOptions& g, const PsOptions& o) {
   auto store = store_for(g);

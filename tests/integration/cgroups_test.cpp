@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string cg(const std::string& controller, const Bundle& b, const std::string& file) {
-  std::string v = slurp("/sys/fs/cgroup/" + controller + b.cgroup + "/" + file);
+  std::string v = slurp("/sys/fs/cgroup/" + controller + (controller.empty() ? "" : "/") + b.cgroup.substr(1) + "/" + file);
   while (!v.empty() && v.back() == '\n') v.pop_back();
   return v;
 }
@@ -35,6 +35,35 @@ std::pair<int, int> block_device() {
   return {7, 0};
 }
 }  // namespace
+
+TEST_CASE("cgroups: on pure v2 the limits are in the unified files exactly", "[cgroups]") {
+  if (v1_host()) return;
+  Bundle b("limits2");
+  b.config["linux"]["resources"] = {{"memory", {{"limit", 67108864}, {"reservation", 33554432}, {"swap", 134217728}}},
+                                    {"pids", {{"limit", 77}}},
+                                    {"cpu", {{"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}}}};
+  b.args({"/bin/test_init", "pause"});
+  Out c = b.run({"--detach"});
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  auto f = [&](const std::string& file) { return cg("", b, file).substr(0); };
+  CHECK(f("memory.max") == "67108864");
+  CHECK(f("memory.low") == "33554432");
+  CHECK(f("memory.swap.max") == "67108864");  // OCI swap is memory+swap
+  CHECK(f("pids.max") == "77");
+  CHECK(f("cpu.weight") == "20");  // runc's shares -> weight conversion
+  CHECK(f("cpu.max") == "50000 100000");
+  CHECK(f("cpuset.cpus") == "0");
+  REQUIRE(it::husk({"update", "--memory", "128m", "--memory-swap", "256m", b.id}).code == 0);
+  CHECK(f("memory.max") == "134217728");
+  CHECK(f("memory.swap.max") == "134217728");
+  REQUIRE(it::husk({"update", "-r", "-", b.id}, R"({"memory":{"limit":0},"pids":{"limit":55},"cpu":{"shares":0}})").code == 0);
+  CHECK(f("pids.max") == "55");
+  CHECK(f("memory.max") == "134217728");
+  CHECK(f("cpu.weight") == "20");
+  it::husk({"delete", "--force", b.id});
+  CHECK_FALSE(exists("/sys/fs/cgroup" + b.cgroup));
+}
 
 TEST_CASE("cgroups: memory, pids and cpu limits are in the cgroup files exactly", "[cgroups]") {
   if (!v1_host()) return;
