@@ -23,7 +23,11 @@ fi
 
 # The same integration tests on pure cgroup v2, in a throw-away VM (../shared/tools/v2vm;
 # it apt-installs qemu on first use). Skipped when the tool is not there.
-V2VM=../shared/tools/v2vm/run-in-v2vm.sh
+V2VM=${HUSK_V2VM:-}
+for cand in ../shared/tools/v2vm/run-in-v2vm.sh /work/shared/tools/v2vm/run-in-v2vm.sh; do
+  [ -z "$V2VM" ] && [ -x "$cand" ] && V2VM=$cand
+done
+V2VM=${V2VM:-../shared/tools/v2vm/run-in-v2vm.sh}
 if [ "$(id -u)" = 0 ] && [ -x "$V2VM" ] && [ "${HUSK_SKIP_V2VM:-0}" != 1 ]; then
   step integration-cgroup-v2 env V2VM_TIMEOUT=1500 "$V2VM" --share "$PWD" -- "$PWD/build/husk_integration_tests"
 else
