@@ -20,11 +20,6 @@
 namespace husk::runtime {
 namespace {
 
-Result<Loaded> load_locked(const state::StateStore& store, const std::string& id) {
-  TRY(spec::check_container_id(id));
-  return load(store, id);
-}
-
 Error not_running(const Loaded& c, std::string_view what) {
   return Error::make(Errc::bad_state, fmt::format("cannot {} container {:?}: it is {}", what, c.st.id, state::to_string(c.status)));
 }
@@ -36,7 +31,7 @@ static Result<void> set_frozen(const GlobalOptions& g, const std::string& id, bo
   auto store = store_for(g);
   TRY(spec::check_container_id(id));
   TRY_ASSIGN(auto lock, store.lock(id));
-  TRY_ASSIGN(auto c, load_locked(store, id));
+  TRY_ASSIGN(auto c, load(store, id));
   if (c.status != (frozen ? state::Status::running : state::Status::paused))
     return not_running(c, frozen ? "pause" : "resume");
   return c.cgroup.freeze(frozen);
@@ -47,7 +42,7 @@ Result<void> resume(const GlobalOptions& g, const std::string& id) { return set_
 
 Result<std::string> ps(const GlobalOptions& g, const PsOptions& o) {
   auto store = store_for(g);
-  TRY_ASSIGN(auto c, load_locked(store, o.id));
+  TRY_ASSIGN(auto c, load(store, o.id));
   TRY_ASSIGN(auto pids, c.cgroup.pids());
   if (o.format == "json") return nlohmann::json(pids).dump() + "\n";
   if (o.format != "table") return Error::make(Errc::invalid_argument, fmt::format("--format {:?}: must be table or json", o.format));
@@ -176,7 +171,7 @@ Result<void> update(const GlobalOptions& g, const UpdateOptions& o) {
   TRY(spec::check_resources(r, "update: resources"));
 
   TRY_ASSIGN(auto lock, store.lock(o.id));
-  TRY_ASSIGN(auto c, load_locked(store, o.id));
+  TRY_ASSIGN(auto c, load(store, o.id));
   if (c.status == state::Status::stopped) return not_running(c, "update");
   if (r.memory && r.memory->check_before_update.value_or(false) && r.memory->limit && *r.memory->limit > 0) {
     auto s = os::cgroups::read_stats(c.cgroup.dirs());
@@ -232,7 +227,7 @@ Result<int64_t> parse_interval_ms(std::string_view s) {
 Result<int> events(const GlobalOptions& g, const EventsOptions& o) {
   auto store = store_for(g);
   TRY_ASSIGN(int64_t interval, parse_interval_ms(o.interval));
-  TRY_ASSIGN(auto c, load_locked(store, o.id));
+  TRY_ASSIGN(auto c, load(store, o.id));
   if (c.status == state::Status::stopped) return not_running(c, "get events of");
   auto emit = [&](std::string_view type, const nlohmann::ordered_json& data) {
     nlohmann::ordered_json e = {{"type", type}, {"id", o.id}};

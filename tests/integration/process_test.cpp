@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "husk/core/fd.hpp"
 
 using namespace it;
 
@@ -85,18 +86,10 @@ TEST_CASE("process: terminal through --console-socket", "[process]") {
   std::string name, text;
   std::thread t([&] {
     int c = ::accept(ls, nullptr, nullptr);
-    char buf[256] = {};
-    iovec iov{buf, sizeof buf - 1};
-    alignas(cmsghdr) char cb[CMSG_SPACE(sizeof(int))];
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cb;
-    mh.msg_controllen = sizeof cb;
-    if (::recvmsg(c, &mh, 0) > 0) {
-      name = buf;
-      int master;
-      std::memcpy(&master, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof master);
+    auto got = husk::recv_with_fd(c, 255);
+    if (got && got->fd) {
+      name = got->payload;
+      int master = got->fd.release();
       char out[512];
       ssize_t n;
       while ((n = ::read(master, out, sizeof out)) > 0) text.append(out, static_cast<size_t>(n));

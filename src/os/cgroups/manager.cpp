@@ -36,8 +36,10 @@ std::map<std::string, std::string> resolve_paths(const Layout& l, const std::str
   return out;
 }
 
-std::string Manager::dir_of(std::string_view controller) const {
-  for (auto& [name, dir] : dirs_) {
+std::string Manager::dir_of(std::string_view controller) const { return dir_for(dirs_, controller); }
+
+std::string dir_for(const std::map<std::string, std::string>& dirs, std::string_view controller) {
+  for (auto& [name, dir] : dirs) {
     if (name == controller) return dir;
     std::istringstream ss(name);
     std::string part;
@@ -328,7 +330,7 @@ Result<void> Manager::enable_v2_controllers(const std::string& mountpoint, const
 }
 
 Result<void> Manager::set(const spec::Resources& r, bool creating) const {
-  bool pure_v2 = dirs_.size() == 1 && dirs_.count("unified");
+  bool pure_v2 = is_pure_v2(dirs_);
   for (auto& [name, dir] : dirs_) {
     Writes writes;
     if (name != "unified") {
@@ -350,6 +352,7 @@ Result<void> Manager::set(const spec::Resources& r, bool creating) const {
       // holds (e.g. hugetlb) and `unified`.
       auto all = v2_writes(r);
       std::vector<std::string> avail;
+      if (all.empty()) continue;
       if (!pure_v2) {
         if (auto c = read_file(dir + "/cgroup.controllers")) avail = words(*c);
       }
@@ -377,7 +380,7 @@ bool Manager::frozen() const {
     auto v = read_file(d + "/freezer.state");
     return v && v->rfind("FROZEN", 0) == 0;
   }
-  if (auto it = dirs_.find("unified"); it != dirs_.end() && dirs_.size() == 1) {
+  if (auto it = dirs_.find("unified"); it != dirs_.end() && is_pure_v2(dirs_)) {
     auto v = read_file(it->second + "/cgroup.freeze");
     return v && v->rfind("1", 0) == 0;
   }

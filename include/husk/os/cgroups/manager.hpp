@@ -20,6 +20,13 @@ namespace husk::os::cgroups {
 std::map<std::string, std::string> resolve_paths(const Layout& l, const std::string& cgroups_path,
                                                  const std::map<std::string, std::string>& own);
 
+// The directory of the hierarchy holding `controller` ("cpu" finds "cpu,cpuacct"), or "".
+std::string dir_for(const std::map<std::string, std::string>& dirs, std::string_view controller);
+// Only the v2 hierarchy: a pure cgroup v2 host.
+inline bool is_pure_v2(const std::map<std::string, std::string>& dirs) {
+  return dirs.size() == 1 && dirs.count("unified");
+}
+
 class Manager {
  public:
   // dirs: hierarchy name -> absolute directory ("memory" -> /sys/fs/cgroup/memory/x/y).
