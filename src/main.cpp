@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
                               {"delete", "rm", cli::add_delete},    {"spec", nullptr, cli::add_spec},
                               {"features", nullptr, cli::add_features}, {"pause", nullptr, cli::add_pause},
                               {"resume", nullptr, cli::add_resume},     {"ps", nullptr, cli::add_ps},
-                              {"update", nullptr, cli::add_update},     {"events", nullptr, cli::add_events}};
+                              {"update", nullptr, cli::add_update},     {"events", nullptr, cli::add_events},
+                              {"exec", nullptr, cli::add_exec}};
   const Cmd* only = nullptr;
   std::string_view word;
   for (int i = 1; i < argc && !only; ++i) {

@@ -12,6 +12,7 @@ void add_create_options(CLI::App* sub, runtime::CreateOptions& o) {
   sub->add_option("--console-socket", o.console_socket,
                   "path to an AF_UNIX socket which will receive the pty master of the container's terminal");
   sub->add_option("--pid-file", o.pid_file, "file to write the container init's pid to");
+  sub->add_option("--pidfd-socket", o.pidfd_socket, "path to an AF_UNIX socket which will receive a pidfd of the init");
   sub->add_flag("--no-pivot", o.no_pivot, "do not use pivot_root (for a ramdisk rootfs); uses MS_MOVE and chroot");
   sub->add_flag("--no-new-keyring", o.no_new_keyring, "do not create a new session keyring for the container");
   sub->add_option("--preserve-fds", o.preserve_fds, "pass N additional file descriptors (3..3+N-1) to the container")

@@ -33,6 +33,7 @@ void add_resume(Registry r);
 void add_ps(Registry r);
 void add_update(Registry r);
 void add_events(Registry r);
+void add_exec(Registry r);
 
 // A subcommand whose only argument is a container id, running `fn` on it (start, pause,
 // resume). The id lives in static storage: one command runs per process.

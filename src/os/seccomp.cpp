@@ -207,6 +207,32 @@ Result<Bpf> decode_entry(std::string_view in, const Sha256::Digest& key) {
   return b;
 }
 
+namespace {
+Sha256::Digest program_key(const std::string& id) {
+  Sha256 h;
+  h.field("husk container seccomp program");
+  h.field(id);
+  return h.finish();
+}
+}  // namespace
+
+Result<void> save_program(int dirfd, const std::string& name, const std::string& id, const Bpf& bpf) {
+  UniqueFd f(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!f) return Error::sys("create " + name);
+  return write_all(f.get(), encode_entry(program_key(id), bpf)).context(name);
+}
+
+Result<Bpf> load_program(const std::string& path, const std::string& id) {
+  UniqueFd f(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!f) return Error::sys("open " + path);
+  std::string bytes;
+  char buf[16384];
+  ssize_t n;
+  while ((n = ::read(f.get(), buf, sizeof buf)) > 0) bytes.append(buf, static_cast<size_t>(n));
+  if (n < 0) return Error::sys("read " + path);
+  return decode_entry(bytes, program_key(id)).context(path);
+}
+
 Result<Bpf> load_or_compile(const spec::Seccomp& s, const std::string& cache_dir) {
   if (cache_dir.empty()) return compile(s);
   auto key = profile_key(s);

@@ -27,6 +27,7 @@
 #include "husk/os/process.hpp"
 #include "husk/os/rlimits.hpp"
 #include "husk/os/self.hpp"
+#include "husk/os/syscall.hpp"
 #include "husk/runtime/lifecycle.hpp"
 #include "husk/runtime/roles.hpp"
 #include "husk/spec/json.hpp"
@@ -53,40 +54,6 @@ Result<std::string> absolute_dir(const std::string& p, const char* what) {
   return std::string(buf);
 }
 
-// The next protocol message from a child, re-emitting its logs; `error` becomes our error.
-Result<std::optional<Msg>> next(Channel& ch, ExpectedSequence& seq, std::string_view who) {
-  for (;;) {
-    TRY_ASSIGN(auto m, ch.recv());
-    if (!m) {
-      if (!seq.done()) return Error::make(Errc::protocol, fmt::format("{} exited before it was ready", who));
-      return std::optional<Msg>{};
-    }
-    if (m->type == MsgType::log) {
-      if (!m->payload.empty()) {
-        auto level = static_cast<log::Level>(m->payload[0]);
-        if (log::enabled(level)) log::emit(level, m->payload.substr(1));
-      }
-      continue;
-    }
-    if (m->type == MsgType::error) return Error::from_wire(m->err, m->payload);
-    TRY(seq.accept(m->type));
-    return m;
-  }
-}
-
-// A send fails when the child has already died; its `error` message is then waiting
-// in the socket and is the one worth reporting.
-Result<void> send_to(Channel& ch, std::string_view who, MsgType t, std::string_view payload = {}) {
-  auto r = ch.send(t, payload);
-  if (r) return {};
-  for (;;) {
-    auto m = ch.recv();
-    if (!m || !*m) break;
-    if ((*m)->type == MsgType::error) return Error::from_wire((*m)->err, (*m)->payload);
-  }
-  return std::move(r).error().context(who);
-}
-
 std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layout,
                                                  const std::map<std::string, std::string>& dirs) {
   std::vector<os::rootfs::CgroupView> out;
@@ -111,6 +78,9 @@ std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layo
   return out;
 }
 
+
+}  // namespace
+
 Result<void> write_pid_file(const std::string& file, pid_t pid) {
   std::string abs = file;
   if (file[0] != '/') {
@@ -121,33 +91,13 @@ Result<void> write_pid_file(const std::string& file, pid_t pid) {
   return write_file_atomic(abs, std::to_string(pid), 0644).context("pid file");
 }
 
-// Step timings for --debug: where create spends its time.
-struct StepClock {
-  timespec start{};
-  StepClock() { clock_gettime(CLOCK_MONOTONIC, &start); }
-  void mark(const char* step) const {
-    if (!log::enabled(log::Level::debug)) return;
-    timespec now{}, cpu{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-    long us = (now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000;
-    log::debug("create: {} at +{}us (cpu {}us)", step, us, cpu.tv_sec * 1000000L + cpu.tv_nsec / 1000);
-  }
-};
-
-// SCMP_ACT_NOTIFY: the listener fd and the container's process state go to listenerPath
-// in one message, as runc sends them (runtime-spec "containerProcessState").
-Result<void> send_seccomp_listener(const spec::Seccomp& sc, const state::State& st, pid_t pid, int fd) {
-  TRY_ASSIGN(auto sock, os::console::connect_socket(*sc.listener_path).context("seccomp listenerPath"));
-  nlohmann::json state = nlohmann::json::parse(hook_state(st, "creating", pid));
-  nlohmann::json msg = {{"ociVersion", spec::kOciVersion}, {"fds", {"seccompFd"}}, {"pid", pid}, {"state", state}};
-  if (sc.listener_metadata && !sc.listener_metadata->empty()) msg["metadata"] = *sc.listener_metadata;
-  std::string text = msg.dump();
-  int fds[1] = {fd};
-  return send_with_fds(sock.get(), text, fds).context("send the seccomp listener fd to " + *sc.listener_path);
+Result<void> send_pidfd(const std::string& socket, pid_t pid) {
+  UniqueFd fd(os::sys_pidfd_open(pid, 0));
+  if (!fd) return Error::sys("pidfd_open");
+  TRY_ASSIGN(auto sock, os::console::connect_socket(socket).context("--pidfd-socket"));
+  int fds[1] = {fd.get()};
+  return send_with_fds(sock.get(), std::string_view("pidfd"), fds).context("send a pidfd to --pidfd-socket");
 }
-
-}  // namespace
 
 std::string hook_state(const state::State& st, std::string_view status, int pid) {
   spec::OciState s;
@@ -161,6 +111,55 @@ std::string hook_state(const state::State& st, std::string_view status, int pid)
 }
 
 state::StateStore store_for(const GlobalOptions& g) { return state::StateStore(g.root); }
+
+// The next protocol message from a child, re-emitting its logs; `error` becomes our error.
+Result<std::optional<Msg>> next_msg(Channel& ch, ExpectedSequence& seq, std::string_view who) {
+  for (;;) {
+    TRY_ASSIGN(auto m, ch.recv());
+    if (!m) {
+      if (!seq.done()) return Error::make(Errc::protocol, fmt::format("{} exited before it was ready", who));
+      return std::optional<Msg>{};
+    }
+    if (m->type == MsgType::log) {
+      if (!m->payload.empty()) {
+        auto level = static_cast<log::Level>(m->payload[0]);
+        if (log::enabled(level)) log::emit(level, m->payload.substr(1));
+      }
+      continue;
+    }
+    if (m->type == MsgType::error) return Error::from_wire(m->err, m->payload);
+    TRY(seq.accept(m->type));
+    return m;
+  }
+}
+
+// A send fails when the child has already died; its `error` message is then waiting
+// in the socket and is the one worth reporting.
+Result<void> send_to(Channel& ch, std::string_view who, MsgType t, std::string_view payload) {
+  auto r = ch.send(t, payload);
+  if (r) return {};
+  for (;;) {
+    auto m = ch.recv();
+    if (!m || !*m) break;
+    if ((*m)->type == MsgType::error) return Error::from_wire((*m)->err, (*m)->payload);
+  }
+  return std::move(r).error().context(who);
+}
+
+// SCMP_ACT_NOTIFY: the listener fd and the container's process state go to listenerPath
+// in one message, as runc sends them (runtime-spec "containerProcessState").
+Result<void> send_seccomp_listener(const spec::Seccomp& sc, const state::State& st, std::string_view status, pid_t init,
+                                   pid_t pid, int fd) {
+  TRY_ASSIGN(auto sock, os::console::connect_socket(*sc.listener_path).context("seccomp listenerPath"));
+  nlohmann::json state = nlohmann::json::parse(hook_state(st, status, init));
+  nlohmann::json msg = {{"ociVersion", spec::kOciVersion}, {"fds", {"seccompFd"}}, {"pid", pid}, {"state", state}};
+  if (sc.listener_metadata && !sc.listener_metadata->empty()) msg["metadata"] = *sc.listener_metadata;
+  std::string text = msg.dump();
+  int fds[1] = {fd};
+  return send_with_fds(sock.get(), text, fds).context("send the seccomp listener fd to " + *sc.listener_path);
+}
+
+
 
 namespace {
 Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, bool& oom_killed);
@@ -177,14 +176,15 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
 
 namespace {
 Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, bool& oom_killed) {
-  StepClock clock;
+  StepClock clock("create");
   clock.mark("start");
   // sync 0: parse -> validate -> plan, before anything exists on the host.
   TRY(spec::check_container_id(o.id));
   TRY_ASSIGN(std::string bundle, absolute_dir(o.bundle, "bundle"));
   std::string config_path = bundle + "/config.json";
   TRY_ASSIGN(std::string bytes, read_file(config_path));
-  TRY_ASSIGN(auto spec, spec::parse(bytes, config_path));
+  std::string exec_subset;
+  TRY_ASSIGN(auto spec, spec::parse(bytes, config_path, &exec_subset));
   clock.mark("parsed");
   TRY_ASSIGN(auto warnings, spec::validate(spec));
   for (auto& w : warnings) log::warning("{}", w);
@@ -289,6 +289,19 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   saved.hooks.poststart = plan.hooks.poststart;
   saved.hooks.poststop = plan.hooks.poststop;
   saved.shared_pid_ns = !plan.ns.new_pid;
+  saved.no_new_keyring = plan.no_new_keyring;
+  // exec reads the container's settings (seccomp, capabilities, ...) from these, as runc
+  // keeps the config in its state.
+  {
+    UniqueFd f(::openat(locked.fd(), "exec.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!f) return Error::sys("save exec.json");
+    TRY(write_all(f.get(), exec_subset).context("save exec.json"));
+  }
+  if (ctx.bpf) TRY(os::seccomp::save_program(locked.fd(), "seccomp.bpf", o.id, *ctx.bpf));
+  if (spec::may_ptrace_host(plan.process.caps, plan.ns.new_user)) {
+    UniqueFd m(::openat(locked.fd(), "ptrace", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    if (!m) return Error::sys("create the ptrace marker");
+  }
 
   clock.mark("prepared (state dir, fifo)");
   // sync 1: clone S (or, when S has nothing to do, C itself with the namespace flags).
@@ -328,7 +341,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   // the first cgroup.procs write each cost milliseconds, and they overlap this way.
   ExpectedSequence s_seq({{MsgType::map_ids_request, true}, {MsgType::init_pid, false}});
   if (plan.ns.new_user) {
-    TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
+    TRY_ASSIGN(auto m, next_msg(to_s, s_seq, "stage 1"));
     if (!m || m->type != MsgType::map_ids_request) return Error::make(Errc::protocol, "sync: stage 1 did not ask for id maps");
     TRY(os::ns::write_id_maps_from_parent(s_pid, plan.uid_map, plan.gid_map));
     TRY(send_to(to_s, "stage 1", MsgType::map_ids_done));
@@ -345,7 +358,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   if (with_s) {
     // The maps were handled above: init_pid is all that is left before EOF.
     while (true) {
-      TRY_ASSIGN(auto m, next(to_s, s_seq, "stage 1"));
+      TRY_ASSIGN(auto m, next_msg(to_s, s_seq, "stage 1"));
       if (!m) break;
       if (m->payload.size() != sizeof(int)) return Error::make(Errc::protocol, "sync: bad init_pid payload");
       std::memcpy(&c_pid, m->payload.data(), sizeof c_pid);
@@ -378,7 +391,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   ExpectedSequence c_seq(
       {{MsgType::hooks_request, true}, {MsgType::ready, false}, {MsgType::seccomp_listener_fd, true}});
   for (;;) {
-    TRY_ASSIGN(auto m, next(to_c, c_seq, "container init"));
+    TRY_ASSIGN(auto m, next_msg(to_c, c_seq, "container init"));
     if (!m) break;
     if (m->type == MsgType::hooks_request) {
       // sync 6: prestart (deprecated, same point) and createRuntime hooks.
@@ -394,11 +407,12 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
                 .context("process.oomScoreAdj"));
       TRY(store.save(saved));
       if (!o.pid_file.empty()) TRY(write_pid_file(o.pid_file, c_pid));
+      if (!o.pidfd_socket.empty()) TRY(send_pidfd(o.pidfd_socket, c_pid));
       TRY(send_to(to_c, "container init", MsgType::run));
     } else if (m->type == MsgType::seccomp_listener_fd) {
       if (m->fds.size() != 1 || !plan.seccomp || !plan.seccomp->listener_path)
         return Error::make(Errc::protocol, "sync: unexpected seccomp listener fd");
-      TRY(send_seccomp_listener(*plan.seccomp, saved, c_pid, m->fds[0].get()));
+      TRY(send_seccomp_listener(*plan.seccomp, saved, "creating", c_pid, c_pid, m->fds[0].get()));
       TRY(send_to(to_c, "container init", MsgType::seccomp_listener_done));
     }
   }

@@ -75,80 +75,6 @@ Result<void> setup_rootfs(ChildContext& ctx) {
   return {};
 }
 
-// The process's user: groups, gid, uid, keeping capabilities across the change.
-Result<void> apply_user(const spec::ProcessPlan& pp) {
-  std::vector<gid_t> groups(pp.additional_gids.begin(), pp.additional_gids.end());
-  if (auto pw = read_file("/etc/passwd")) {
-    if (auto u = os::passwd::find_user(*pw, pp.uid)) {
-      if (auto gr = read_file("/etc/group"))
-        for (auto g : os::passwd::groups_of(*gr, u->name))
-          if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
-    }
-  }
-  if (::setgroups(groups.size(), groups.data()) < 0) {
-    // In a user namespace with setgroups denied, only an empty list is allowed.
-    if (!(errno == EPERM && groups.empty())) return Error::sys("setgroups");
-  }
-  if (::setresgid(pp.gid, pp.gid, pp.gid) < 0) return Error::sys(fmt::format("setresgid({})", pp.gid));
-  if (::setresuid(pp.uid, pp.uid, pp.uid) < 0) return Error::sys(fmt::format("setresuid({})", pp.uid));
-  return {};
-}
-
-std::vector<std::string> env_with_home(const spec::ProcessPlan& pp) {
-  std::vector<std::string> env = pp.env;
-  bool has_home = false;
-  for (auto& e : env)
-    if (e.rfind("HOME=", 0) == 0) has_home = true;
-  if (!has_home) {
-    std::string home = "/";
-    if (auto pw = read_file("/etc/passwd"))
-      if (auto u = os::passwd::find_user(*pw, pp.uid); u && !u->home.empty()) home = u->home;
-    env.push_back("HOME=" + home);
-  }
-  return env;
-}
-
-// Our own binary must never be exec'd into the container (CVE-2019-5736), directly or as
-// a #! interpreter.
-Result<void> refuse_self(const std::string& exe, dev_t dev, ino_t ino) {
-  auto same = [&](const std::string& p) {
-    struct stat st;
-    return ::stat(p.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino;
-  };
-  if (same(exe)) return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: refusing to execute the runtime binary", exe));
-  UniqueFd f(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
-  char buf[256] = {};
-  if (f && ::read(f.get(), buf, sizeof buf - 1) > 2 && buf[0] == '#' && buf[1] == '!') {
-    std::string interp(buf + 2);
-    interp = interp.substr(0, interp.find_first_of("\n"));
-    size_t b = interp.find_first_not_of(" \t");
-    interp = b == std::string::npos ? "" : interp.substr(b);
-    interp = interp.substr(0, interp.find_first_of(" \t"));
-    if (!interp.empty() && same(interp))
-      return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: its interpreter is the runtime binary", exe));
-  }
-  return {};
-}
-
-void reset_ignored_signals() {
-  uint64_t ign = ~uint64_t{0};
-  if (auto st = read_file("/proc/self/status")) {
-    auto pos = st->find("\nSigIgn:\t");
-    if (pos != std::string::npos) ign = std::strtoull(st->c_str() + pos + 9, nullptr, 16);
-  }
-  for (int s = 1; s < NSIG && s <= 64; ++s)
-    if (ign & (uint64_t{1} << (s - 1))) ::signal(s, SIG_DFL);
-}
-
-// A cwd reached through a leaked fd or magic link would be outside the root
-// (CVE-2024-21626): getcwd then reports "(unreachable)" instead of an absolute path.
-Result<void> check_cwd(const std::string& cwd) {
-  char buf[4096];
-  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
-    return Error::make(Errc::invalid_spec, fmt::format("cwd {:?} is outside the container", cwd));
-  return {};
-}
-
 // Installs the filter; a SCMP_ACT_NOTIFY listener fd goes to P, which hands it to the
 // listener socket, before we go on (the fd is closed here afterwards).
 Result<void> install_seccomp(ChildContext& ctx) {
@@ -214,6 +140,8 @@ Result<void> init_steps(ChildContext& ctx) {
   std::vector<std::string> env = env_with_home(pp);
 
   if (p.personality && ::personality(*p.personality) < 0) return Error::sys("set personality");
+  // Still privileged: a higher priority or a real-time policy needs CAP_SYS_NICE.
+  TRY(apply_scheduling(pp));
 
   // sync 8: P sets rlimits, oom_score_adj, writes state.json and the pid file.
   TRY(ch.ready());
@@ -251,10 +179,7 @@ Result<void> init_steps(ChildContext& ctx) {
 
   // Handlers do not survive exec, but a blocked mask and ignored signals would: reset
   // them now (ignored ones from SigIgn, else all), off the path between start and exec.
-  reset_ignored_signals();
-  sigset_t all;
-  sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  reset_signals();
 
   // sync 10: P sees EOF and returns; from here nothing of ours may reach fds 0-2.
   if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) return Error::sys("clear pdeathsig");
@@ -280,33 +205,6 @@ Result<void> init_steps(ChildContext& ctx) {
 }
 
 }  // namespace
-
-Result<std::string> resolve_executable(const std::string& arg0, const std::vector<std::string>& env,
-                                       const std::string& cwd) {
-  auto ok = [](const std::string& p) {
-    struct stat st;
-    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-  };
-  if (arg0.find('/') != std::string::npos) {
-    std::string p = arg0[0] == '/' ? arg0 : path::join(cwd, arg0);
-    if (!ok(p)) return Error::make(Errc::not_found, fmt::format("exec: {:?}: no such executable file", arg0));
-    return p;
-  }
-  std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (auto& e : env)
-    if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
-  size_t i = 0;
-  while (i <= search.size()) {
-    size_t j = search.find(':', i);
-    if (j == std::string::npos) j = search.size();
-    std::string dir = search.substr(i, j - i);
-    if (dir.empty()) dir = cwd;
-    std::string cand = path::join(dir[0] == '/' ? dir : path::join(cwd, dir), arg0);
-    if (ok(cand)) return cand;
-    i = j + 1;
-  }
-  return Error::make(Errc::not_found, fmt::format("exec: {:?}: executable file not found in $PATH", arg0));
-}
 
 void init_main(ChildContext& ctx) noexcept {
   // C is S's copy (or P's, without S): drop S's channel and P's fds, keep ours.

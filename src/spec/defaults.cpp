@@ -1,5 +1,7 @@
 #include "husk/spec/defaults.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 
 namespace husk::spec {
@@ -36,6 +38,64 @@ std::optional<int> rlimit_number(std::string_view name) {
   for (size_t i = 0; i < kRlimits.size(); ++i)
     if (kRlimits[i] == name) return static_cast<int>(i);
   return std::nullopt;
+}
+
+std::optional<int> scheduler_policy(std::string_view n) {
+  // SCHED_ISO is reserved by the kernel (4) and refused by sched_setattr, as in runc.
+  static const std::pair<std::string_view, int> k[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},
+                                                       {"SCHED_BATCH", 3}, {"SCHED_ISO", 4},  {"SCHED_IDLE", 5},
+                                                       {"SCHED_DEADLINE", 6}};
+  for (auto& [name, v] : k)
+    if (name == n) return v;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> scheduler_flag(std::string_view n) {
+  static const std::pair<std::string_view, uint64_t> k[] = {
+      {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},        {"SCHED_FLAG_DL_OVERRUN", 0x04},
+      {"SCHED_FLAG_KEEP_POLICY", 0x08},   {"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+      {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
+  for (auto& [name, v] : k)
+    if (name == n) return v;
+  return std::nullopt;
+}
+
+std::optional<int> io_priority_class(std::string_view n) {
+  if (n == "IOPRIO_CLASS_RT") return 1;
+  if (n == "IOPRIO_CLASS_BE") return 2;
+  if (n == "IOPRIO_CLASS_IDLE") return 3;
+  return std::nullopt;
+}
+
+Result<std::vector<unsigned>> cpu_list(std::string_view s) {
+  std::vector<unsigned> out;
+  auto bad = [&](std::string_view why) {
+    return Error::make(Errc::invalid_spec, fmt::format("{:?} is not a cpu list like \"0-3,7\" ({})", s, why));
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    auto num = [&](unsigned& v) {
+      size_t b = i;
+      v = 0;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - b < 6) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+      return i > b;
+    };
+    unsigned a = 0, c = 0;
+    if (!num(a)) return bad("expected a number");
+    c = a;
+    if (i < s.size() && s[i] == '-') {
+      ++i;
+      if (!num(c)) return bad("expected a number after '-'");
+      if (c < a) return bad("descending range");
+    }
+    if (c >= 8192) return bad("cpu number too large");
+    for (unsigned x = a; x <= c; ++x) out.push_back(x);
+    if (i < s.size()) {
+      if (s[i] != ',' || i + 1 == s.size()) return bad("expected ','");
+      ++i;
+    }
+  }
+  return out;
 }
 
 const std::vector<DefaultDevice>& default_devices() {

@@ -180,6 +180,35 @@ Process read_process(const Reader& r) {
   p.apparmor_profile = r.str("apparmorProfile");
   p.oom_score_adj = r.num<int>("oomScoreAdj");
   p.selinux_label = r.str("selinuxLabel");
+  if (r.has("scheduler")) {
+    auto c = r.child("scheduler", json::value_t::object);
+    Scheduler sc;
+    auto pol = c.str("policy");
+    if (!pol) throw Bad{c.at("policy"), "is required"};
+    sc.policy = *pol;
+    sc.nice = c.num<int32_t>("nice").value_or(0);
+    sc.priority = c.num<int32_t>("priority").value_or(0);
+    sc.flags = c.strings("flags");
+    sc.runtime = c.num<uint64_t>("runtime").value_or(0);
+    sc.deadline = c.num<uint64_t>("deadline").value_or(0);
+    sc.period = c.num<uint64_t>("period").value_or(0);
+    p.scheduler = sc;
+  }
+  if (r.has("ioPriority")) {
+    auto c = r.child("ioPriority", json::value_t::object);
+    IoPriority io;
+    auto cl = c.str("class");
+    if (!cl) throw Bad{c.at("class"), "is required"};
+    io.io_class = *cl;
+    auto pr = c.num<int>("priority");
+    if (!pr) throw Bad{c.at("priority"), "is required"};
+    io.priority = *pr;
+    p.io_priority = io;
+  }
+  if (r.has("execCPUAffinity")) {
+    auto c = r.child("execCPUAffinity", json::value_t::object);
+    p.exec_cpu_affinity = ExecCpuAffinity{c.str("initial").value_or(""), c.str("final").value_or("")};
+  }
   return p;
 }
 
@@ -438,6 +467,32 @@ void hooks_out(json& o, const char* key, const std::vector<Hook>& hs) {
 
 Result<Spec> parse(std::string_view bytes, std::string_view source) {
   return guarded<Spec>(bytes, source, [](const Reader& r) { return read_spec(r); });
+}
+
+Result<Spec> parse(std::string_view bytes, std::string_view source, std::string* exec_subset) {
+  return guarded<Spec>(bytes, source, [&](const Reader& r) {
+    Spec s = read_spec(r);
+    if (exec_subset) {
+      const json& j = r.raw();
+      json o = json::object();
+      o["ociVersion"] = j.at("ociVersion");
+      if (j.contains("process")) o["process"] = j.at("process");
+      if (j.contains("linux") && j.at("linux").is_object()) {
+        const json& l = j.at("linux");
+        json ol = json::object();
+        if (l.contains("personality")) ol["personality"] = l.at("personality");
+        if (l.contains("seccomp") && l.at("seccomp").is_object()) {
+          json sc = json::object();
+          for (const char* k : {"defaultAction", "listenerPath", "listenerMetadata"})
+            if (l.at("seccomp").contains(k)) sc[k] = l.at("seccomp").at(k);
+          ol["seccomp"] = sc;
+        }
+        o["linux"] = ol;
+      }
+      *exec_subset = o.dump();
+    }
+    return s;
+  });
 }
 
 Result<Resources> parse_resources(std::string_view bytes, std::string_view source) {

@@ -4,6 +4,9 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
+#include <set>
+
 #include "husk/core/path.hpp"
 #include "husk/spec/defaults.hpp"
 #include "husk/spec/validate.hpp"
@@ -41,6 +44,170 @@ std::vector<std::string> process_env(const std::vector<std::string>& env, int li
     out.push_back(fmt::format("LISTEN_FDS={}", listen_fds));
     out.push_back("LISTEN_PID=1");
   }
+  return out;
+}
+
+std::vector<std::string> dedupe_env(const std::vector<std::string>& env, bool& home_set) {
+  home_set = false;
+  std::vector<std::string> out;
+  std::set<std::string_view> seen;
+  for (size_t n = env.size(); n > 0; --n) {
+    const std::string& kv = env[n - 1];
+    std::string_view key = std::string_view(kv).substr(0, kv.find('='));
+    if (!seen.insert(key).second) continue;
+    if (key == "HOME") {
+      if (kv.size() == 5) continue;  // "HOME=": replaced by the passwd home later
+      home_set = true;
+    }
+    out.push_back(kv);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<ProcessPlan> process_plan(const Process& sp, int listen_fds, std::string_view where) {
+  ProcessPlan pp;
+  pp.args = sp.args;
+  pp.env = dedupe_env(process_env(sp.env, listen_fds), pp.home_set);
+  pp.cwd = sp.cwd;
+  pp.uid = sp.user.uid;
+  pp.gid = sp.user.gid;
+  pp.additional_gids = sp.user.additional_gids;
+  pp.umask = sp.user.umask;
+  pp.terminal = sp.terminal;
+  pp.console_size = sp.console_size;
+  pp.no_new_privileges = sp.no_new_privileges;
+  if (sp.capabilities) {
+    TRY_ASSIGN(pp.caps, cap_sets(*sp.capabilities).context(fmt::format("{}/capabilities", where)));
+  }
+  for (auto& r : sp.rlimits) {
+    auto n = rlimit_number(r.type);
+    if (!n) return Error::make(Errc::invalid_spec, fmt::format("{}/rlimits: unknown rlimit {:?}", where, r.type));
+    pp.rlimits.push_back(RlimitOp{*n, r.soft, r.hard});
+  }
+  pp.oom_score_adj = sp.oom_score_adj;
+  pp.apparmor_profile = sp.apparmor_profile;
+  pp.selinux_label = sp.selinux_label;
+  if (sp.scheduler) {
+    auto& sc = *sp.scheduler;
+    SchedPlan sched;
+    auto pol = scheduler_policy(sc.policy);
+    if (!pol) return Error::make(Errc::invalid_spec, fmt::format("{}/scheduler/policy: unknown policy {:?}", where, sc.policy));
+    sched.policy = *pol;
+    for (auto& f : sc.flags) {
+      auto bit = scheduler_flag(f);
+      if (!bit) return Error::make(Errc::invalid_spec, fmt::format("{}/scheduler/flags: unknown flag {:?}", where, f));
+      sched.flags |= *bit;
+    }
+    sched.nice = sc.nice;
+    sched.priority = sc.priority;
+    sched.runtime = sc.runtime;
+    sched.deadline = sc.deadline;
+    sched.period = sc.period;
+    pp.scheduler = sched;
+  }
+  if (sp.io_priority) {
+    auto cls = io_priority_class(sp.io_priority->io_class);
+    if (!cls) return Error::make(Errc::invalid_spec, fmt::format("{}/ioPriority/class: unknown class {:?}", where, sp.io_priority->io_class));
+    pp.io_priority = (*cls << 13) | sp.io_priority->priority;
+  }
+  if (sp.exec_cpu_affinity) {
+    TRY_ASSIGN(pp.cpus_initial, cpu_list(sp.exec_cpu_affinity->initial).context(fmt::format("{}/execCPUAffinity/initial", where)));
+    TRY_ASSIGN(pp.cpus_final, cpu_list(sp.exec_cpu_affinity->final_).context(fmt::format("{}/execCPUAffinity/final", where)));
+  }
+  return pp;
+}
+
+Result<std::pair<uint32_t, std::optional<uint32_t>>> parse_user(std::string_view s) {
+  auto num = [&](std::string_view t, const char* what) -> Result<uint32_t> {
+    if (t.empty() || t.size() > 10 || t.find_first_not_of("0123456789") != std::string_view::npos)
+      return Error::make(Errc::invalid_argument, fmt::format("--user {:?}: {} must be a decimal number", s, what));
+    uint64_t v = std::stoull(std::string(t));
+    if (v > 0xfffffffeULL) return Error::make(Errc::invalid_argument, fmt::format("--user {:?}: {} is out of range", s, what));
+    return static_cast<uint32_t>(v);
+  };
+  auto colon = s.find(':');
+  TRY_ASSIGN(uint32_t uid, num(s.substr(0, colon), "the uid"));
+  std::optional<uint32_t> gid;
+  if (colon != std::string_view::npos) {
+    TRY_ASSIGN(gid, num(s.substr(colon + 1), "the gid"));
+  }
+  return std::pair{uid, gid};
+}
+
+bool may_ptrace_host(const std::optional<CapSets>& caps, bool own_userns) {
+  constexpr int kCapSysPtrace = 19;
+  return !own_userns && (!caps || (caps->bounding >> kCapSysPtrace) & 1);
+}
+
+Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Process>& from_file, std::string_view file,
+                                const ExecOverrides& o) {
+  if (!container.process) return Error::make(Errc::invalid_spec, "config.json: /process: is required");
+  const Process& cp = *container.process;
+  Process p;
+  std::string where;
+  if (from_file) {
+    p = *from_file;
+    where = fmt::format("{}: ", file);
+  } else {
+    p = cp;
+    where = "exec: config.json: /process";
+    if (o.args.empty()) return Error::make(Errc::invalid_argument, "exec: a command is required (or --process FILE)");
+    p.args = o.args;
+    if (!o.cwd.empty()) p.cwd = o.cwd;
+    if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
+    if (!o.process_label.empty()) p.selinux_label = o.process_label;
+    for (auto& c : o.caps) {
+      if (!capability_number(c)) return Error::make(Errc::invalid_argument, fmt::format("--cap {:?}: unknown capability", c));
+      if (!p.capabilities) p.capabilities = Capabilities{};
+      auto add = [&](std::optional<std::vector<std::string>>& set) {
+        if (!set) set.emplace();
+        if (std::find(set->begin(), set->end(), c) == set->end()) set->push_back(c);
+      };
+      add(p.capabilities->bounding);
+      add(p.capabilities->effective);
+      add(p.capabilities->permitted);
+      // Ambient needs inheritable, which --cap does not add (CVE-2022-29162): only when
+      // the process already has an inheritable set, as runc.
+      if (p.capabilities->inheritable) add(p.capabilities->ambient);
+    }
+    for (auto& e : o.env) {
+      auto eq = e.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return Error::make(Errc::invalid_argument, fmt::format("--env {:?}: must be NAME=VALUE", e));
+      p.env.push_back(e);
+    }
+    p.terminal = o.tty;
+    if (o.no_new_privs) p.no_new_privileges = *o.no_new_privs;
+    if (!o.user.empty()) {
+      TRY_ASSIGN(auto ug, parse_user(o.user));
+      p.user.uid = ug.first;
+      if (ug.second) p.user.gid = *ug.second;
+    }
+    for (auto g : o.additional_gids) {
+      if (g < 0 || g > 0xfffffffeLL)
+        return Error::make(Errc::invalid_argument, fmt::format("--additional-gids {}: must be a gid (0 to 4294967294)", g));
+      p.user.additional_gids.push_back(static_cast<uint32_t>(g));
+    }
+  }
+  TRY(check_process_object(p, where));
+  // Container-wide defaults where the exec'd process sets nothing.
+  if (!p.capabilities) p.capabilities = cp.capabilities;
+  if (p.rlimits.empty()) p.rlimits = cp.rlimits;
+  if (!p.apparmor_profile || p.apparmor_profile->empty()) p.apparmor_profile = cp.apparmor_profile;
+  if (!p.selinux_label || p.selinux_label->empty()) p.selinux_label = cp.selinux_label;
+  if (!p.user.umask) p.user.umask = cp.user.umask;
+  if (!p.scheduler) p.scheduler = cp.scheduler;
+  if (!p.io_priority) p.io_priority = cp.io_priority;
+  if (!p.exec_cpu_affinity) p.exec_cpu_affinity = cp.exec_cpu_affinity;
+
+  ExecPlan out;
+  TRY_ASSIGN(out.process, process_plan(p, 0, where));
+  if (container.linux_) {
+    out.seccomp = container.linux_->seccomp;
+    if (auto& pe = container.linux_->personality) out.personality = pe->domain == "LINUX32" ? 0x0008UL : 0UL;
+  }
+  out.oom_score_adj = cp.oom_score_adj;
   return out;
 }
 
@@ -154,26 +321,7 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
   p.mount_label = l.mount_label;
   if (l.personality) p.personality = l.personality->domain == "LINUX32" ? 0x0008UL /*PER_LINUX32*/ : 0UL /*PER_LINUX*/;
 
-  // Process.
-  auto& sp = *s.process;
-  auto& pp = p.process;
-  pp.args = sp.args;
-  pp.env = process_env(sp.env, in.listen_fds);
-  pp.cwd = sp.cwd;
-  pp.uid = sp.user.uid;
-  pp.gid = sp.user.gid;
-  pp.additional_gids = sp.user.additional_gids;
-  pp.umask = sp.user.umask;
-  pp.terminal = sp.terminal;
-  pp.console_size = sp.console_size;
-  pp.no_new_privileges = sp.no_new_privileges;
-  if (sp.capabilities) {
-    TRY_ASSIGN(pp.caps, cap_sets(*sp.capabilities).context("config.json: /process/capabilities"));
-  }
-  for (auto& r : sp.rlimits) pp.rlimits.push_back(RlimitOp{*rlimit_number(r.type), r.soft, r.hard});
-  pp.oom_score_adj = sp.oom_score_adj;
-  pp.apparmor_profile = sp.apparmor_profile;
-  pp.selinux_label = sp.selinux_label;
+  TRY_ASSIGN(p.process, process_plan(*s.process, in.listen_fds, "config.json: /process"));
   return p;
 }
 

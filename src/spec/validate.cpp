@@ -70,15 +70,74 @@ Result<void> check_root(const Spec& s) {
 
 Result<void> check_process(const Spec& s) {
   if (!s.process) return invalid("config.json: /process: is required");
-  if (s.process->args.empty()) return invalid("config.json: /process/args: must not be empty");
-  if (s.process->cwd.empty() || s.process->cwd[0] != '/')
-    return invalid(fmt::format("config.json: /process/cwd: {:?} must be an absolute path", s.process->cwd));
-  for (size_t i = 0; i < s.process->env.size(); ++i)
-    if (s.process->env[i].find('=') == std::string::npos)
-      return invalid(fmt::format("config.json: /process/env/{}: {:?} is not KEY=VALUE", i, s.process->env[i]));
-  if (s.process->terminal && s.process->console_size &&
-      (s.process->console_size->height == 0 || s.process->console_size->width == 0))
-    return {};
+  return check_process_object(*s.process, "config.json: /process");
+}
+
+Result<void> check_process_object(const Process& p, std::string_view where) {
+  if (p.args.empty()) return invalid(fmt::format("{}/args: must not be empty", where));
+  if (p.cwd.empty() || p.cwd[0] != '/')
+    return invalid(fmt::format("{}/cwd: {:?} must be an absolute path", where, p.cwd));
+  for (size_t i = 0; i < p.env.size(); ++i) {
+    auto eq = p.env[i].find('=');
+    if (eq == std::string::npos || eq == 0)
+      return invalid(fmt::format("{}/env/{}: {:?} is not KEY=VALUE", where, i, p.env[i]));
+    if (p.env[i].find('\0') != std::string::npos)
+      return invalid(fmt::format("{}/env/{}: contains a NUL byte", where, i));
+  }
+  if (p.capabilities) {
+    auto& c = *p.capabilities;
+    auto one = [&](const char* set, const std::optional<std::vector<std::string>>& v) -> Result<void> {
+      if (!v) return {};
+      for (size_t i = 0; i < v->size(); ++i)
+        if (!capability_number((*v)[i]))
+          return invalid(fmt::format("{}/capabilities/{}/{}: unknown capability {:?}", where, set, i, (*v)[i]));
+      return {};
+    };
+    TRY(one("bounding", c.bounding));
+    TRY(one("effective", c.effective));
+    TRY(one("inheritable", c.inheritable));
+    TRY(one("permitted", c.permitted));
+    TRY(one("ambient", c.ambient));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    auto& r = p.rlimits[i];
+    if (!rlimit_number(r.type))
+      return invalid(fmt::format("{}/rlimits/{}/type: unknown rlimit {:?}", where, i, r.type));
+    if (!seen.insert(r.type).second)
+      return invalid(fmt::format("{}/rlimits/{}/type: duplicate rlimit {:?}", where, i, r.type));
+    if (r.soft > r.hard) return invalid(fmt::format("{}/rlimits/{}: soft limit is above the hard limit", where, i));
+  }
+  if (p.scheduler) {
+    auto& sc = *p.scheduler;
+    auto pol = scheduler_policy(sc.policy);
+    if (!pol) return invalid(fmt::format("{}/scheduler/policy: unknown policy {:?}", where, sc.policy));
+    for (size_t i = 0; i < sc.flags.size(); ++i)
+      if (!scheduler_flag(sc.flags[i]))
+        return invalid(fmt::format("{}/scheduler/flags/{}: unknown flag {:?}", where, i, sc.flags[i]));
+    if (sc.nice < -20 || sc.nice > 19)
+      return invalid(fmt::format("{}/scheduler/nice: {} is outside [-20, 19]", where, sc.nice));
+    bool rt = sc.policy == "SCHED_FIFO" || sc.policy == "SCHED_RR";
+    if (rt && (sc.priority < 1 || sc.priority > 99))
+      return invalid(fmt::format("{}/scheduler/priority: {} is outside [1, 99] for {}", where, sc.priority, sc.policy));
+    if (!rt && sc.priority != 0)
+      return invalid(fmt::format("{}/scheduler/priority: must be 0 for {}", where, sc.policy));
+    if (sc.policy == "SCHED_DEADLINE" && (sc.runtime == 0 || sc.runtime > sc.deadline ||
+                                          (sc.period != 0 && sc.deadline > sc.period)))
+      return invalid(fmt::format("{}/scheduler: SCHED_DEADLINE needs 0 < runtime <= deadline <= period", where));
+  }
+  if (p.io_priority) {
+    if (!io_priority_class(p.io_priority->io_class))
+      return invalid(fmt::format("{}/ioPriority/class: unknown class {:?}", where, p.io_priority->io_class));
+    if (p.io_priority->priority < 0 || p.io_priority->priority > 7)
+      return invalid(fmt::format("{}/ioPriority/priority: {} is outside [0, 7]", where, p.io_priority->priority));
+  }
+  if (p.exec_cpu_affinity) {
+    if (auto r = cpu_list(p.exec_cpu_affinity->initial); !r)
+      return invalid(fmt::format("{}/execCPUAffinity/initial: {}", where, r.error().message()));
+    if (auto r = cpu_list(p.exec_cpu_affinity->final_); !r)
+      return invalid(fmt::format("{}/execCPUAffinity/final: {}", where, r.error().message()));
+  }
   return {};
 }
 
@@ -182,39 +241,6 @@ Result<void> check_devices(const Spec& s) {
       return invalid(fmt::format("config.json: /linux/devices/{}/type: {:?} is not one of c, b, u, p", i, d.type));
     if (d.path.empty() || d.path[0] != '/' || !path::is_within("/dev", d.path) || path::clean(d.path) == "/dev")
       return invalid(fmt::format("config.json: /linux/devices/{}/path: {:?} must be an absolute path under /dev", i, d.path));
-  }
-  return {};
-}
-
-Result<void> check_capabilities(const Spec& s) {
-  if (!s.process || !s.process->capabilities) return {};
-  auto& c = *s.process->capabilities;
-  auto one = [&](const char* set, const std::optional<std::vector<std::string>>& v) -> Result<void> {
-    if (!v) return {};
-    for (size_t i = 0; i < v->size(); ++i)
-      if (!capability_number((*v)[i]))
-        return invalid(fmt::format("config.json: /process/capabilities/{}/{}: unknown capability {:?}", set, i, (*v)[i]));
-    return {};
-  };
-  TRY(one("bounding", c.bounding));
-  TRY(one("effective", c.effective));
-  TRY(one("inheritable", c.inheritable));
-  TRY(one("permitted", c.permitted));
-  TRY(one("ambient", c.ambient));
-  return {};
-}
-
-Result<void> check_rlimits(const Spec& s) {
-  if (!s.process) return {};
-  std::set<std::string> seen;
-  for (size_t i = 0; i < s.process->rlimits.size(); ++i) {
-    auto& r = s.process->rlimits[i];
-    if (!rlimit_number(r.type))
-      return invalid(fmt::format("config.json: /process/rlimits/{}/type: unknown rlimit {:?}", i, r.type));
-    if (!seen.insert(r.type).second)
-      return invalid(fmt::format("config.json: /process/rlimits/{}/type: duplicate rlimit {:?}", i, r.type));
-    if (r.soft > r.hard)
-      return invalid(fmt::format("config.json: /process/rlimits/{}: soft limit is above the hard limit", i));
   }
   return {};
 }
@@ -375,13 +401,12 @@ Result<std::vector<std::string>> validate(const Spec& s) {
     return invalid(fmt::format("config.json: /ociVersion: unsupported version {:?}", s.oci_version));
   TRY(check_root(s));
   TRY(check_process(s));
+  // execCPUAffinity is for exec'd processes only (runtime-spec); it is kept for them.
   TRY(check_namespaces(s));
   TRY(check_userns_maps(s));
   TRY(check_mounts(s));
   TRY(check_sysctl(s));
   TRY(check_devices(s));
-  TRY(check_capabilities(s));
-  TRY(check_rlimits(s));
   TRY(check_cgroups_path(s));
   if (s.linux_ && s.linux_->resources) TRY(check_resources(*s.linux_->resources, "config.json: /linux/resources"));
   TRY(check_hooks(s));

@@ -28,6 +28,7 @@ std::string to_json(const State& s) {
   j["cgroupPaths"] = s.cgroup_paths;
   j["createdCgroup"] = s.created_cgroup;
   j["sharedPidNs"] = s.shared_pid_ns;
+  if (s.no_new_keyring) j["noNewKeyring"] = true;
   j["hooks"] = spec::hooks_to_json(s.hooks);
   return j.dump();
 }
@@ -48,6 +49,7 @@ Result<State> state_from_json(std::string_view bytes) {
     s.cgroup_paths = j.value("cgroupPaths", std::map<std::string, std::string>{});
     s.created_cgroup = j.value("createdCgroup", false);
     s.shared_pid_ns = j.value("sharedPidNs", false);
+    s.no_new_keyring = j.value("noNewKeyring", false);
     if (j.contains("hooks")) {
       TRY_ASSIGN(s.hooks, spec::parse_hooks(j["hooks"]));
     }

@@ -164,3 +164,22 @@ TEST_CASE("process: LISTEN_FDS passes socket-activation fds and sets the env", "
                                        state_root() + " run --bundle " + b.dir + " " + b.id});
   CHECK(f.out.find("\n3 /etc/hostname") != std::string::npos);
 }
+
+TEST_CASE("process: scheduler and ioPriority apply to the init", "[process]") {
+  Bundle b("sched");
+  b.busybox();
+  b.config["process"]["scheduler"] = {{"policy", "SCHED_BATCH"}, {"nice", 7}};
+  b.config["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 6}};
+  // field 19 of /proc/self/stat is the nice value, field 41 the policy (SCHED_BATCH = 3)
+  b.args({"/bin/sh", "-c", "busybox cut -d' ' -f19,41 /proc/self/stat; busybox ionice"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(o.out == "7 3\nbest-effort: prio 6\n");
+  b.config["process"]["scheduler"] = {{"policy", "SCHED_NOPE"}};
+  b.save();
+  Out bad = b.run();
+  CHECK(bad.code != 0);
+  CHECK(bad.err.find("/process/scheduler/policy: unknown policy") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+}

@@ -70,18 +70,18 @@ TEST_CASE("check_capabilities rejects unknown names") {
   auto s = base();
   s.process->capabilities = spec::Capabilities{};
   s.process->capabilities->bounding = std::vector<std::string>{"CAP_KILL", "CAP_BOGUS"};
-  CHECK(spec::check_capabilities(s).error().message() ==
+  CHECK(spec::check_process(s).error().message() ==
         "config.json: /process/capabilities/bounding/1: unknown capability \"CAP_BOGUS\"");
 }
 
 TEST_CASE("check_rlimits, check_devices, check_cgroups_path, check_mounts") {
   auto s = base();
   s.process->rlimits.push_back({"RLIMIT_BOGUS", 1, 1});
-  CHECK_FALSE(spec::check_rlimits(s));
+  CHECK_FALSE(spec::check_process(s));
   s = base();
   s.process->rlimits.push_back({"RLIMIT_NOFILE", 1, 2});
   s.process->rlimits.push_back({"RLIMIT_NOFILE", 1, 2});
-  CHECK_FALSE(spec::check_rlimits(s));
+  CHECK_FALSE(spec::check_process(s));
   s = base();
   s.linux_->devices.push_back({"x", "/dev/x", 1, 1, {}, {}, {}});
   CHECK_FALSE(spec::check_devices(s));

@@ -35,6 +35,10 @@ Sha256::Digest profile_key(const spec::Seccomp& s);
 std::string encode_entry(const Sha256::Digest& key, const Bpf& bpf);
 Result<Bpf> decode_entry(std::string_view bytes, const Sha256::Digest& key);
 
+// The compiled program of one container, kept in its state directory for exec.
+Result<void> save_program(int dirfd, const std::string& name, const std::string& id, const Bpf& bpf);
+Result<Bpf> load_program(const std::string& path, const std::string& id);
+
 // Installs the filter; with notify rules, returns the listener fd (else an empty fd).
 Result<UniqueFd> install(const Bpf& bpf);
 

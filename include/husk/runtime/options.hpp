@@ -22,6 +22,7 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string console_socket;
   std::string pid_file;
+  std::string pidfd_socket;  // receives a pidfd of the init (runc 1.2)
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
@@ -30,6 +31,25 @@ struct CreateOptions {
 struct RunOptions : CreateOptions {
   bool detach = false;
   bool keep = false;
+};
+
+// `exec`: runc's flags. Without --process the command and the flags below it change the
+// container's own process (see spec::ExecOverrides).
+struct ExecOptions {
+  std::string id;
+  std::string process_file;
+  std::string console_socket, pid_file, pidfd_socket;
+  bool detach = false;
+  bool ignore_paused = false;
+  int preserve_fds = 0;
+  std::vector<std::string> cgroups;  // --cgroup [CONTROLLER[,CONTROLLER]:]PATH
+  // Without --process:
+  std::vector<std::string> args;
+  std::string cwd, user, apparmor, process_label;
+  std::vector<std::string> env, caps;
+  std::vector<int64_t> additional_gids;
+  bool tty = false;
+  bool no_new_privs = false;
 };
 
 struct KillOptions {

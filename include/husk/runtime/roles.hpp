@@ -50,6 +50,27 @@ struct ChildContext {
 };
 
 [[noreturn]] void stage1_main(ChildContext& ctx) noexcept;
+
+// T, exec's tenant process (runtime/exec.cpp): what P prepared for it.
+struct TenantContext {
+  const spec::ExecPlan* plan = nullptr;
+  std::optional<os::seccomp::Bpf> bpf;
+  os::sync::Channel to_parent;
+  int parent_fd = -1, lock_fd = -1;  // P's end and P's lock: closed in T
+  int pidfd = -1;                    // the container's init
+  pid_t init_pid = 0;
+  int ns_flags = 0;                  // namespaces of the init that differ from ours (not pid)
+  int root_fd = -1;                  // the init's root, when its mount namespace is ours
+  std::vector<std::string> v1_dirs; // cgroup directories T moves itself into
+  std::string v2_dir;                // only without CLONE_INTO_CGROUP
+  int console_fd = -1;
+  dev_t self_dev = 0;
+  ino_t self_ino = 0;
+  std::string id;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+[[noreturn]] void tenant_main(TenantContext& t) noexcept;
 // Closes P's ends and lock in a child (once: C may be S's copy).
 void close_parent_fds(ChildContext& ctx) noexcept;
 // S is needed only to join namespaces, create a user namespace or set time offsets
@@ -57,8 +78,24 @@ void close_parent_fds(ChildContext& ctx) noexcept;
 bool needs_stage1(const spec::ContainerPlan& p);
 [[noreturn]] void init_main(ChildContext& ctx) noexcept;
 
+// Per-process steps shared by init (C) and exec's tenant (T): runtime/process_steps.cpp.
 // Resolves an executable as execvp would, inside the container (after pivot_root).
 Result<std::string> resolve_executable(const std::string& arg0, const std::vector<std::string>& env,
                                        const std::string& cwd);
+// Supplementary groups (additionalGids + the user's groups in /etc/group), gid, uid.
+Result<void> apply_user(const spec::ProcessPlan& pp);
+// pp.env plus HOME from the container's /etc/passwd (or "/") when it has none.
+std::vector<std::string> env_with_home(const spec::ProcessPlan& pp);
+// Our own binary is never exec'd into the container (CVE-2019-5736), directly or as a
+// #! interpreter.
+Result<void> refuse_self(const std::string& exe, dev_t dev, ino_t ino);
+// Default dispositions for ignored signals and an empty mask: both survive execve.
+void reset_signals();
+// A cwd reached through a leaked fd is outside the root (CVE-2024-21626).
+Result<void> check_cwd(const std::string& cwd);
+// process.scheduler and process.ioPriority.
+Result<void> apply_scheduling(const spec::ProcessPlan& pp);
+// sched_setaffinity to `cpus` (nothing when empty).
+Result<void> set_cpu_affinity(const std::vector<unsigned>& cpus, std::string_view what);
 
 }  // namespace husk::runtime

@@ -12,6 +12,8 @@ Result<void> create(const GlobalOptions& g, const CreateOptions& o);
 Result<void> start(const GlobalOptions& g, const std::string& id);
 // Returns the exit code `husk run` exits with (the container's, or 128+signal).
 Result<int> run(const GlobalOptions& g, const RunOptions& o);
+// Returns the exit code `husk exec` exits with: the process's, 128+signal, or 0 with -d.
+Result<int> exec(const GlobalOptions& g, const ExecOptions& o);
 Result<std::string> state(const GlobalOptions& g, const std::string& id);
 Result<std::string> list(const GlobalOptions& g, const ListOptions& o);
 Result<void> kill(const GlobalOptions& g, const KillOptions& o);

@@ -2,12 +2,15 @@
 // devices, /dev symlinks, rlimit names, the default config.json.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "husk/core/error.hpp"
 
 namespace husk::spec {
 
@@ -18,6 +21,14 @@ inline constexpr int kCapMaxKnown = 40;
 
 // "RLIMIT_NOFILE" -> 7
 std::optional<int> rlimit_number(std::string_view name);
+
+// process.scheduler names -> SCHED_* policy numbers and SCHED_FLAG_* bits.
+std::optional<int> scheduler_policy(std::string_view name);
+std::optional<uint64_t> scheduler_flag(std::string_view name);
+// "IOPRIO_CLASS_RT" -> 1 (RT), 2 (BE), 3 (IDLE).
+std::optional<int> io_priority_class(std::string_view name);
+// "0-3,7" -> {0,1,2,3,7}; "" -> {}. Errors say what is wrong.
+Result<std::vector<unsigned>> cpu_list(std::string_view s);
 
 struct DefaultDevice {
   const char* path;

@@ -29,6 +29,25 @@ struct ConsoleSize {
   uint32_t height = 0, width = 0;
 };
 
+// process.scheduler (sched_setattr(2)); names are checked by validate.
+struct Scheduler {
+  std::string policy;
+  int32_t nice = 0, priority = 0;
+  std::vector<std::string> flags;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+};
+
+// process.ioPriority (ioprio_set(2)).
+struct IoPriority {
+  std::string io_class;
+  int priority = 0;
+};
+
+// process.execCPUAffinity: cpu lists like "0-3,7" ("" = not given). Not for the init.
+struct ExecCpuAffinity {
+  std::string initial, final_;
+};
+
 struct Process {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
@@ -42,6 +61,9 @@ struct Process {
   std::optional<std::string> apparmor_profile;
   std::optional<int> oom_score_adj;
   std::optional<std::string> selinux_label;
+  std::optional<Scheduler> scheduler;
+  std::optional<IoPriority> io_priority;
+  std::optional<ExecCpuAffinity> exec_cpu_affinity;
 };
 
 struct Root {

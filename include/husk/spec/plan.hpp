@@ -55,8 +55,17 @@ struct RlimitOp {
   uint64_t soft, hard;
 };
 
+struct SchedPlan {
+  int policy = 0;
+  uint64_t flags = 0;
+  int32_t nice = 0, priority = 0;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+};
+
 struct ProcessPlan {
-  std::vector<std::string> args, env;
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // deduplicated (last wins), no empty HOME
+  bool home_set = false;         // else HOME comes from the user's passwd entry (or "/")
   std::string cwd;
   uint32_t uid = 0, gid = 0;
   std::vector<uint32_t> additional_gids;
@@ -68,6 +77,10 @@ struct ProcessPlan {
   std::vector<RlimitOp> rlimits;
   std::optional<int> oom_score_adj;
   std::optional<std::string> apparmor_profile, selinux_label;
+  std::optional<SchedPlan> scheduler;
+  std::optional<int> io_priority;  // ioprio_set value: class << 13 | level
+  // execCPUAffinity (exec only): before joining the cgroup, and right before execve.
+  std::vector<unsigned> cpus_initial, cpus_final;
 };
 
 struct PlanInputs {
@@ -106,6 +119,42 @@ struct ContainerPlan {
 };
 
 Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in);
+// The per-process part of a plan (config.json's process, or exec's); `where` names the
+// object in errors.
+Result<ProcessPlan> process_plan(const Process& sp, int listen_fds, std::string_view where);
+
+// `husk exec` without --process: the container's process with these changes (runc's
+// getProcess). With --process the file's object is used as it is, as runc does.
+struct ExecOverrides {
+  std::vector<std::string> args;
+  std::string cwd, apparmor, process_label, user;  // "" = keep
+  std::vector<std::string> env, caps;
+  std::vector<int64_t> additional_gids;
+  bool tty = false;
+  std::optional<bool> no_new_privs;
+};
+
+// What the tenant process of `exec` gets. Container-wide settings come from the
+// container's config.json: seccomp, personality, oomScoreAdj, and the process's
+// capabilities, rlimits, labels, umask, scheduler, ioPriority and execCPUAffinity when
+// the exec'd process does not set its own (runc's newInitConfig for setns processes).
+struct ExecPlan {
+  ProcessPlan process;
+  std::optional<Seccomp> seccomp;
+  std::optional<unsigned long> personality;
+  std::optional<int> oom_score_adj;
+};
+
+// `file` names the --process file in errors ("" when there is none).
+Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Process>& from_file, std::string_view file,
+                                const ExecOverrides& o);
+// "UID[:GID]" with decimal numbers only (crun's CVE-2026-30892 was a lax parser).
+Result<std::pair<uint32_t, std::optional<uint32_t>>> parse_user(std::string_view s);
+
+// Whether a process with these capabilities could ptrace a non-dumpable husk process
+// (whose memory belongs to the host's user namespace): only with CAP_SYS_PTRACE in its
+// bounding set (nullopt: it keeps ours, all of them) and no user namespace of its own.
+bool may_ptrace_host(const std::optional<CapSets>& caps, bool own_userns);
 
 // Pure helpers, unit-tested.
 std::string id_map_text(const std::vector<IdMapping>& maps);
@@ -113,6 +162,9 @@ Result<CapSets> cap_sets(const Capabilities& c);
 // The environment of the process: the spec's env plus HOME (from the passwd entry, if
 // HOME is absent) and LISTEN_FDS/LISTEN_PID when fds are passed through.
 std::vector<std::string> process_env(const std::vector<std::string>& env, int listen_fds);
+// runc's environment rules: of duplicate keys the last one stays (at its own position),
+// an empty HOME is dropped; `home_set` tells whether a non-empty HOME is present.
+std::vector<std::string> dedupe_env(const std::vector<std::string>& env, bool& home_set);
 unsigned long propagation_flag(std::string_view name);
 
 }  // namespace husk::spec

@@ -14,13 +14,14 @@ namespace husk::spec {
 Result<void> check_container_id(std::string_view id);
 Result<void> check_root(const Spec& s);
 Result<void> check_process(const Spec& s);
+// A process object (config.json's, or exec's --process file); `where` is the JSON path
+// prefix of its fields ("config.json: /process", "p.json: ").
+Result<void> check_process_object(const Process& p, std::string_view where);
 Result<void> check_namespaces(const Spec& s);
 Result<void> check_userns_maps(const Spec& s);
 Result<void> check_mounts(const Spec& s);
 Result<void> check_sysctl(const Spec& s);
 Result<void> check_devices(const Spec& s);
-Result<void> check_capabilities(const Spec& s);
-Result<void> check_rlimits(const Spec& s);
 Result<void> check_cgroups_path(const Spec& s);
 Result<void> check_hooks(const Spec& s);
 Result<void> check_unsupported(const Spec& s);

@@ -24,6 +24,7 @@ struct State {
   bool created_cgroup = false;  // husk made it, so delete removes it
   spec::Hooks hooks;            // poststart/poststop from config.json at create time
   bool shared_pid_ns = false;   // no new pid namespace: kill --all / delete kill every pid
+  bool no_new_keyring = false;  // create --no-new-keyring: exec joins no session keyring either
 };
 
 std::string to_json(const State& s);
@@ -46,6 +47,13 @@ class StateStore {
   explicit StateStore(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
+  // What exec needs of the config create read (spec::parse's exec subset), and the
+  // compiled seccomp program: the bundle's config.json may change or go away.
+  std::string exec_config(const std::string& id) const { return dir(id) + "/exec.json"; }
+  std::string exec_seccomp(const std::string& id) const { return dir(id) + "/seccomp.bpf"; }
+  // Present once a process that may hold CAP_SYS_PTRACE over the host's user namespace
+  // was let into the container: exec then runs from a sealed binary (os/self.hpp).
+  std::string ptrace_marker(const std::string& id) const { return dir(id) + "/ptrace"; }
 
   // mkdir <root>/<id>; Errc::exists if taken. Returns it locked.
   Result<Locked> create(const std::string& id) const;

@@ -1,0 +1,456 @@
+// `husk exec`: a new process in a running container (DESIGN.md §3.2 "exec").
+//
+//   P (husk exec)                                   T (the tenant process)
+//   -------------                                   ----------------------
+//   re-exec sealed (os/self.hpp); lock; status
+//   plan from the container's config.json copy
+//   pidfd of the init; which namespaces differ
+//   setns(pidfd, CLONE_NEWPID): our children are
+//   born in the container's pid namespace
+//   clone3 (CLONE_INTO_CGROUP: the v2 directory) -> affinity (initial), v1 cgroups, rlimits,
+//                                                   oom_score_adj, setns(pidfd, the rest)
+//                                                   setsid, console, keyring, personality,
+//                                                   scheduling, cwd, seccomp, user, caps,
+//                                                   NNP, exe lookup as the user
+//                  <------------------------------ seccomp_listener_fd {fd} (NOTIFY only)
+//   fd + state to listenerPath
+//   seccomp_listener_done ------------------------>
+//                  <------------------------------ EOF: execve succeeded (the socket is
+//                                                  CLOEXEC), or `error`
+//   unlock; pid file; -d: exit 0, else forward signals, reap, exit with its code
+//
+// T is P's child, so the foreground P reaps it; no stage 1 is needed: setns(CLONE_NEWPID)
+// only changes where P's children are born. T joins the cgroups before the namespaces,
+// while it still sees the host's /sys/fs/cgroup. Child-safety rules: runtime/roles.hpp.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sched.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "husk/core/log.hpp"
+#include "husk/core/path.hpp"
+#include "husk/core/scope_guard.hpp"
+#include "husk/os/capabilities.hpp"
+#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/console.hpp"
+#include "husk/os/lsm.hpp"
+#include "husk/os/process.hpp"
+#include "husk/os/procfs.hpp"
+#include "husk/os/rlimits.hpp"
+#include "husk/os/self.hpp"
+#include "husk/os/syscall.hpp"
+#include "husk/runtime/lifecycle.hpp"
+#include "husk/runtime/roles.hpp"
+#include "husk/runtime/runtime.hpp"
+#include "husk/spec/json.hpp"
+#include "husk/spec/validate.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80
+#endif
+
+namespace husk::runtime {
+namespace {
+
+using os::sync::MsgType;
+
+// The namespaces T joins, in setns order for the per-fd fallback: user first (it grants
+// the capabilities for the others), mount last of those that need host paths.
+constexpr int kNsOrder[] = {CLONE_NEWUSER, CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWNET,
+                            CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
+
+bool same_ns(pid_t pid, int flag) {
+  auto name = spec::namespace_proc_name(flag);
+  struct stat a, b;
+  if (::stat(fmt::format("/proc/{}/ns/{}", pid, name).c_str(), &a) < 0) return true;  // kernel without it
+  if (::stat(fmt::format("/proc/self/ns/{}", name).c_str(), &b) < 0) return true;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// T's side: setns into every namespace in `flags` (never CLONE_NEWPID: P did it).
+Result<void> join_namespaces(const TenantContext& t) {
+  if (!t.ns_flags) return {};
+  if (::setns(t.pidfd, t.ns_flags) == 0) return {};
+  if (errno != EINVAL) return Error::sys("setns into the container's namespaces");
+  // Kernels before 5.8 take no pidfd: one /proc/<init>/ns/* fd per namespace, all opened
+  // before the first join (the mount namespace hides the host's /proc).
+  std::vector<std::pair<int, UniqueFd>> fds;
+  for (int f : kNsOrder) {
+    if (!(t.ns_flags & f)) continue;
+    auto path = fmt::format("/proc/{}/ns/{}", t.init_pid, spec::namespace_proc_name(f));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::sys("open " + path);
+    fds.emplace_back(f, std::move(fd));
+  }
+  for (auto& [f, fd] : fds)
+    if (::setns(fd.get(), f) < 0) return Error::sys(fmt::format("setns {}", spec::namespace_proc_name(f)));
+  return {};
+}
+
+// Installs the filter; a NOTIFY listener fd goes to P and on to listenerPath first.
+Result<void> install_seccomp(TenantContext& t) {
+  TRY_ASSIGN(UniqueFd listener, os::seccomp::install(*t.bpf));
+  if (!listener) return {};
+  int fds[1] = {listener.get()};
+  TRY(t.to_parent.send(MsgType::seccomp_listener_fd, {}, fds));
+  return t.to_parent.wait_for(MsgType::seccomp_listener_done);
+}
+
+Result<void> tenant_steps(TenantContext& t) {
+  const auto& plan = *t.plan;
+  const auto& pp = plan.process;
+  StepClock clock("exec: tenant");
+  TRY(os::process::set_pdeathsig(SIGKILL));
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  // Still on the host: affinity for the setup, the cgroups (v1 by `tasks`, as create's C),
+  // limits only a privileged process can raise, oom_score_adj.
+  TRY(set_cpu_affinity(pp.cpus_initial, "execCPUAffinity.initial"));
+  TRY(os::cgroups::join_self_v1(t.v1_dirs));
+  if (!t.v2_dir.empty()) TRY(write_file(t.v2_dir + "/cgroup.procs", "0").context("join cgroup"));
+  TRY(os::rlimits::apply_from_parent(0, pp.rlimits));
+  if (plan.oom_score_adj)
+    TRY(write_file("/proc/self/oom_score_adj", std::to_string(*plan.oom_score_adj)).context("oomScoreAdj"));
+
+  clock.mark("in the cgroups");
+  TRY(join_namespaces(t));
+  clock.mark("in the namespaces");
+  if (t.ns_flags & CLONE_NEWUSER) {
+    // As root of the container's user namespace until the process's own user is set.
+    if (::setresgid(0, 0, 0) < 0) return Error::sys("setresgid(0) in the container's user namespace");
+    if (::setresuid(0, 0, 0) < 0) return Error::sys("setresuid(0) in the container's user namespace");
+  }
+  // Joining a mount namespace moved our root there; a container without one of its own
+  // was chrooted by its init: we follow it.
+  if (t.root_fd >= 0) {
+    if (::fchdir(t.root_fd) < 0 || ::chroot(".") < 0) return Error::sys("chroot into the container's root");
+    ::close(t.root_fd);
+    t.root_fd = -1;
+  }
+  if (::chdir("/") < 0) return Error::sys("chdir /");
+  if (::setsid() < 0) return Error::sys("setsid");
+  if (pp.terminal) TRY(os::console::apply_console(t.console_fd, pp.console_size, false));
+  if (t.console_fd >= 0) ::close(t.console_fd);
+  if (!t.no_new_keyring) TRY(os::lsm::join_session_keyring(t.id));
+  if (plan.personality && ::personality(*plan.personality) < 0) return Error::sys("set personality");
+  TRY(apply_scheduling(pp));
+  bool labels = (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
+  if (labels) {
+    TRY_ASSIGN(auto proc, os::procfs::Handle::open());
+    TRY(os::lsm::apply_exec_labels(proc, pp.apparmor_profile, pp.selinux_label));
+  }
+
+  clock.mark("console, keyring, scheduling, labels");
+  // cwd as root first, again after the user change on EACCES (as init.cpp).
+  bool chdir_later = false;
+  if (::chdir(pp.cwd.c_str()) < 0) {
+    if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    chdir_later = true;
+  } else {
+    TRY(check_cwd(pp.cwd));
+  }
+  if (t.bpf && !pp.no_new_privileges) TRY(install_seccomp(t));
+  if (pp.caps) TRY(os::caps::apply_bounding(pp.caps->bounding));
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
+  TRY(apply_user(pp));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
+  if (pp.caps) {
+    TRY(os::caps::apply_sets(*pp.caps));
+    TRY(os::caps::apply_ambient(pp.caps->ambient));
+  }
+  if (chdir_later) {
+    if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    TRY(check_cwd(pp.cwd));
+  }
+  ::umask(pp.umask.value_or(022));
+  if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");
+  clock.mark("user, capabilities");
+  // Looked up as the process's user, as runc: a directory it cannot search hides it.
+  std::vector<std::string> env = env_with_home(pp);
+  TRY_ASSIGN(std::string exe, resolve_executable(pp.args[0], env, pp.cwd));
+  TRY(refuse_self(exe, t.self_dev, t.self_ino));
+  if (t.bpf && pp.no_new_privileges && t.bpf->notify) TRY(install_seccomp(t));
+  reset_signals();
+  // The uid change cleared it; set again, it would outlive execve: P may go away (-d).
+  if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) return Error::sys("clear pdeathsig");
+
+  clock.mark("executable found");
+  for (int i = 0; i < t.preserve_fds; ++i) {
+    int fl = ::fcntl(3 + i, F_GETFD);
+    if (fl >= 0) ::fcntl(3 + i, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  os::sys_close_range(3 + static_cast<unsigned>(t.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);  // CVE-2024-21626
+  TRY(set_cpu_affinity(pp.cpus_final, "execCPUAffinity.final"));
+  if (t.bpf && pp.no_new_privileges && !t.bpf->notify) TRY(os::seccomp::install(*t.bpf));
+
+  std::vector<char*> argv, envp;
+  for (auto& a : pp.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  // Success closes the sync socket (CLOEXEC): P reads EOF. Failure is reported on it.
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  return Error::sys(fmt::format("exec {:?}", exe));
+}
+
+// --cgroup [CONTROLLER[,CONTROLLER...]:]PATH -> hierarchy name -> sub-path (runc's form;
+// a bare PATH applies to every hierarchy).
+Result<std::map<std::string, std::string>> sub_cgroups(const std::vector<std::string>& args,
+                                                       const std::map<std::string, std::string>& dirs) {
+  std::map<std::string, std::string> out;
+  for (auto& a : args) {
+    auto colon = a.find(':');
+    std::string sub = colon == std::string::npos ? a : a.substr(colon + 1);
+    while (!sub.empty() && sub[0] == '/') sub.erase(0, 1);
+    if (sub.empty()) return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: empty path", a));
+    for (auto& c : path::components(sub))
+      if (c == "..") return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: must not contain \"..\"", a));
+    std::vector<std::string> names;
+    if (colon == std::string::npos) {
+      for (auto& [h, d] : dirs) names.push_back(h);
+    } else {
+      std::string list = a.substr(0, colon);
+      size_t i = 0;
+      while (i <= list.size()) {
+        size_t j = std::min(list.find(',', i), list.size());
+        std::string ctrl = list.substr(i, j - i);
+        std::string dir = os::cgroups::dir_for(dirs, ctrl);
+        if (ctrl.empty() || dir.empty())
+          return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: the container has no {:?} cgroup", a, ctrl));
+        for (auto& [h, d] : dirs)
+          if (d == dir) names.push_back(h);
+        i = j + 1;
+      }
+    }
+    for (auto& h : names) out[h] = sub;
+  }
+  return out;
+}
+
+}  // namespace
+
+void tenant_main(TenantContext& t) noexcept {
+  ::close(t.parent_fd);
+  ::close(t.lock_fd);
+  os::sync::ChannelSink sink(t.to_parent);
+  log::set_sink(&sink);
+  try {
+    auto r = tenant_steps(t);
+    t.to_parent.send_error(std::move(r).error());
+  } catch (...) {
+    t.to_parent.send_error(Error::make(Errc::internal, "unexpected exception"));
+  }
+  _exit(127);
+}
+
+Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
+  StepClock clock("exec");
+  clock.mark("start");
+  TRY(spec::check_container_id(o.id));
+  auto store = store_for(g);
+  // T lives in a pid namespace we did not create. If a process there may hold
+  // CAP_SYS_PTRACE over our user namespace (the marker, never removed while the
+  // container exists), T could be opened through /proc/<T>/exe: run from a read-only
+  // view of our binary (os/self.hpp). Otherwise non-dumpable T is out of reach, at no
+  // re-exec cost (0.7 ms).
+  if (::access(store.ptrace_marker(o.id).c_str(), F_OK) == 0) TRY(os::self::ensure_sealed());
+  if (o.detach && o.tty && o.console_socket.empty() && o.process_file.empty())
+    return Error::make(Errc::invalid_argument, "cannot allocate a tty with --detach and without --console-socket");
+  std::optional<state::Locked> lock;
+  TRY_ASSIGN(lock, store.lock(o.id));
+  TRY_ASSIGN(auto c, load(store, o.id));
+  switch (c.status) {
+    case state::Status::running:
+      break;
+    case state::Status::paused:
+      if (o.ignore_paused) break;
+      return Error::make(Errc::invalid_argument, "cannot exec in a paused container (use --ignore-paused to override)");
+    case state::Status::created:
+      return Error::make(Errc::invalid_argument, "cannot exec in a created container: start it first");
+    default:
+      return Error::make(Errc::invalid_argument, "cannot exec in a stopped container");
+  }
+
+  clock.mark("state loaded");
+  // The plan: what create kept of the container's config (older state directories:
+  // the bundle's config.json, and a seccomp profile compiled again).
+  std::string cfg_path = store.exec_config(o.id);
+  bool kept = true;
+  auto bytes = read_file(cfg_path);
+  if (!bytes && bytes.error().code() == Errc::not_found) {
+    kept = false;
+    cfg_path = c.st.bundle + "/config.json";
+    bytes = read_file(cfg_path);
+  }
+  if (!bytes) return std::move(bytes).error();
+  TRY_ASSIGN(auto cfg, spec::parse(*bytes, cfg_path));
+  clock.mark("config parsed");
+  std::optional<spec::Process> from_file;
+  if (!o.process_file.empty()) {
+    TRY_ASSIGN(auto text, read_file(o.process_file).context("--process"));
+    TRY_ASSIGN(from_file, spec::parse_process(text, o.process_file));
+  }
+  spec::ExecOverrides ov{o.args, o.cwd, o.apparmor, o.process_label, o.user, o.env, o.caps, o.additional_gids, o.tty,
+                         o.no_new_privs ? std::optional<bool>(true) : std::nullopt};
+  TRY_ASSIGN(const spec::ExecPlan plan, spec::make_exec_plan(cfg, from_file, o.process_file, ov));
+  const auto& pp = plan.process;
+  clock.mark("planned");
+  if (pp.terminal && o.detach && o.console_socket.empty())
+    return Error::make(Errc::invalid_argument, "cannot allocate a tty with --detach and without --console-socket");
+  if (!pp.terminal && !o.console_socket.empty())
+    return Error::make(Errc::invalid_argument, "--console-socket given, but the process has no terminal (--tty)");
+  if (pp.caps) TRY(os::caps::check_available(*pp.caps).context("exec: capabilities"));
+
+  TenantContext t;
+  t.plan = &plan;
+  t.id = o.id;
+  t.no_new_keyring = c.st.no_new_keyring;
+  t.preserve_fds = o.preserve_fds;
+  if (plan.seccomp) {
+    if (kept) {
+      TRY_ASSIGN(t.bpf, os::seccomp::load_program(store.exec_seccomp(o.id), o.id));
+    } else {
+      TRY_ASSIGN(t.bpf, os::seccomp::load_or_compile(*plan.seccomp, g.root + "/.seccomp"));
+    }
+  }
+
+  // The init, held by a pidfd: it cannot be replaced by a recycled pid from here on.
+  UniqueFd pidfd(os::sys_pidfd_open(c.st.pid, 0));
+  if (!pidfd || !os::process::is_alive(c.st.pid, c.st.start_time))
+    return Error::make(Errc::invalid_argument, "cannot exec in a stopped container");
+  t.pidfd = pidfd.get();
+  t.init_pid = c.st.pid;
+  for (int f : kNsOrder)
+    if (!same_ns(c.st.pid, f)) t.ns_flags |= f;
+  // The process we start may be the first able to ptrace us: later execs seal.
+  if (spec::may_ptrace_host(pp.caps, t.ns_flags & CLONE_NEWUSER)) {
+    UniqueFd m(::openat(lock->fd(), "ptrace", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    if (!m) return Error::sys("create the ptrace marker");
+  }
+  UniqueFd root;
+  if (!(t.ns_flags & CLONE_NEWNS)) {
+    root.reset(::open(fmt::format("/proc/{}/root", c.st.pid).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return Error::sys("open the container's root");
+    t.root_fd = root.get();
+  }
+
+  // Cgroups: the container's, or its sub-cgroups (--cgroup); v2 at clone time.
+  auto dirs = c.st.cgroup_paths;
+  TRY_ASSIGN(auto subs, sub_cgroups(o.cgroups, dirs));
+  for (auto& [h, sub] : subs) {
+    std::string d = dirs[h] + "/" + sub;
+    struct stat st;
+    if (::stat(d.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+      return Error::make(Errc::not_found, fmt::format("--cgroup: {} does not exist", d));
+    dirs[h] = d;
+  }
+  UniqueFd v2;
+  for (auto& [h, d] : dirs) {
+    if (h == "unified") {
+      v2.reset(::open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!v2) return Error::sys("open cgroup " + d);
+    } else {
+      t.v1_dirs.push_back(d);
+    }
+  }
+
+  UniqueFd console, console_peer;
+  if (pp.terminal) {
+    if (!o.console_socket.empty()) {
+      TRY_ASSIGN(console, os::console::connect_socket(o.console_socket));
+    } else {
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
+      console.reset(sv[0]);
+      console_peer.reset(sv[1]);
+    }
+    t.console_fd = console.get();
+  }
+  struct stat self;
+  if (::stat("/proc/self/exe", &self) == 0) {
+    t.self_dev = self.st_dev;
+    t.self_ino = self.st_ino;
+  }
+  TRY_ASSIGN(auto sp, make_seqpacket_pair());
+  os::sync::Channel ch(std::move(sp.first));
+  t.to_parent = os::sync::Channel(std::move(sp.second));
+  t.parent_fd = ch.fd();
+  t.lock_fd = lock->fd();
+
+  // Our children are born in the container's pid namespace; we stay where we are.
+  if ((!same_ns(c.st.pid, CLONE_NEWPID)) && ::setns(pidfd.get(), CLONE_NEWPID) < 0) {
+    UniqueFd ns(::open(fmt::format("/proc/{}/ns/pid", c.st.pid).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns || ::setns(ns.get(), CLONE_NEWPID) < 0) return Error::sys("setns into the container's pid namespace");
+  }
+  sigset_t old;
+  bool foreground = !o.detach;
+  if (foreground) {
+    sigset_t set = forwarded_signals();
+    ::sigprocmask(SIG_BLOCK, &set, &old);
+  }
+  ScopeGuard unblock([&] {
+    if (foreground) ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  });
+  clock.mark("prepared");
+  auto cl = os::process::clone_child(0, v2 ? v2.get() : -1);
+  if (!cl && v2) {
+    // No CLONE_INTO_CGROUP (kernel < 5.7): T writes itself into the v2 directory.
+    log::debug("clone3 into the cgroup: {}; joining by pid", cl.error().describe());
+    t.v2_dir = dirs["unified"];
+    cl = os::process::clone_child(0);
+  }
+  TRY_ASSIGN(pid_t tpid, std::move(cl).context("start the process in the container"));
+  if (tpid == 0) tenant_main(t);
+  t.to_parent.close();
+  // T exists and holds the init by pidfd: the lock is not needed any more, and must not
+  // be held while T may sit frozen in a paused container (resume takes it).
+  lock.reset();
+  clock.mark("cloned");
+  pid_t reap = tpid;
+  ScopeGuard kill_tenant([&] {
+    if (reap > 0) {
+      ::kill(reap, SIGKILL);
+      ::waitpid(reap, nullptr, __WALL);
+    }
+  });
+
+  os::sync::ExpectedSequence seq({{MsgType::seccomp_listener_fd, true}, {MsgType::seccomp_listener_fd, true}});
+  for (;;) {
+    auto m = next_msg(ch, seq, "the process");
+    if (!m) return std::move(m).error();
+    if (!*m) break;
+    if ((*m)->type == MsgType::seccomp_listener_fd) {
+      if ((*m)->fds.size() != 1 || !plan.seccomp || !plan.seccomp->listener_path)
+        return Error::make(Errc::protocol, "sync: unexpected seccomp listener fd");
+      TRY(send_seccomp_listener(*plan.seccomp, c.st, "running", c.st.pid, tpid, (*m)->fds[0].get()));
+      TRY(send_to(ch, "the process", MsgType::seccomp_listener_done));
+    }
+  }
+  // EOF: the process runs (a death before execve is its exit status, reaped below).
+  reap = 0;
+  if (!o.pid_file.empty()) TRY(write_pid_file(o.pid_file, tpid));
+  clock.mark("process runs");
+  if (!o.pidfd_socket.empty()) TRY(send_pidfd(o.pidfd_socket, tpid));
+  if (o.detach) return 0;
+  UniqueFd master;
+  if (console_peer) {
+    console.reset();
+    auto mr = os::console::recv_master(console_peer.get());
+    if (mr) master = std::move(*mr);
+  }
+  return wait_foreground(tpid, master ? master.get() : -1);
+}
+
+}  // namespace husk::runtime
