@@ -63,6 +63,10 @@ Result<Bpf> compile(const spec::Seccomp& s) {
   if (!ctx.c) return Error::make(Errc::internal, "seccomp_init failed");
   // The filter must not be re-checked against NNP by libseccomp: we set NNP ourselves.
   seccomp_attr_set(ctx.c, SCMP_FLTATR_CTL_NNP, 0);
+  // A binary tree of syscall numbers instead of a linear list: fewer instructions per
+  // syscall, and the kernel's install-time action cache (which runs the program for every
+  // syscall number of every architecture) finishes several times sooner.
+  seccomp_attr_set(ctx.c, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (size_t i = 0; i < s.architectures.size(); ++i) {
     std::string a = s.architectures[i];
     std::string name = a.rfind("SCMP_ARCH_", 0) == 0 ? a.substr(10) : a;
@@ -145,7 +149,7 @@ Result<UniqueFd> install(const Bpf& bpf) {
 
 Sha256::Digest profile_key(const spec::Seccomp& s) {
   Sha256 h;
-  h.field("husk-seccomp-cache-v1").field(HUSK_VERSION).field(HUSK_COMMIT);
+  h.field("husk-seccomp-cache-v2-optimize2").field(HUSK_VERSION).field(HUSK_COMMIT);
   const scmp_version* v = seccomp_version();
   h.field(v->major).field(v->minor).field(v->micro).field(seccomp_api_get()).field(seccomp_arch_native());
   h.field(s.default_action).field(s.default_errno_ret.value_or(~0u)).field(s.default_errno_ret.has_value());
