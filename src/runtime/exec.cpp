@@ -415,7 +415,10 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   if (tpid == 0) tenant_main(t);
   t.to_parent.close();
   // T exists and holds the init by pidfd: the lock is not needed any more, and must not
-  // be held while T may sit frozen in a paused container (resume takes it).
+  // be held while T may sit frozen in a paused container (resume takes it). T shares the
+  // descriptor and, born frozen in a paused v2 cgroup (CLONE_INTO_CGROUP), cannot close
+  // its copy: unlock the description itself.
+  lock->release();
   lock.reset();
   clock.mark("cloned");
   pid_t reap = tpid;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/file.h>
+
 #include "husk/core/error.hpp"
 #include "husk/core/fd.hpp"
 #include "husk/spec/model.hpp"
@@ -36,6 +38,12 @@ class Locked {
   Locked(std::string dir, UniqueFd fd) : dir_(std::move(dir)), fd_(std::move(fd)) {}
   const std::string& dir() const { return dir_; }
   int fd() const { return fd_.get(); }
+  // Drops the lock now, even while a child still holds a copy of the descriptor (flock
+  // locks belong to the open file description, which a clone shares).
+  void release() {
+    if (fd_) ::flock(fd_.get(), LOCK_UN);
+    fd_.reset();
+  }
 
  private:
   std::string dir_;
