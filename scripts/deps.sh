@@ -1,7 +1,12 @@
 #!/bin/bash
 # Installs what husk needs to build and test, from Debian 12's archive. Idempotent.
+#   scripts/deps.sh          build and test dependencies
+#   scripts/deps.sh --e2e    also the engines of the end-to-end tests (tests/e2e/run.sh)
 set -euo pipefail
 PKGS=(g++ cmake make pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static)
+if [ "${1:-}" = --e2e ]; then
+  PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux)
+fi
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -34,6 +34,22 @@ else
   echo "SKIP integration-cgroup-v2 (needs root and $V2VM; HUSK_SKIP_V2VM=1 skips it)"
 fi
 
+# husk under dockerd, containerd and podman (tests/e2e/run.sh): the engines are installed
+# from Debian and started offline with private roots, then stopped and removed.
+E2E_TOOL=${HUSK_E2E_TOOLS:-}
+for cand in ../shared/tools/e2e /work/shared/tools/e2e; do
+  [ -z "$E2E_TOOL" ] && [ -x "$cand/setup-engines.sh" ] && E2E_TOOL=$(cd "$cand" && pwd)
+done
+if [ "$(id -u)" = 0 ] && [ -n "$E2E_TOOL" ] && [ "${HUSK_SKIP_E2E:-0}" != 1 ]; then
+  if scripts/deps.sh --e2e; then
+    step e2e-engines env HUSK_E2E_TOOLS="$E2E_TOOL" tests/e2e/run.sh build/husk
+  else
+    step e2e-engines false
+  fi
+else
+  echo "SKIP e2e-engines (needs root and the e2e tools of ../shared/tools/e2e; HUSK_SKIP_E2E=1 skips it)"
+fi
+
 clean_check() {
   local bad=0
   if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo' ; then echo "left: mounts"; bad=1; fi
@@ -43,6 +59,9 @@ clean_check() {
   if ls -d /tmp/husk-bundle-* /tmp/husk-it-* 2>/dev/null | grep -q .; then echo "left: temp dirs"; bad=1; fi
   if ls /run/husk 2>/dev/null | grep -q 'it-'; then echo "left: state in /run/husk"; bad=1; fi
   if pgrep -f '/bin/test_init' >/dev/null; then echo "left: test_init processes"; bad=1; fi
+  if [ -e /tmp/husk-e2e ]; then echo "left: e2e engine state"; bad=1; fi
+  if ip link show docker0 >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then echo "left: docker0"; bad=1; fi
+  if pgrep -f /tmp/husk-e2e >/dev/null; then echo "left: e2e engine processes"; bad=1; fi
   return $bad
 }
 step clean-machine clean_check

@@ -152,6 +152,15 @@ Result<void> kill(const GlobalOptions& g, const KillOptions& o) {
   // runtime-spec "kill": a container that is neither created nor running MUST give an
   // error (runtime-tools `kill` asserts it; its `pidfile` test kills an exited container
   // and expects success, which contradicts this: see conformance/expected.txt).
+  // With --all a stopped container's cgroup may still hold processes (exec'd ones, or a
+  // shared pid namespace): they are signalled and an empty cgroup is success, as runc
+  // (containerd's `ctr t rm -f` sends `kill --all 9` after the task exited).
+  if (o.all && c.status == state::Status::stopped) {
+    auto pids = c.cgroup.pids();  // never the recorded init pid: it may be reused by now
+    if (pids)
+      for (pid_t p : *pids) ::kill(p, sig);
+    return {};
+  }
   if (!state::can_kill(c.status)) return Error::make(Errc::bad_state, fmt::format("container {:?} is not running", o.id));
   return signal_container(c, sig, o.all);
 }

@@ -113,6 +113,12 @@ TEST_CASE("lifecycle: kill by name, SIG name and number; --all", "[lifecycle]") 
   CHECK(husk({"kill", "--all", b.id, "KILL"}).code == 0);
   for (int i = 0; i < 200 && b.state()["status"] != "stopped"; ++i) usleep(10000);
   CHECK(b.state()["status"] == "stopped");
+  // Stopped: a plain kill is an error; --all signals what is left (nothing) and succeeds,
+  // as runc (containerd's `ctr task rm -f` relies on it).
+  Out plain = husk({"kill", b.id, "KILL"});
+  CHECK(plain.code == 1);
+  CHECK(plain.err.find("is not running") != std::string::npos);
+  CHECK(husk({"kill", "--all", b.id, "KILL"}).code == 0);
 }
 
 TEST_CASE("lifecycle: commands on one id are serialised", "[lifecycle]") {
