@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "husk/core/log.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::os::hooks {
@@ -67,6 +68,12 @@ Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs,
   for (size_t i = 0; i < hs.size(); ++i)
     TRY(run_hook(hs[i], state_json).context(fmt::format("{} hook #{}", kind, i)));
   return {};
+}
+
+void run_hooks_warn(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
+  for (size_t i = 0; i < hs.size(); ++i)
+    if (auto r = run_hook(hs[i], state_json).context(fmt::format("{} hook #{}", kind, i)); !r)
+      log::warning("{}", r.error().describe());
 }
 
 }  // namespace husk::os::hooks

@@ -1,5 +1,6 @@
 // Small per-process facilities: rlimits, sysctl, oom_score_adj, uts, exec.fifo, LSM
 // labels and the session keyring.
+#include <algorithm>
 #include <fcntl.h>
 #include <poll.h>
 #include <fmt/format.h>
@@ -38,7 +39,11 @@ Result<void> apply_from_parent(pid_t pid, const std::vector<spec::RlimitOp>& lim
 
 namespace sysctl {
 Result<void> apply(const procfs::Handle& proc, const std::vector<std::pair<std::string, std::string>>& kv) {
-  for (auto& [k, v] : kv) TRY(proc.write("sys/" + k, v).context(fmt::format("sysctl {}", k)));
+  for (auto& [k, v] : kv) {
+    std::string key = k;  // the config's spelling: dots
+    std::replace(key.begin(), key.end(), '/', '.');
+    TRY(proc.write("sys/" + k, v).context(fmt::format("config.json: /linux/sysctl: {:?}", key)));
+  }
   return {};
 }
 }  // namespace sysctl

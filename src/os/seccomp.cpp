@@ -78,6 +78,11 @@ Result<Bpf> compile(const spec::Seccomp& s) {
     if (r < 0 && r != -EEXIST) return Error::sys(fmt::format("seccomp: add architecture {}", a), -r);
   }
   Bpf out;
+  if (s.default_errno_ret && s.default_action != "SCMP_ACT_ERRNO" && s.default_action != "SCMP_ACT_TRACE")
+    return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/seccomp/defaultErrnoRet: {} does not take an errno",
+                                                       s.default_action));
+  if (s.listener_metadata && !s.listener_path)
+    return Error::make(Errc::invalid_spec, "config.json: /linux/seccomp/listenerMetadata: set without listenerPath");
   for (size_t i = 0; i < s.flags.size(); ++i) {
     auto& f = s.flags[i];
     if (f == "SECCOMP_FILTER_FLAG_TSYNC") out.flags |= SECCOMP_FILTER_FLAG_TSYNC;
@@ -89,6 +94,10 @@ Result<Bpf> compile(const spec::Seccomp& s) {
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
     auto& sc = s.syscalls[i];
     std::string where = fmt::format("config.json: /linux/seccomp/syscalls/{}", i);
+    if (sc.names.empty()) return Error::make(Errc::invalid_spec, where + "/names: must contain at least one entry");
+    // "When the action doesn't support an errno, the runtime MUST print and error and fail."
+    if (sc.errno_ret && sc.action != "SCMP_ACT_ERRNO" && sc.action != "SCMP_ACT_TRACE")
+      return Error::make(Errc::invalid_spec, fmt::format("{}/errnoRet: {} does not take an errno", where, sc.action));
     TRY_ASSIGN(uint32_t act, action(sc.action, sc.errno_ret, s.default_errno_ret, where + "/action"));
     if (act == SCMP_ACT_NOTIFY && !sc.names.empty()) out.notify = true;
     if (act == def) continue;  // libseccomp refuses rules equal to the default action

@@ -194,6 +194,8 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   if (const char* lf = std::getenv("LISTEN_FDS")) listen_fds = std::max(0, std::atoi(lf));
   spec::PlanInputs in{o.id, bundle, o.no_pivot, o.no_new_keyring, o.preserve_fds + listen_fds, listen_fds};
   TRY_ASSIGN(const spec::ContainerPlan plan, spec::make_plan(spec, in));
+  if (!plan.has_process && o.starts)
+    return Error::make(Errc::invalid_spec, "config.json: /process: is required to run a container");
   TRY(absolute_dir(plan.rootfs, "root.path").context("config.json: /root/path"));
   if (plan.process.terminal && o.console_socket.empty() && mode == CreateMode::detached)
     return Error::make(Errc::invalid_argument,
@@ -225,6 +227,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   pid_t s_pid = 0, c_pid = 0;
   std::optional<os::cgroups::Manager> cg;
   ScopeGuard cleanup([&] {
+    bool had_container = c_pid > 0;
     if (c_pid > 0) {
       ::kill(c_pid, SIGKILL);
       ::waitpid(c_pid, nullptr, __WALL);
@@ -238,6 +241,17 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
       (void)cg->destroy();
     }
     (void)store.remove(o.id);
+    // Lifecycle: a failure once the container exists (a prestart, createRuntime or
+    // createContainer hook, ...) "continue[s] the lifecycle at step 12": destroyed, then
+    // the poststop hooks run, and a failing one only warns (as runc's destroy).
+    if (had_container && !plan.hooks.poststop.empty()) {
+      state::State gone;
+      gone.id = o.id;
+      gone.oci_version = plan.oci_version;
+      gone.bundle = bundle;
+      gone.annotations = plan.annotations;
+      os::hooks::run_hooks_warn("poststop", plan.hooks.poststop, hook_state(gone, "stopped", 0));
+    }
   });
 
   TRY_ASSIGN(auto fifo, os::exec_fifo::prepare(locked.fd(), locked.dir()));
@@ -290,6 +304,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   saved.hooks.poststop = plan.hooks.poststop;
   saved.shared_pid_ns = !plan.ns.new_pid;
   saved.no_new_keyring = plan.no_new_keyring;
+  saved.no_process = !plan.has_process;
   // exec reads the container's settings (seccomp, capabilities, ...) from these, as runc
   // keeps the config in its state.
   {

@@ -134,9 +134,13 @@ Result<void> init_steps(ChildContext& ctx) {
     TRY(os::rootfs::apply_root_propagation(p.root_propagation));
     if (p.readonly_root) TRY(os::rootfs::apply_readonly_root());
   }
-  // The executable is resolved now, so "not found" fails create, not start.
-  TRY_ASSIGN(std::string exe, resolve_executable(pp.args[0], pp.env, pp.cwd));
-  TRY(refuse_self(exe, ctx.self_dev, ctx.self_ino));
+  // The executable is resolved now, so "not found" fails create, not start. Without a
+  // process there is none: C waits in `created` until killed (start refuses it).
+  std::string exe;
+  if (p.has_process) {
+    TRY_ASSIGN(exe, resolve_executable(pp.args[0], pp.env, pp.cwd));
+    TRY(refuse_self(exe, ctx.self_dev, ctx.self_ino));
+  }
   std::vector<std::string> env = env_with_home(pp);
 
   if (p.personality && ::personality(*p.personality) < 0) return Error::sys("set personality");
@@ -192,6 +196,7 @@ Result<void> init_steps(ChildContext& ctx) {
   }
   os::sys_close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);  // CVE-2024-21626
   TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
+  if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
   TRY(os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json));
   if (ctx.bpf && pp.no_new_privileges && !ctx.bpf->notify) TRY(os::seccomp::install(*ctx.bpf));
 

@@ -45,8 +45,7 @@ static void kill_leftovers(const Loaded& c) {
 Result<void> destroy(const state::StateStore& store, const Loaded& c) {
   if (c.st.created_cgroup) kill_leftovers(c);
   if (!c.st.hooks.poststop.empty()) {
-    if (auto r = os::hooks::run_hooks("poststop", c.st.hooks.poststop, hook_state(c.st, "stopped", 0)); !r)
-      log::warning("{}", r.error().describe());
+    os::hooks::run_hooks_warn("poststop", c.st.hooks.poststop, hook_state(c.st, "stopped", 0));
   }
   if (c.st.created_cgroup) TRY(c.cgroup.destroy());
   return store.remove(c.st.id);
@@ -73,14 +72,22 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
   if (!state::can_start(c.status))
     return Error::make(Errc::bad_state,
                        fmt::format("cannot start container {:?} in the {} state", id, state::to_string(c.status)));
+  if (c.st.no_process)
+    return Error::make(Errc::invalid_spec,
+                       fmt::format("cannot start container {:?}: its config.json has no process", id));
   return start_created(store, c.st);
 }
 
 Result<void> start_created(const state::StateStore& store, const state::State& st) {
   TRY(os::exec_fifo::release(store.dir(st.id), st.pid, st.start_time));
   if (!st.hooks.poststart.empty()) {
-    if (auto r = os::hooks::run_hooks("poststart", st.hooks.poststart, hook_state(st, "running", st.pid)); !r)
-      log::warning("{}", r.error().describe());
+    // runtime-spec 1.3 (and runc since 2015): a failing poststart hook is an error and
+    // stops the container; delete then destroys it.
+    if (auto r = os::hooks::run_hooks("poststart", st.hooks.poststart, hook_state(st, "running", st.pid)); !r) {
+      if (os::process::is_alive(st.pid, st.start_time)) ::kill(st.pid, SIGKILL);
+      for (int i = 0; i < 500 && os::process::is_alive(st.pid, st.start_time); ++i) ::usleep(2000);
+      return std::move(r).error();
+    }
   }
   return {};
 }

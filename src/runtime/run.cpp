@@ -25,7 +25,9 @@ Result<int> run(const GlobalOptions& g, const RunOptions& o) {
     sigset_t set = forwarded_signals();
     ::sigprocmask(SIG_BLOCK, &set, &old);
   }
-  auto created = create_container(g, o, o.detach ? CreateMode::detached : CreateMode::foreground);
+  CreateOptions co = o;
+  co.starts = true;
+  auto created = create_container(g, co, o.detach ? CreateMode::detached : CreateMode::foreground);
   if (!created) return std::move(created).error().context("run");
   auto store = store_for(g);
   // We created it and know its state: start it without reading state.json back, under

@@ -321,7 +321,13 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
   p.mount_label = l.mount_label;
   if (l.personality) p.personality = l.personality->domain == "LINUX32" ? 0x0008UL /*PER_LINUX32*/ : 0UL /*PER_LINUX*/;
 
-  TRY_ASSIGN(p.process, process_plan(*s.process, in.listen_fds, "config.json: /process"));
+  if (s.process) {
+    TRY_ASSIGN(p.process, process_plan(*s.process, in.listen_fds, "config.json: /process"));
+  } else {
+    // No process: the container is set up and waits in `created`; start refuses it.
+    p.has_process = false;
+    p.process.cwd = "/";
+  }
   return p;
 }
 

@@ -69,7 +69,10 @@ Result<void> check_root(const Spec& s) {
 }
 
 Result<void> check_process(const Spec& s) {
-  if (!s.process) return invalid("config.json: /process: is required");
+  // runtime-spec config "process": OPTIONAL, "REQUIRED when start is called"; create
+  // accepts a config without it and start refuses (lifecycle: "start ... MUST generate
+  // an error if process was not set").
+  if (!s.process) return {};
   return check_process_object(*s.process, "config.json: /process");
 }
 

@@ -29,6 +29,7 @@ std::string to_json(const State& s) {
   j["createdCgroup"] = s.created_cgroup;
   j["sharedPidNs"] = s.shared_pid_ns;
   if (s.no_new_keyring) j["noNewKeyring"] = true;
+  if (s.no_process) j["noProcess"] = true;
   j["hooks"] = spec::hooks_to_json(s.hooks);
   return j.dump();
 }
@@ -50,6 +51,7 @@ Result<State> state_from_json(std::string_view bytes) {
     s.created_cgroup = j.value("createdCgroup", false);
     s.shared_pid_ns = j.value("sharedPidNs", false);
     s.no_new_keyring = j.value("noNewKeyring", false);
+    s.no_process = j.value("noProcess", false);
     if (j.contains("hooks")) {
       TRY_ASSIGN(s.hooks, spec::parse_hooks(j["hooks"]));
     }

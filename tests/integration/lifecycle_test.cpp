@@ -126,10 +126,12 @@ TEST_CASE("lifecycle: commands on one id are serialised", "[lifecycle]") {
   b.args({"/bin/test_init", "pause"});
   // Two creates of the same id at once: exactly one wins.
   Out o1, o2;
-  std::thread t1([&] { o1 = b.create(); });
-  std::thread t2([&] { o2 = b.create(); });
+  // (not b.create(): it rewrites config.json, which the other create may be reading)
+  std::thread t1([&] { o1 = husk({"create", "--bundle", b.dir, b.id}); });
+  std::thread t2([&] { o2 = husk({"create", "--bundle", b.dir, b.id}); });
   t1.join();
   t2.join();
+  INFO("first: " << o1.code << " " << o1.err << "second: " << o2.code << " " << o2.err);
   CHECK((o1.code == 0) != (o2.code == 0));
   CHECK((o1.err + o2.err).find("already exists") != std::string::npos);
 }

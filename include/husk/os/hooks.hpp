@@ -13,5 +13,7 @@ namespace husk::os::hooks {
 Result<void> run_hook(const spec::Hook& h, std::string_view state_json);
 // Runs every hook in order; stops at the first failure, naming the hook list and index.
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json);
+// poststop: every hook runs; a failure is logged as a warning (runtime-spec lifecycle 13).
+void run_hooks_warn(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json);
 
 }  // namespace husk::os::hooks

@@ -26,6 +26,7 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  bool starts = false;  // `run`: a config without a process is refused before anything exists
 };
 
 struct RunOptions : CreateOptions {

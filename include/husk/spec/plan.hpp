@@ -108,6 +108,7 @@ struct ContainerPlan {
   std::vector<std::string> masked_paths, readonly_paths;
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys relative path, value
   ProcessPlan process;
+  bool has_process = true;  // config.json had a process (else start must fail)
   Hooks hooks;
   std::optional<std::string> cgroups_path;
   std::optional<Resources> resources;

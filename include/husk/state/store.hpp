@@ -27,6 +27,7 @@ struct State {
   spec::Hooks hooks;            // poststart/poststop from config.json at create time
   bool shared_pid_ns = false;   // no new pid namespace: kill --all / delete kill every pid
   bool no_new_keyring = false;  // create --no-new-keyring: exec joins no session keyring either
+  bool no_process = false;      // config.json had no process: start refuses
 };
 
 std::string to_json(const State& s);

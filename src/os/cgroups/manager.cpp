@@ -331,6 +331,18 @@ Result<void> Manager::enable_v2_controllers(const std::string& mountpoint, const
 
 Result<void> Manager::set(const spec::Resources& r, bool creating) const {
   bool pure_v2 = is_pure_v2(dirs_);
+  // A value with no controller to hold it cannot be applied: an error, not a silent
+  // drop (runtime-spec create: "If the runtime cannot apply a property as specified in
+  // the configuration, it MUST generate an error"). cgroup v2 has neither of these.
+  if (r.network) {
+    auto held = [&](const char* c) {
+      return std::any_of(dirs_.begin(), dirs_.end(), [&](const auto& d) { return d.first != "unified" && has_controller(d.first, c); });
+    };
+    if (r.network->class_id && !held("net_cls"))
+      return Error::make(Errc::unsupported, "linux.resources.network.classID: this host has no net_cls cgroup controller");
+    if (!r.network->priorities.empty() && !held("net_prio"))
+      return Error::make(Errc::unsupported, "linux.resources.network.priorities: this host has no net_prio cgroup controller");
+  }
   for (auto& [name, dir] : dirs_) {
     Writes writes;
     if (name != "unified") {
