@@ -21,6 +21,9 @@ ROOT=$(cd "$HERE/.." && pwd)
 [ $# -ge 1 ] || { sed -n '2,17p' "$0"; exit 2; }
 VAL=$1
 HUSK=${2:-$ROOT/build/husk}
+# The runner runs each test in its own scratch directory: make the paths absolute.
+HUSK=$(realpath -e "$HUSK") || { echo "conformance: no husk binary at ${2:-$ROOT/build/husk}" >&2; exit 2; }
+VAL=$(realpath -e "$VAL") || { echo "conformance: no validation directory at $1" >&2; exit 2; }
 RUNNER=${RUNNER:-$ROOT/../shared/tools/conformance/run-validation.sh}
 [ -x "$RUNNER" ] || { echo "conformance: runner not found at $RUNNER" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "conformance: needs root" >&2; exit 2; }
