@@ -15,10 +15,13 @@ step() {  # step NAME CMD...
 }
 
 step unit build/husk_unit_tests
+step docs tests/docs/man_test.sh build/husk
 if [ "$(id -u)" = 0 ]; then
   step integration build/husk_integration_tests
+  # The runtime-spec's MUST statements, one test each (conformance/*_test.cpp).
+  step conformance-spec build/husk_conformance_tests
 else
-  echo "SKIP integration (needs root)"
+  echo "SKIP integration, conformance-spec (need root)"
 fi
 
 # The same integration tests on pure cgroup v2, in a throw-away VM (../shared/tools/v2vm;
