@@ -2,10 +2,13 @@
 # Installs what husk needs to build and test, from Debian 12's archive. Idempotent.
 #   scripts/deps.sh          build and test dependencies
 #   scripts/deps.sh --e2e    also the engines of the end-to-end tests (tests/e2e/run.sh)
+#   scripts/deps.sh --bench  also crun, runc and python3-matplotlib (scripts/bench.sh)
 set -euo pipefail
 PKGS=(g++ cmake make pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux)
 if [ "${1:-}" = --e2e ]; then
   PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux)
+elif [ "${1:-}" = --bench ]; then
+  PKGS+=(runc crun python3 python3-matplotlib time)
 fi
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

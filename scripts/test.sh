@@ -53,6 +53,13 @@ else
   echo "SKIP e2e-engines (needs root and the e2e tools of ../shared/tools/e2e; HUSK_SKIP_E2E=1 skips it)"
 fi
 
+# The benchmark itself works (a quick run: husk, crun and runc, every scenario, the chart).
+if [ "$(id -u)" = 0 ] && [ "${HUSK_SKIP_BENCH:-0}" != 1 ]; then
+  step bench-smoke scripts/bench.sh -q -o build/bench-smoke
+else
+  echo "SKIP bench-smoke (needs root; HUSK_SKIP_BENCH=1 skips it)"
+fi
+
 clean_check() {
   local bad=0
   if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo' ; then echo "left: mounts"; bad=1; fi
@@ -63,6 +70,7 @@ clean_check() {
   if ls /run/husk 2>/dev/null | grep -q 'it-'; then echo "left: state in /run/husk"; bad=1; fi
   if pgrep -f '/bin/test_init' >/dev/null; then echo "left: test_init processes"; bad=1; fi
   if [ -e /tmp/husk-e2e ]; then echo "left: e2e engine state"; bad=1; fi
+  if ls -d /tmp/husk-bench.* /sys/fs/cgroup/*/husk-bench 2>/dev/null | grep -q .; then echo "left: bench"; bad=1; fi
   if ip link show docker0 >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then echo "left: docker0"; bad=1; fi
   if pgrep -f /tmp/husk-e2e >/dev/null; then echo "left: e2e engine processes"; bad=1; fi
   return $bad

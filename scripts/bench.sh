@@ -1,0 +1,117 @@
+#!/bin/bash
+# scripts/bench.sh [-n ROUNDS] [-s SEQ_ROUNDS] [-p INFLIGHT_ROUNDS] [-m COUNT] [-o OUTDIR] [-q]
+#
+# husk's benchmark: husk beside crun and runc (Debian's, installed if missing), on one
+# busybox bundle (`husk spec` defaults: pid/ipc/uts/mount/net/cgroup namespaces, the
+# default mounts, masked and read-only paths, /bin/true; an absolute cgroupsPath under
+# /husk-bench), rounds interleaved (A B C, B C A, ...). Scenarios: `run`; the
+# create/start/wait/delete split; `state`, `exec` of true, `kill` and `delete` on a running
+# container; `run` with Docker's default seccomp profile (304 syscalls); `run` in a user
+# namespace; COUNT (100) sequential runs; COUNT runs with 2 and with 8 in flight.
+#
+# Prints medians [min-max], CPU time, peak RSS (ru_maxrss) and each runtime's ratio to
+# husk; writes OUTDIR/bench.json (every sample) and OUTDIR/bench.png (the chart in
+# docs/performance.md). Defaults: -n 30 -s 3 -p 3 -m 100 -o build/bench. -q: a quick run
+# (-n 5 -s 1 -p 1 -m 20).
+#
+# Needs root. On a hybrid cgroup host whose cgroup2 mount holds controllers, crun 1.8.1
+# refuses to run: the benchmark then runs in a private mount namespace whose
+# /sys/fs/cgroup/unified is an empty tmpfs (the host's mounts are not touched), for every
+# runtime alike. Everything it creates is removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+N=30 S=3 P=3 M=100 OUT=$ROOT/build/bench
+while getopts "n:s:p:m:o:q" o; do
+  case $o in
+    n) N=$OPTARG ;; s) S=$OPTARG ;; p) P=$OPTARG ;; m) M=$OPTARG ;; o) OUT=$OPTARG ;;
+    q) N=5 S=1 P=1 M=20 ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 2; }
+
+if [ -z "${HUSK_BENCH_INNER:-}" ]; then
+  scripts/deps.sh --bench
+  [ -x build/husk ] || scripts/build.sh
+  U=/sys/fs/cgroup/unified
+  if [ -f $U/cgroup.controllers ] && [ -n "$(cat $U/cgroup.controllers)" ] && [ -d /sys/fs/cgroup/memory ]; then
+    exec env HUSK_BENCH_INNER=1 unshare -m --propagation private -- \
+      sh -c 'mount -t tmpfs -o size=1m,mode=755 husk-bench '$U' && exec "$@"' sh "$0" "$@"
+  fi
+fi
+
+PY=/usr/bin/python3   # Debian's, with python3-matplotlib (not a pyenv shim first in PATH)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+WORK=$(mktemp -d /tmp/husk-bench.XXXXXX)
+cleanup() {
+  for r in "$WORK"/state-*; do
+    [ -d "$r" ] || continue
+    for d in "$r"/*/; do
+      [ -d "$d" ] || continue
+      id=$(basename "$d")
+      for rt in build/husk /usr/bin/crun /usr/sbin/runc; do "$rt" --root "$r" delete -f "$id" >/dev/null 2>&1 || true; done
+    done
+  done
+  for c in /sys/fs/cgroup/*/husk-bench /sys/fs/cgroup/husk-bench; do
+    [ -d "$c" ] || continue
+    find "$c" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+    rmdir "$c" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The bundle: Debian's busybox-static as the whole rootfs.
+mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/proc" "$WORK/rootfs/dev" "$WORK/rootfs/sys" "$WORK/rootfs/tmp"
+cp /bin/busybox "$WORK/rootfs/bin/busybox"
+for a in true sleep sh; do ln -s busybox "$WORK/rootfs/bin/$a"; done
+build/husk spec --bundle "$WORK"
+# crun 1.8.1 rejects ociVersion 1.2.0; runc 1.1.5's `spec` writes 1.0.2-dev.
+"$PY" - "$WORK/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["ociVersion"] = "1.0.2-dev"
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+
+echo "# husk $(build/husk --version | head -1 | awk '{print $3}') ($(git rev-parse --short HEAD 2>/dev/null || echo ?)), $(crun --version | head -1), $(runc --version | head -1)"
+echo "# kernel $(uname -r), $(nproc) CPUs; -n $N -s $S -p $P -m $M"
+"$PY" scripts/bench.py --work "$WORK" --rootfs "$WORK/rootfs" --base-config "$WORK/config.json" \
+  --seccomp tests/data/docker-default-seccomp.json --out "$OUT" -n "$N" -s "$S" -p "$P" -m "$M" \
+  husk="$ROOT/build/husk" crun=/usr/bin/crun runc=/usr/sbin/runc | tee "$OUT/bench.txt"
+"$PY" - "$OUT/bench.json" "$OUT/bench.png" <<'EOF'
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+d = json.load(open(sys.argv[1]))
+scen = [s for s in d["scenarios"] if s not in ("wait", "create-rss")]
+rts = list(d["runtimes"])
+fig, ax = plt.subplots(figsize=(12, 5))
+w = 0.8 / len(rts)
+colors = {"husk": "#2a9d8f", "crun": "#e9c46a", "runc": "#e76f51"}
+for k, rt in enumerate(rts):
+    ys, lo, hi = [], [], []
+    for s in scen:
+        ref = d["scenarios"][s]["crun"]["median"]
+        v = d["scenarios"][s][rt]
+        ys.append(v["median"] / ref)
+        lo.append((v["median"] - v["min"]) / ref)
+        hi.append((v["max"] - v["median"]) / ref)
+    xs = [i + (k - (len(rts) - 1) / 2) * w for i in range(len(scen))]
+    ax.bar(xs, ys, w, label=rt, color=colors.get(rt), yerr=[lo, hi], capsize=2, error_kw={"elinewidth": 0.6})
+    for x, y in zip(xs, ys):
+        ax.text(x, y + 0.03, f"{y:.2f}", ha="center", va="bottom", fontsize=6, rotation=90)
+ax.axhline(1.0, color="grey", linewidth=0.6)
+ax.set_xticks(range(len(scen)))
+ax.set_xticklabels(scen, rotation=30, ha="right")
+ax.set_ylabel("median time ÷ crun's (bars: min–max)")
+ax.set_yscale("log")
+ax.set_title(f"husk vs crun vs runc, interleaved rounds ({d['date']}, kernel {d['machine']})")
+ax.legend()
+fig.tight_layout()
+fig.savefig(sys.argv[2], dpi=110)
+EOF
+echo "# wrote $OUT/bench.json $OUT/bench.txt $OUT/bench.png"
