@@ -266,23 +266,10 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   ctx.rootfs.cgroupns = plan.ns.new_cgroup;
   ctx.rootfs.in_userns = plan.ns.new_user || plan.ns.join_user;
 
-  UniqueFd console, console_peer;
-  if (plan.process.terminal) {
-    if (!o.console_socket.empty()) {
-      TRY_ASSIGN(console, os::console::connect_socket(o.console_socket));
-    } else {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
-      console.reset(sv[0]);
-      console_peer.reset(sv[1]);
-    }
-    ctx.console_fd = console.get();
-  }
-  struct stat st;
-  if (::stat("/proc/self/exe", &st) == 0) {
-    ctx.self_dev = st.st_dev;
-    ctx.self_ino = st.st_ino;
-  }
+  TRY_ASSIGN(auto ends, open_console(plan.process.terminal, o.console_socket));
+  UniqueFd console = std::move(ends.console), console_peer = std::move(ends.peer);
+  if (console) ctx.console_fd = console.get();
+  self_identity(ctx.self_dev, ctx.self_ino);
 
   TRY_ASSIGN(auto sp_s, make_seqpacket_pair());
   TRY_ASSIGN(auto sp_c, make_seqpacket_pair());

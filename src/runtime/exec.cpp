@@ -153,27 +153,7 @@ Result<void> tenant_steps(TenantContext& t) {
   }
 
   clock.mark("console, keyring, scheduling, labels");
-  // cwd as root first, again after the user change on EACCES (as init.cpp).
-  bool chdir_later = false;
-  if (::chdir(pp.cwd.c_str()) < 0) {
-    if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
-    chdir_later = true;
-  } else {
-    TRY(check_cwd(pp.cwd));
-  }
-  if (t.bpf && !pp.no_new_privileges) TRY(install_seccomp(t));
-  if (pp.caps) TRY(os::caps::apply_bounding(pp.caps->bounding));
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
-  TRY(apply_user(pp));
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
-  if (pp.caps) {
-    TRY(os::caps::apply_sets(*pp.caps));
-    TRY(os::caps::apply_ambient(pp.caps->ambient));
-  }
-  if (chdir_later) {
-    if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
-    TRY(check_cwd(pp.cwd));
-  }
+  TRY(enter_cwd_and_drop_privileges(pp, [&]() -> Result<void> { return t.bpf ? install_seccomp(t) : Result<void>{}; }));
   ::umask(pp.umask.value_or(022));
   if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");
   clock.mark("user, capabilities");
@@ -366,23 +346,10 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     }
   }
 
-  UniqueFd console, console_peer;
-  if (pp.terminal) {
-    if (!o.console_socket.empty()) {
-      TRY_ASSIGN(console, os::console::connect_socket(o.console_socket));
-    } else {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
-      console.reset(sv[0]);
-      console_peer.reset(sv[1]);
-    }
-    t.console_fd = console.get();
-  }
-  struct stat self;
-  if (::stat("/proc/self/exe", &self) == 0) {
-    t.self_dev = self.st_dev;
-    t.self_ino = self.st_ino;
-  }
+  TRY_ASSIGN(auto ends, open_console(pp.terminal, o.console_socket));
+  UniqueFd console = std::move(ends.console), console_peer = std::move(ends.peer);
+  if (console) t.console_fd = console.get();
+  self_identity(t.self_dev, t.self_ino);
   TRY_ASSIGN(auto sp, make_seqpacket_pair());
   os::sync::Channel ch(std::move(sp.first));
   t.to_parent = os::sync::Channel(std::move(sp.second));

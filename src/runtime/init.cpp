@@ -153,27 +153,8 @@ Result<void> init_steps(ChildContext& ctx) {
 
   // sync 9: cwd first, as root (as runc: the runtime may reach what the user cannot);
   // on EACCES again after the uid change. Verified before seccomp may forbid getcwd.
-  bool chdir_later = false;
-  if (::chdir(pp.cwd.c_str()) < 0) {
-    if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
-    chdir_later = true;
-  } else {
-    TRY(check_cwd(pp.cwd));
-  }
-  // Privileges. Without no_new_privs seccomp needs CAP_SYS_ADMIN: install it first.
-  if (ctx.bpf && !pp.no_new_privileges) TRY(install_seccomp(ctx));
-  if (pp.caps) TRY(os::caps::apply_bounding(pp.caps->bounding));
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
-  TRY(apply_user(pp));
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
-  if (pp.caps) {
-    TRY(os::caps::apply_sets(*pp.caps));
-    TRY(os::caps::apply_ambient(pp.caps->ambient));
-  }
-  if (chdir_later) {
-    if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
-    TRY(check_cwd(pp.cwd));
-  }
+  // Privileges. Without no_new_privs seccomp needs CAP_SYS_ADMIN: installed first.
+  TRY(enter_cwd_and_drop_privileges(pp, [&]() -> Result<void> { return ctx.bpf ? install_seccomp(ctx) : Result<void>{}; }));
   if (pp.umask) ::umask(*pp.umask);
   else ::umask(022);
   if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +17,8 @@
 
 #include "husk/core/path.hpp"
 #include "husk/os/passwd.hpp"
+#include "husk/os/console.hpp"
+#include "husk/os/capabilities.hpp"
 #include "husk/runtime/roles.hpp"
 
 namespace husk::runtime {
@@ -118,6 +122,53 @@ Result<std::string> resolve_executable(const std::string& arg0, const std::vecto
     i = j + 1;
   }
   return Error::make(Errc::not_found, fmt::format("exec: {:?}: executable file not found in $PATH", arg0));
+}
+
+Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp, const std::function<Result<void>()>& early_seccomp) {
+  bool chdir_later = false;
+  if (::chdir(pp.cwd.c_str()) < 0) {
+    if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    chdir_later = true;
+  } else {
+    TRY(check_cwd(pp.cwd));
+  }
+  // Without no_new_privs seccomp needs CAP_SYS_ADMIN: the caller installs it first.
+  if (!pp.no_new_privileges) TRY(early_seccomp());
+  if (pp.caps) TRY(os::caps::apply_bounding(pp.caps->bounding));
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
+  TRY(apply_user(pp));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
+  if (pp.caps) {
+    TRY(os::caps::apply_sets(*pp.caps));
+    TRY(os::caps::apply_ambient(pp.caps->ambient));
+  }
+  if (chdir_later) {
+    if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    TRY(check_cwd(pp.cwd));
+  }
+  return {};
+}
+
+Result<ConsoleEnds> open_console(bool terminal, const std::string& console_socket) {
+  ConsoleEnds e;
+  if (!terminal) return e;
+  if (!console_socket.empty()) {
+    TRY_ASSIGN(e.console, os::console::connect_socket(console_socket));
+    return e;
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
+  e.console.reset(sv[0]);
+  e.peer.reset(sv[1]);
+  return e;
+}
+
+void self_identity(dev_t& dev, ino_t& ino) {
+  struct stat self;
+  if (::stat("/proc/self/exe", &self) == 0) {
+    dev = self.st_dev;
+    ino = self.st_ino;
+  }
 }
 
 namespace {

@@ -299,7 +299,14 @@ TEST_CASE("exec: -d --pid-file writes the pid of a live process in the container
   REQUIRE(o.code == 0);
   int pid = std::stoi(slurp(pf));
   REQUIRE(pid > 0);
-  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  // -d returns once execve succeeded: the process may still be on its way into pause().
+  std::string stat;
+  for (int i = 0; i < 200; ++i) {
+    stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    if (stat.find("(test_init) S") != std::string::npos) break;
+    ::usleep(10000);
+  }
+  INFO(stat);
   CHECK(stat.find("(test_init) S") != std::string::npos);
   auto pids = cgroup_pids(b);
   CHECK(std::find(pids.begin(), pids.end(), pid) != pids.end());

@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,6 +96,18 @@ void reset_signals();
 Result<void> check_cwd(const std::string& cwd);
 // process.scheduler and process.ioPriority.
 Result<void> apply_scheduling(const spec::ProcessPlan& pp);
+// cwd (as root first, again after the uid change on EACCES, as runc), then the privilege
+// drop: `early_seccomp` (the filter, when it must go in while CAP_SYS_ADMIN is still
+// there), bounding set, uid/gid/groups keeping capabilities, then the capability sets.
+Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp, const std::function<Result<void>()>& early_seccomp);
+// The process's terminal end: --console-socket connected, or (no socket) a socketpair
+// whose peer the foreground command keeps to receive the pty master.
+struct ConsoleEnds {
+  UniqueFd console, peer;
+};
+Result<ConsoleEnds> open_console(bool terminal, const std::string& console_socket);
+// dev/ino of our own binary (refuse_self's argument).
+void self_identity(dev_t& dev, ino_t& ino);
 // sched_setaffinity to `cpus` (nothing when empty).
 Result<void> set_cpu_affinity(const std::vector<unsigned>& cpus, std::string_view what);
 
