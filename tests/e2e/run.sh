@@ -32,6 +32,11 @@ ONLY=${HUSK_E2E_ONLY:-.}
 IMG=busybox-img:latest
 CIMG=docker.io/library/busybox-img:latest
 WORK=$(mktemp -d /tmp/husk-e2e-work.XXXXXX)
+# ctr keeps each task's and exec's stdio fifos in /run/containerd/fifo/<n>/ (whatever
+# containerd's --state is) and leaves an exec's behind: remember what was there before.
+FIFO_BEFORE=" $(ls /run/containerd/fifo 2>/dev/null | tr '\n' ' ') "
+RUN_CONTAINERD_EXISTED=0
+[ -d /run/containerd ] && RUN_CONTAINERD_EXISTED=1
 PASS=0 FAIL=0
 
 stop_engines() {
@@ -42,7 +47,14 @@ stop_engines() {
     rm -rf "$E2E_ROOT"
   fi
   # containerd keeps per-task fifo and shim socket directories under /run/containerd.
+  for d in /run/containerd/fifo/*; do
+    [ -d "$d" ] || continue
+    case "$FIFO_BEFORE" in *" $(basename "$d") "*) ;; *) rm -rf "$d" ;; esac
+  done
   find /run/containerd/fifo /run/containerd/s -mindepth 1 -depth -type d -empty -delete 2>/dev/null
+  if [ "$RUN_CONTAINERD_EXISTED" = 0 ]; then
+    rmdir /run/containerd/fifo /run/containerd/s /run/containerd 2>/dev/null
+  fi
   rm -rf "$WORK"
 }
 trap stop_engines EXIT
