@@ -17,10 +17,7 @@ static Out run_in(Bundle& b, std::vector<std::string> args) {
 TEST_CASE("config root: \"A directory MUST exist at the path declared by the field\"", "[conformance][config]") {
   Bundle b("cf-root-missing");
   b.config["root"]["path"] = b.dir + "/nope";
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("root") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "root");
 }
 
 TEST_CASE("config root: \"If true then the root filesystem MUST be read-only inside the container\"",
@@ -78,10 +75,7 @@ TEST_CASE("config mounts: the Linux option strings marked MUST take effect", "[c
 TEST_CASE("config process: \"cwd ... This value MUST be an absolute path\"", "[conformance][config]") {
   Bundle b("cf-cwd-rel");
   b.config["process"]["cwd"] = "tmp";
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("/process/cwd") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "/process/cwd");
 }
 
 TEST_CASE("config process: \"Runtimes MUST ignore consoleSize if terminal is false or unset\"", "[conformance][config]") {
@@ -107,20 +101,14 @@ TEST_CASE("config rlimits: \"If rlimits contains duplicated entries with same ty
   Bundle b("cf-rlimits-dup");
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 300}, {"hard", 400}},
                                     {{"type", "RLIMIT_NOFILE"}, {"soft", 30}, {"hard", 40}}};
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("RLIMIT_NOFILE") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "RLIMIT_NOFILE");
 }
 
 TEST_CASE("config rlimits: \"The runtime MUST generate an error for any values which cannot be mapped to a relevant kernel interface\"",
           "[conformance][config]") {
   Bundle b("cf-rlimits-unknown");
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOSUCH"}, {"soft", 1}, {"hard", 1}}};
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("RLIMIT_NOSUCH") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "RLIMIT_NOSUCH");
 }
 
 TEST_CASE("config process: \"If oomScoreAdj is set, the runtime MUST set oom_score_adj to the given value\"",
@@ -149,10 +137,7 @@ TEST_CASE("config hooks: \"path MUST be absolute\" and \"If set, timeout MUST be
   CHECK(rel.code != 0);
   CHECK(rel.err.find("/hooks/prestart/0/path") != std::string::npos);
   b.config["hooks"]["prestart"] = {{{"path", "/bin/true"}, {"timeout", 0}}};
-  Out zero = b.create();
-  CHECK(zero.code != 0);
-  CHECK(zero.err.find("/hooks/prestart/0/timeout") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "/hooks/prestart/0/timeout");
 }
 
 // ---- config-linux.md: namespaces -----------------------------------------------------
@@ -211,20 +196,14 @@ TEST_CASE("linux namespaces: \"The runtime MUST generate an error if path is not
   Bundle b("cf-ns-wrongtype");
   for (auto& n : b.config["linux"]["namespaces"])
     if (n["type"] == "uts") n["path"] = "/proc/self/ns/ipc";
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("uts") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "uts");
 }
 
 TEST_CASE("linux namespaces: \"If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error\"",
           "[conformance][linux]") {
   Bundle b("cf-ns-dup");
   b.config["linux"]["namespaces"].push_back({{"type", "uts"}});
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("uts") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "uts");
 }
 
 // ---- config-linux.md: devices, cgroups, sysctl, masked/readonly paths, seccomp --------
@@ -318,19 +297,13 @@ TEST_CASE("linux seccomp: the filter applies the configured errnoRet; \"names MU
   Out o = run_in(b, {"/bin/test_init", "cwd"});
   CHECK(o.out == "getcwd: Function not implemented\n");
   b.config["linux"]["seccomp"]["syscalls"][0]["names"] = nlohmann::json::array();
-  Out empty = b.create();
-  CHECK(empty.code != 0);
-  CHECK(empty.err.find("/linux/seccomp/syscalls/0/names") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "/linux/seccomp/syscalls/0/names");
 }
 
 TEST_CASE("linux seccomp: \"listenerMetadata ... MUST NOT be set if listenerPath is not set\"", "[conformance][linux]") {
   Bundle b("cf-seccomp-meta");
   b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerMetadata", "x"}};
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("listenerMetadata") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "listenerMetadata");
 }
 
 TEST_CASE("linux seccomp: \"When the action doesn't support an errno, the runtime MUST print and error and fail\"",
@@ -339,8 +312,5 @@ TEST_CASE("linux seccomp: \"When the action doesn't support an errno, the runtim
   b.config["linux"]["seccomp"] = {
       {"defaultAction", "SCMP_ACT_ALLOW"},
       {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_KILL"}, {"errnoRet", 1}}}}};
-  Out o = b.create();
-  CHECK(o.code != 0);
-  CHECK(o.err.find("errnoRet") != std::string::npos);
-  check_no_trace(b);
+  create_fails(b, "errnoRet");
 }

@@ -42,7 +42,10 @@ restore_subtree() {
     case " $SUBTREE_BEFORE " in *" $c "*) ;; *) echo "-$c" > "$UNIFIED/cgroup.subtree_control" 2>/dev/null || true ;; esac
   done
 }
-trap restore_subtree EXIT
+# The suite calls husk without --root: what it leaves in /run/husk goes too.
+. "$ROOT/scripts/lib/default-root.sh"
+default_root_snapshot
+trap 'restore_subtree; default_root_restore' EXIT
 unshare -m --propagation private "$RUNNER" -o "$LOGS" "$VAL" "$HUSK" | tee "$OUT"
 
 status=0

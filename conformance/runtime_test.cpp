@@ -137,27 +137,17 @@ TEST_CASE("create: \"If the runtime cannot apply a property ... MUST generate an
   SECTION("a sysctl the kernel does not have") {
     Bundle b("cf-noapply-sysctl");
     b.config["linux"]["sysctl"] = {{"net.ipv4.no_such_knob", "1"}};
-    Out o = b.create();
-    INFO(o.err);
-    CHECK(o.code != 0);
-    CHECK(o.err.find("net.ipv4.no_such_knob") != std::string::npos);
-    check_no_trace(b);
+    create_fails(b, "net.ipv4.no_such_knob");
   }
   SECTION("a mount that cannot be made") {
     Bundle b("cf-noapply-mount");
     b.config["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "none"}});
-    Out o = b.create();
-    CHECK(o.code != 0);
-    CHECK(o.err.find("/x") != std::string::npos);
-    check_no_trace(b);
+    create_fails(b, "/x");
   }
   SECTION("an unknown capability") {
     Bundle b("cf-noapply-cap");
     b.config["process"]["capabilities"]["bounding"].push_back("CAP_TEST");
-    Out o = b.create();
-    CHECK(o.code != 0);
-    CHECK(o.err.find("CAP_TEST") != std::string::npos);
-    check_no_trace(b);
+    create_fails(b, "CAP_TEST");
   }
   SECTION("a resource whose controller the host lacks") {
     if (!it::cgroup_v1_host() || it::exists("/sys/fs/cgroup/net_cls")) {
@@ -166,10 +156,7 @@ TEST_CASE("create: \"If the runtime cannot apply a property ... MUST generate an
     }
     Bundle b("cf-noapply-netcls");
     b.config["linux"]["resources"] = {{"network", {{"classID", 1048577}}}};
-    Out o = b.create();
-    CHECK(o.code != 0);
-    CHECK(o.err.find("net_cls") != std::string::npos);
-    check_no_trace(b);
+    create_fails(b, "net_cls");
   }
 }
 

@@ -54,6 +54,15 @@ inline void check_no_trace(const Bundle& b) {
   CHECK(l.out.find(b.id) == std::string::npos);
 }
 
+// create fails, its one-line error names `what`, and nothing is left behind.
+inline void create_fails(Bundle& b, const std::string& what) {
+  Out o = b.create();
+  INFO(o.err);
+  CHECK(o.code != 0);
+  CHECK(o.err.find(what) != std::string::npos);
+  check_no_trace(b);
+}
+
 inline std::string pid_of(Bundle& b) { return std::to_string(b.state().value("pid", 0)); }
 
 }  // namespace conf

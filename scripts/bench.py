@@ -26,13 +26,18 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def spawn(argv, log):
-    """Runs argv to completion; returns (wall_ms, cpu_ms, maxrss_kb, status)."""
+def start(argv, log):
+    """Starts argv with stdin and stdout on /dev/null, stderr to `log`; returns its pid."""
     fa = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
           (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
           (os.POSIX_SPAWN_DUP2, log.fileno(), 2)]
+    return os.posix_spawn(argv[0], argv, os.environ, file_actions=fa)
+
+
+def spawn(argv, log):
+    """Runs argv to completion; returns (wall_ms, cpu_ms, None, status)."""
     t0 = time.perf_counter_ns()
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=fa)
+    pid = start(argv, log)
     _, status, ru = os.wait4(pid, 0)
     wall = (time.perf_counter_ns() - t0) / 1e6
     return wall, (ru.ru_utime + ru.ru_stime) * 1000, None, os.waitstatus_to_exitcode(status)
@@ -192,10 +197,7 @@ def main():
                     while started < a.m and len(running) < inflight:
                         slot = next(s for s in range(inflight) if s not in running.values())
                         argv = [rt.path, "--root", rt.root, "run", "--bundle", bundles[rt.name]["slots"][slot], cid(rt)]
-                        fa = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-                              (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
-                              (os.POSIX_SPAWN_DUP2, rt.log.fileno(), 2)]
-                        running[os.posix_spawn(argv[0], argv, os.environ, file_actions=fa)] = slot
+                        running[start(argv, rt.log)] = slot
                         started += 1
                     pid, status = os.wait()
                     if pid in running:

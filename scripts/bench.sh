@@ -46,12 +46,11 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d /tmp/husk-bench.XXXXXX)
 cleanup() {
-  for r in "$WORK"/state-*; do
-    [ -d "$r" ] || continue
-    for d in "$r"/*/; do
-      [ -d "$d" ] || continue
-      id=$(basename "$d")
-      for rt in build/husk /usr/bin/crun /usr/sbin/runc; do "$rt" --root "$r" delete -f "$id" >/dev/null 2>&1 || true; done
+  local name rt d
+  for name in husk crun runc; do
+    case $name in husk) rt=build/husk ;; crun) rt=/usr/bin/crun ;; runc) rt=/usr/sbin/runc ;; esac
+    for d in "$WORK/state-$name"/*/; do
+      [ -d "$d" ] && "$rt" --root "$WORK/state-$name" delete -f "$(basename "$d")" >/dev/null 2>&1
     done
   done
   for c in /sys/fs/cgroup/*/husk-bench /sys/fs/cgroup/husk-bench; do

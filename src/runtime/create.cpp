@@ -226,6 +226,13 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   TRY_ASSIGN(auto locked, store.create(o.id));
   pid_t s_pid = 0, c_pid = 0;
   std::optional<os::cgroups::Manager> cg;
+  // The state being built (written once C waits on exec.fifo); the undo path's poststop
+  // hooks get it too.
+  state::State saved;
+  saved.id = o.id;
+  saved.oci_version = plan.oci_version;
+  saved.bundle = bundle;
+  saved.annotations = plan.annotations;
   ScopeGuard cleanup([&] {
     bool had_container = c_pid > 0;
     if (c_pid > 0) {
@@ -244,14 +251,8 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
     // Lifecycle: a failure once the container exists (a prestart, createRuntime or
     // createContainer hook, ...) "continue[s] the lifecycle at step 12": destroyed, then
     // the poststop hooks run, and a failing one only warns (as runc's destroy).
-    if (had_container && !plan.hooks.poststop.empty()) {
-      state::State gone;
-      gone.id = o.id;
-      gone.oci_version = plan.oci_version;
-      gone.bundle = bundle;
-      gone.annotations = plan.annotations;
-      os::hooks::run_hooks_warn("poststop", plan.hooks.poststop, hook_state(gone, "stopped", 0));
-    }
+    if (had_container && !plan.hooks.poststop.empty())
+      os::hooks::run_hooks_warn("poststop", plan.hooks.poststop, hook_state(saved, "stopped", 0));
   });
 
   TRY_ASSIGN(auto fifo, os::exec_fifo::prepare(locked.fd(), locked.dir()));
@@ -279,13 +280,8 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   ctx.parent_fds_s = to_s.fd();
   ctx.parent_fds_c = to_c.fd();
 
-  state::State saved;
-  saved.id = o.id;
-  saved.oci_version = plan.oci_version;
-  saved.bundle = bundle;
   saved.rootfs = plan.rootfs;
   saved.created = log::now_rfc3339();
-  saved.annotations = plan.annotations;
   saved.cgroup_paths = dirs;
   saved.hooks.poststart = plan.hooks.poststart;
   saved.hooks.poststop = plan.hooks.poststop;

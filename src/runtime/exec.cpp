@@ -386,7 +386,6 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   // descriptor and, born frozen in a paused v2 cgroup (CLONE_INTO_CGROUP), cannot close
   // its copy: unlock the description itself.
   lock->release();
-  lock.reset();
   clock.mark("cloned");
   pid_t reap = tpid;
   ScopeGuard kill_tenant([&] {

@@ -78,6 +78,15 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
   return start_created(store, c.st);
 }
 
+// Until the init has exited (at most 10 s): its pidfd becomes readable.
+static void wait_dead(const state::State& st) {
+  UniqueFd pfd(os::sys_pidfd_open(st.pid, 0));
+  if (pfd && os::process::is_alive(st.pid, st.start_time)) {
+    pollfd x{pfd.get(), POLLIN, 0};
+    ::poll(&x, 1, 10000);
+  }
+}
+
 Result<void> start_created(const state::StateStore& store, const state::State& st) {
   TRY(os::exec_fifo::release(store.dir(st.id), st.pid, st.start_time));
   if (!st.hooks.poststart.empty()) {
@@ -85,7 +94,7 @@ Result<void> start_created(const state::StateStore& store, const state::State& s
     // stops the container; delete then destroys it.
     if (auto r = os::hooks::run_hooks("poststart", st.hooks.poststart, hook_state(st, "running", st.pid)); !r) {
       if (os::process::is_alive(st.pid, st.start_time)) ::kill(st.pid, SIGKILL);
-      for (int i = 0; i < 500 && os::process::is_alive(st.pid, st.start_time); ++i) ::usleep(2000);
+      wait_dead(st);
       return std::move(r).error();
     }
   }
@@ -172,14 +181,6 @@ Result<void> kill(const GlobalOptions& g, const KillOptions& o) {
   return signal_container(c, sig, o.all);
 }
 
-static void wait_dead(const Loaded& c) {
-  UniqueFd pfd(os::sys_pidfd_open(c.st.pid, 0));
-  if (pfd && os::process::is_alive(c.st.pid, c.st.start_time)) {
-    pollfd x{pfd.get(), POLLIN, 0};
-    ::poll(&x, 1, 10000);
-  }
-}
-
 Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
   auto store = store_for(g);
   TRY(spec::check_container_id(o.id));
@@ -200,7 +201,7 @@ Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
                                                       state::to_string(c->status)));
     (void)signal_container(*c, SIGKILL, true);
     if (c->status == state::Status::paused) (void)c->cgroup.freeze(false);
-    wait_dead(*c);
+    wait_dead(c->st);
   }
   return destroy(store, *c);
 }

@@ -34,6 +34,9 @@ CIMG=docker.io/library/busybox-img:latest
 WORK=$(mktemp -d /tmp/husk-e2e-work.XXXXXX)
 # ctr keeps each task's and exec's stdio fifos in /run/containerd/fifo/<n>/ (whatever
 # containerd's --state is) and leaves an exec's behind: remember what was there before.
+# podman calls husk without --root (state and the seccomp cache in /run/husk).
+. "$REPO/scripts/lib/default-root.sh"
+default_root_snapshot
 FIFO_BEFORE=" $(ls /run/containerd/fifo 2>/dev/null | tr '\n' ' ') "
 RUN_CONTAINERD_EXISTED=0
 [ -d /run/containerd ] && RUN_CONTAINERD_EXISTED=1
@@ -52,6 +55,7 @@ stop_engines() {
     case "$FIFO_BEFORE" in *" $(basename "$d") "*) ;; *) rm -rf "$d" ;; esac
   done
   find /run/containerd/fifo /run/containerd/s -mindepth 1 -depth -type d -empty -delete 2>/dev/null
+  default_root_restore
   if [ "$RUN_CONTAINERD_EXISTED" = 0 ]; then
     rmdir /run/containerd/fifo /run/containerd/s /run/containerd 2>/dev/null
   fi
