@@ -4,6 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 namespace husk::log {
@@ -51,10 +53,15 @@ std::string_view level_name(Level l) {
 std::string now_rfc3339() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  gmtime_r(&ts.tv_sec, &t);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", t.tm_year + 1900, t.tm_mon + 1,
-                     t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
+  // UTC by arithmetic: glibc's gmtime_r would load /etc/localtime on its first call.
+  using namespace std::chrono;
+  sys_seconds secs{seconds{ts.tv_sec}};
+  auto day = floor<days>(secs);
+  year_month_day ymd{day};
+  hh_mm_ss<seconds> hms{secs - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count(), ts.tv_nsec);
 }
 
 std::string format_record(Format f, Level level, std::string_view msg, std::string_view time) {

@@ -318,6 +318,10 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
     for (auto& v : ctx.rootfs.cgroups)
       if (!v.v2) ctx.self_join_v1.push_back(v.host_dir);
     auto flags = static_cast<uint64_t>(plan.ns.unshare_flags);
+    if (flags & CLONE_NEWNET) {
+      ctx.unshare_in_init = CLONE_NEWNET;
+      flags &= ~static_cast<uint64_t>(CLONE_NEWNET);
+    }
     auto cl = os::process::clone_child(flags, v2 ? v2.get() : -1);
     if (!cl && v2) {
       // No CLONE_INTO_CGROUP (kernel < 5.7): P writes the v2 membership below.

@@ -94,6 +94,9 @@ Result<void> init_steps(ChildContext& ctx) {
   ::umask(0);  // device nodes and mount points get exactly the modes we ask for
 
   if (::setsid() < 0) return Error::sys("setsid");
+  // sync 3 (no S): the network namespace, before any mount (a sysfs shows the netns of
+  // its mounter), while P builds the cgroup.
+  if (ctx.unshare_in_init && ::unshare(ctx.unshare_in_init) < 0) return Error::sys("unshare network namespace");
 
   // sync 5: mounts and devices; sync 4 (in the cgroup) happens during or after them.
   if (p.ns.new_mount || !p.mounts.empty()) TRY(setup_rootfs(ctx));

@@ -70,14 +70,18 @@ static Result<UniqueFd> open_locked(const std::string& d) {
 }
 
 Result<Locked> StateStore::create(const std::string& id) const {
-  // mkdir -p the root, as runc does for --root.
-  std::string cur;
-  for (auto& c : path::components(root_)) {
-    cur += "/" + c;
-    if (::mkdir(cur.c_str(), 0711) < 0 && errno != EEXIST) return Error::sys("create state root " + cur);
-  }
   std::string d = dir(id);
-  if (::mkdir(d.c_str(), 0711) < 0) {
+  int made = ::mkdir(d.c_str(), 0711);
+  if (made < 0 && errno == ENOENT) {
+    // mkdir -p the root, as runc does for --root (only when it is missing).
+    std::string cur;
+    for (auto& c : path::components(root_)) {
+      cur += "/" + c;
+      if (::mkdir(cur.c_str(), 0711) < 0 && errno != EEXIST) return Error::sys("create state root " + cur);
+    }
+    made = ::mkdir(d.c_str(), 0711);
+  }
+  if (made < 0) {
     if (errno == EEXIST) return Error::make(Errc::exists, fmt::format("container with id {:?} already exists", id));
     return Error::sys("create state dir " + d);
   }

@@ -374,7 +374,23 @@ Result<void> Manager::set(const spec::Resources& r, bool creating) const {
           writes.push_back(wr);
       }
     }
-    for (auto& [file, value] : writes) TRY(write_one(dir, file, value));
+    // A v1 device rule is one write(2) each: consecutive rules for one file share an open.
+    UniqueFd rules;
+    std::string rules_file;
+    for (auto& [file, value] : writes) {
+      if (file.rfind("devices.", 0) != 0) {
+        TRY(write_one(dir, file, value));
+        continue;
+      }
+      std::string path = dir + "/" + file;
+      if (file != rules_file) {
+        rules.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!rules) return Error::sys("open " + path).context(fmt::format("cgroup: set {}={}", file, value));
+        rules_file = file;
+      }
+      if (::write(rules.get(), value.data(), value.size()) < 0)
+        return Error::sys("write " + path).context(fmt::format("cgroup: set {}={}", file, value));
+    }
   }
   if (pure_v2 && (creating || !r.devices.empty()))
     TRY(apply_device_program(dirs_.at("unified"), v2_device_rules(r.devices)).context("cgroup v2 devices"));
