@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""order.py BINARY TRACE... > husk.order
+"""order.py [--base ORDER] BINARY TRACE... > husk.order
 
 Turns trace-text outputs (instruction addresses of BINARY, in first-touch order) into a
 symbol ordering file for ld.lld (--symbol-ordering-file): the functions the husk
 process itself ran (lines "P"), trace by trace in the order given, then the functions only
-its children ran before they exec'd (lines "C"): the container init's setup.
+its children ran before they exec'd (lines "C"): the container init's setup; then every
+CPU variant of the glibc string functions among them. --base: extend an existing order
+file (its functions stay first) with more traces.
 """
 import bisect
+import re
 import subprocess
 import sys
 
@@ -32,10 +35,18 @@ def functions(binary):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
+    args = sys.argv[1:]
+    base = []
+    if len(args) > 2 and args[0] == "--base":
+        # An existing order to extend: its functions first, then what the traces add.
+        base = [l.strip() for l in open(args[1]) if l.strip()]
+        args = args[2:]
+    sys.argv[1:] = args
     syms = functions(sys.argv[1])
     starts = [s[0] for s in syms]
-    order, seen = [], set()
-    total = 0
+    size_of = {name: size for _, size, name in syms}
+    order, seen = list(base), set(base)
+    total = sum(size_of.get(n, 0) for n in base)
     for kind in ("P", "C"):
         for trace in sys.argv[2:]:
             for line in open(trace):
@@ -51,7 +62,23 @@ def main():
                     seen.add(name)
                     order.append(name)
                     total += syms[i][1]
-    sys.stderr.write(f"order.py: {len(order)} functions, {total} bytes of code\n")
+    # glibc picks its string functions by CPU at start-up (IFUNC): the traces hold the
+    # variants this CPU chose (evex, say); another CPU (a VM's, avx2 or sse2 only) runs
+    # its siblings. Every variant of a traced family follows, so that any CPU's choice
+    # is in a few windows next to the hot code, not scattered over the cold text.
+    variant = re.compile(r"_(sse2|sse4_1|sse4_2|sse42|ssse3|avx|avx2|evex|evex512|avx512|avx512f|avx512bw)(_|$)")
+    families = set()
+    for name in order:
+        m = variant.search(name)
+        if name.startswith("__") and m:
+            families.add(name[:m.start() + 1])
+    for a, size, name in syms:
+        m = variant.search(name)
+        if m and name[:m.start() + 1] in families and name not in seen:
+            seen.add(name)
+            order.append(name)
+            total += size
+    sys.stderr.write(f"order.py: {len(order)} functions ({len(families)} IFUNC families), {total} bytes of code\n")
     print("\n".join(order))
 
 
