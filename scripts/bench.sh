@@ -45,27 +45,18 @@ PY=/usr/bin/python3   # Debian's, with python3-matplotlib (not a pyenv shim firs
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d /tmp/husk-bench.XXXXXX)
+. scripts/lib/scratch.sh
 cleanup() {
-  local name rt d
-  for name in husk crun runc; do
-    case $name in husk) rt=build/husk ;; crun) rt=/usr/bin/crun ;; runc) rt=/usr/sbin/runc ;; esac
-    for d in "$WORK/state-$name"/*/; do
-      [ -d "$d" ] && "$rt" --root "$WORK/state-$name" delete -f "$(basename "$d")" >/dev/null 2>&1
-    done
-  done
-  for c in /sys/fs/cgroup/*/husk-bench /sys/fs/cgroup/husk-bench; do
-    [ -d "$c" ] || continue
-    find "$c" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-    rmdir "$c" 2>/dev/null || true
-  done
+  delete_containers build/husk "$WORK/state-husk"
+  delete_containers /usr/bin/crun "$WORK/state-crun"
+  delete_containers /usr/sbin/runc "$WORK/state-runc"
+  remove_cgroup_prefix husk-bench
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # The bundle: Debian's busybox-static as the whole rootfs.
-mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/proc" "$WORK/rootfs/dev" "$WORK/rootfs/sys" "$WORK/rootfs/tmp"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-for a in true sleep sh; do ln -s busybox "$WORK/rootfs/bin/$a"; done
+busybox_rootfs "$WORK/rootfs"
 build/husk spec --bundle "$WORK"
 # crun 1.8.1 rejects ociVersion 1.2.0; runc 1.1.5's `spec` writes 1.0.2-dev.
 "$PY" - "$WORK/config.json" <<'EOF'

@@ -36,9 +36,10 @@ for cand in ../shared/tools/v2vm/run-in-v2vm.sh /work/shared/tools/v2vm/run-in-v
   [ -z "$V2VM" ] && [ -x "$cand" ] && V2VM=$cand
 done
 V2VM=${V2VM:-../shared/tools/v2vm/run-in-v2vm.sh}
+# Each finished test prints its duration, so a run the VM's timeout ends names where it stopped.
 if [ "$(id -u)" = 0 ] && [ -x "$V2VM" ] && [ "${HUSK_SKIP_V2VM:-0}" != 1 ]; then
-  step integration-cgroup-v2 env V2VM_TIMEOUT=1500 "$V2VM" --share "$PWD" -- "$PWD/build/husk_integration_tests"
-  step conformance-spec-cgroup-v2 env V2VM_TIMEOUT=900 "$V2VM" --share "$PWD" -- "$PWD/build/husk_conformance_tests"
+  step integration-cgroup-v2 env V2VM_TIMEOUT=1500 "$V2VM" --share "$PWD" -- "$PWD/build/husk_integration_tests" --durations yes
+  step conformance-spec-cgroup-v2 env V2VM_TIMEOUT=900 "$V2VM" --share "$PWD" -- "$PWD/build/husk_conformance_tests" --durations yes
 else
   echo "SKIP integration-cgroup-v2 (needs root and $V2VM; HUSK_SKIP_V2VM=1 skips it)"
 fi

@@ -20,16 +20,10 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/husk-layout.XXXXXX)
 CG=husk-layout-$$
 ST=$WORK/state
+. scripts/lib/scratch.sh
 cleanup() {
-  local d
-  for d in "$ST"/*/; do
-    [ -d "$d" ] && "$HUSK" --root "$ST" delete -f "$(basename "$d")" >/dev/null 2>&1 || true
-  done
-  for d in /sys/fs/cgroup/*/$CG /sys/fs/cgroup/$CG; do
-    [ -d "$d" ] || continue
-    find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-    rmdir "$d" 2>/dev/null || true
-  done
+  delete_containers "$HUSK" "$ST"
+  remove_cgroup_prefix "$CG"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -40,9 +34,7 @@ read -r LO HI < <(readelf -lW "$HUSK" | awk '$1 == "LOAD" && $8 == "E" { print $
 HI=$(printf '%x' $((LO + HI)))
 LO=${LO#0x}
 
-mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/proc" "$WORK/rootfs/dev" "$WORK/rootfs/sys" "$WORK/rootfs/tmp"
-cp /bin/busybox "$WORK/rootfs/bin/busybox"
-for a in true sleep sh; do ln -s busybox "$WORK/rootfs/bin/$a"; done
+busybox_rootfs "$WORK/rootfs"
 bundle() {  # bundle NAME ARGS_JSON [SECCOMP_FILE]
   mkdir -p "$WORK/$1"
   ln -s ../rootfs "$WORK/$1/rootfs"

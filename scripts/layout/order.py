@@ -33,22 +33,22 @@ def functions(binary):
 
 
 def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
     args = sys.argv[1:]
     base = []
-    if len(args) > 2 and args[0] == "--base":
+    if args[:1] == ["--base"] and len(args) > 1:
         # An existing order to extend: its functions first, then what the traces add.
         base = [l.strip() for l in open(args[1]) if l.strip()]
         args = args[2:]
-    sys.argv[1:] = args
-    syms = functions(sys.argv[1])
+    if len(args) < 2:
+        sys.exit(__doc__)
+    binary, traces = args[0], args[1:]
+    syms = functions(binary)
     starts = [s[0] for s in syms]
     size_of = {name: size for _, size, name in syms}
     order, seen = list(base), set(base)
     total = sum(size_of.get(n, 0) for n in base)
     for kind in ("P", "C"):
-        for trace in sys.argv[2:]:
+        for trace in traces:
             for line in open(trace):
                 k, a = line.split()
                 if k != kind:

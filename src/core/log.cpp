@@ -50,9 +50,7 @@ std::string_view level_name(Level l) {
   return "error";
 }
 
-std::string now_rfc3339() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
+std::string rfc3339(const timespec& ts) {
   // UTC by arithmetic: glibc's gmtime_r would load /etc/localtime on its first call.
   using namespace std::chrono;
   sys_seconds secs{seconds{ts.tv_sec}};
@@ -62,6 +60,12 @@ std::string now_rfc3339() {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(ymd.year()),
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
                      hms.minutes().count(), hms.seconds().count(), ts.tv_nsec);
+}
+
+std::string now_rfc3339() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return rfc3339(ts);
 }
 
 std::string format_record(Format f, Level level, std::string_view msg, std::string_view time) {

@@ -23,4 +23,9 @@ TEST_CASE("log: level names and RFC 3339 time") {
   auto t = now_rfc3339();
   CHECK(t.size() == 30);
   CHECK(t.back() == 'Z');
+  // Fixed instants, including a leap day and the last nanosecond of a year.
+  CHECK(rfc3339({0, 0}) == "1970-01-01T00:00:00.000000000Z");
+  CHECK(rfc3339({951782400, 5}) == "2000-02-29T00:00:00.000000005Z");
+  CHECK(rfc3339({1700000000, 500000000}) == "2023-11-14T22:13:20.500000000Z");
+  CHECK(rfc3339({1798761599, 999999999}) == "2026-12-31T23:59:59.999999999Z");
 }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <time.h>
+
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,8 @@ class FdSink final : public Sink {
 
 // Pure formatting, unit-tested: one line including the trailing newline.
 std::string format_record(Format f, Level level, std::string_view msg, std::string_view time);
+// UTC, nanoseconds, "Z" (as runc's timestamps); rfc3339 is the pure part, unit-tested.
+std::string rfc3339(const timespec& ts);
 std::string now_rfc3339();
 
 void set_sink(Sink* s);
