@@ -27,8 +27,8 @@ Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<co
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int) * 8)];
-  if (fds.size() > 8) return Error::make(Errc::internal, "too many fds in one message");
+  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+  if (fds.size() > kMaxFdsPerMessage) return Error::make(Errc::internal, "too many fds in one message");
   if (!fds.empty()) {
     msg.msg_control = buf;
     msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());

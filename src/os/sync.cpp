@@ -38,7 +38,7 @@ Result<void> Channel::send(MsgType t, std::string_view payload, std::span<const 
 Result<std::optional<Msg>> Channel::recv() {
   char buf[sizeof(MsgHeader) + kMaxPayload];
   iovec iov{buf, sizeof buf};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;

@@ -135,8 +135,8 @@ Result<std::optional<Msg>> next_msg(Channel& ch, ExpectedSequence& seq, std::str
 
 // A send fails when the child has already died; its `error` message is then waiting
 // in the socket and is the one worth reporting.
-Result<void> send_to(Channel& ch, std::string_view who, MsgType t, std::string_view payload) {
-  auto r = ch.send(t, payload);
+Result<void> send_to(Channel& ch, std::string_view who, MsgType t, std::string_view payload, std::span<const int> fds) {
+  auto r = ch.send(t, payload, fds);
   if (r) return {};
   for (;;) {
     auto m = ch.recv();
@@ -305,6 +305,13 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   // sync 1: clone S (or, when S has nothing to do, C itself with the namespace flags).
   bool with_s = needs_stage1(plan);
   bool joined_v2_by_pid = false;
+  // C moves itself into the v1 hierarchies (writing 0 to `tasks`, the one migration
+  // without the global cgroup_threadgroup_rwsem, whose first writer in a while waits for
+  // an RCU grace period). Without S it opens them itself; with S (a user namespace) P
+  // opens them and sends the fds.
+  for (auto& v : ctx.rootfs.cgroups)
+    if (!v.v2) ctx.self_join_v1.push_back(v.host_dir);
+  if (with_s && ctx.self_join_v1.size() > kMaxFdsPerMessage) ctx.self_join_v1.clear();  // P joins by pid
   if (with_s) {
     TRY_ASSIGN(s_pid, os::process::clone_child(0));
     if (s_pid == 0) stage1_main(ctx);
@@ -315,8 +322,6 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
       TRY(cg->precreate("unified"));
       TRY_ASSIGN(v2, cg->open_unified());
     }
-    for (auto& v : ctx.rootfs.cgroups)
-      if (!v.v2) ctx.self_join_v1.push_back(v.host_dir);
     auto flags = static_cast<uint64_t>(plan.ns.unshare_flags);
     if (flags & CLONE_NEWNET) {
       ctx.unshare_in_init = CLONE_NEWNET;
@@ -377,9 +382,16 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   saved.start_time = st_c->start_time;
 
   // sync 4: C into the cgroup (it is busy with its mounts meanwhile), limits, go on.
-  // Without S, C is already in the v2 cgroup and joins the v1 ones itself on continue_.
-  if (with_s) {
+  // Without S, C is already in the v2 cgroup; C joins the v1 ones itself on continue_
+  // (with S through the fds sent with it).
+  std::vector<UniqueFd> tasks;
+  std::vector<int> task_fds;
+  if (with_s && ctx.self_join_v1.empty()) {
     TRY(cg->join(c_pid));
+  } else if (with_s) {
+    if (layout.unified()) TRY(cg->join(c_pid, "unified"));
+    TRY_ASSIGN(tasks, os::cgroups::open_v1_tasks(ctx.self_join_v1));
+    for (auto& t : tasks) task_fds.push_back(t.get());
   } else if (joined_v2_by_pid) {
     TRY(cg->join(c_pid, "unified"));
   }
@@ -387,7 +399,8 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
     TRY(cg->set(plan.resources.value_or(spec::Resources{}), true));
   clock.mark("cgroup joined");
   std::string created_state = hook_state(saved, "created", c_pid);
-  TRY(send_to(to_c, "container init", MsgType::continue_, created_state));
+  TRY(send_to(to_c, "container init", MsgType::continue_, created_state, task_fds));
+  tasks.clear();
 
   // sync 6-10.
   ExpectedSequence c_seq(

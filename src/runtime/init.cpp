@@ -44,13 +44,14 @@ bool has_mount_at(const spec::ContainerPlan& p, std::string_view dest, bool bind
   return false;
 }
 
-// sync 4: P has put us into the cgroup and set its limits; the state for our hooks rides
-// on the message. Then a cgroup namespace, rooted at that cgroup.
+// sync 4: P has made the cgroup and set its limits; the state for our hooks rides on the
+// message, with (after S) the v1 `tasks` fds we move ourselves through. Then a cgroup namespace, rooted at that cgroup.
 Result<void> wait_cgroup(ChildContext& ctx) {
   if (ctx.in_cgroup) return {};
   TRY_ASSIGN(auto m, ctx.to_parent_c.wait_msg(MsgType::continue_));
   ctx.hook_state_json = std::move(m.payload);
-  TRY(os::cgroups::join_self_v1(ctx.self_join_v1));
+  if (!m.fds.empty()) TRY(os::cgroups::join_self_v1(m.fds, ctx.self_join_v1));
+  else TRY(os::cgroups::join_self_v1(ctx.self_join_v1));
   ctx.in_cgroup = true;
   if (ctx.plan->ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return Error::sys("unshare cgroup namespace");
   return {};

@@ -45,6 +45,19 @@ TEST_CASE("namespaces: user namespace with uid/gid mappings", "[ns]") {
   Out d = b.run();
   INFO(d.err);
   CHECK(d.out == "c 1:3 0666 65534:65534\n");  // host root is unmapped: overflow ids
+  // Its root (host uid 100000) cannot open the host's cgroup files, yet the init is in the
+  // container's cgroup in every hierarchy (v1: through `tasks` fds from the parent).
+  auto& ns = b.config["linux"]["namespaces"];
+  for (size_t i = 0; i < ns.size(); ++i)
+    if (ns[i]["type"] == "cgroup") ns.erase(i);
+  b.args({"/bin/test_init", "cat", "/proc/self/cgroup"});
+  Out c = b.run();
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  if (cgroup_v1_host())
+    for (auto h : {"memory", "pids", "cpuset", "freezer", "devices", "name=systemd"})
+      CHECK(c.out.find(std::string(":") + h + ":" + b.cgroup + "\n") != std::string::npos);
+  CHECK(c.out.find("0::" + b.cgroup + "\n") != std::string::npos);
 }
 
 TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {

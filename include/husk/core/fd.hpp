@@ -39,7 +39,8 @@ struct FdPair {
 // socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)
 Result<FdPair> make_seqpacket_pair();
 
-// One message: payload bytes plus fds as SCM_RIGHTS.
+// One message: payload bytes plus at most kMaxFdsPerMessage fds as SCM_RIGHTS.
+inline constexpr size_t kMaxFdsPerMessage = 16;
 Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<const int> fds);
 // One message and the first fd it carries (SCM_RIGHTS, received close-on-exec).
 struct Received {

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <span>
 #include <string>
 
 #include "husk/core/fd.hpp"
@@ -68,7 +69,8 @@ struct StepClock {
 // its `error` returned as ours; nullopt on EOF (an error if `seq` is not done).
 Result<std::optional<os::sync::Msg>> next_msg(os::sync::Channel& ch, os::sync::ExpectedSequence& seq, std::string_view who);
 // Sends to a child; if it already died, the error it left in the socket is returned.
-Result<void> send_to(os::sync::Channel& ch, std::string_view who, os::sync::MsgType t, std::string_view payload = {});
+Result<void> send_to(os::sync::Channel& ch, std::string_view who, os::sync::MsgType t, std::string_view payload = {},
+                     std::span<const int> fds = {});
 // SCMP_ACT_NOTIFY: the listener fd and runc's containerProcessState (state with
 // `status` and the init's pid; `pid` the filtered process) go to listenerPath.
 Result<void> send_seccomp_listener(const spec::Seccomp& sc, const state::State& st, std::string_view status, pid_t init,

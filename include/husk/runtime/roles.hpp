@@ -45,8 +45,9 @@ struct ChildContext {
   ino_t self_ino = 0;
   std::string hook_state_json;  // state passed to createContainer/startContainer hooks
   bool in_cgroup = false;       // C: P has joined us to the container's cgroup
-  // C joins the v1 hierarchies itself on `continue_` (no S, so no user namespace); P put
-  // it into the v2 one with CLONE_INTO_CGROUP.
+  // C joins the v1 hierarchies itself on `continue_`: by path without S, through fds P
+  // sends with `continue_` after S (in a user namespace). The v2 one: CLONE_INTO_CGROUP
+  // without S, P by pid after S. Empty: P joins C by pid everywhere.
   std::vector<std::string> self_join_v1;
   // Namespaces C creates itself, first thing (no S): a network namespace costs about half
   // a millisecond, which then overlaps P's cgroup work instead of delaying the clone.

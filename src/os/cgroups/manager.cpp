@@ -104,6 +104,25 @@ Result<void> join_self_v1(const std::vector<std::string>& v1_dirs) {
   return {};
 }
 
+Result<void> join_self_v1(std::span<const UniqueFd> tasks, const std::vector<std::string>& v1_dirs) {
+  if (tasks.size() != v1_dirs.size())
+    return Error::make(Errc::protocol, "join cgroup: one tasks fd per v1 directory expected");
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (::write(tasks[i].get(), "0", 1) != 1) return Error::sys(fmt::format("join cgroup {}", v1_dirs[i]));
+  return {};
+}
+
+Result<std::vector<UniqueFd>> open_v1_tasks(const std::vector<std::string>& v1_dirs) {
+  std::vector<UniqueFd> out;
+  out.reserve(v1_dirs.size());
+  for (auto& d : v1_dirs) {
+    UniqueFd fd(::open((d + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return Error::sys(fmt::format("join cgroup {}", d));
+    out.push_back(std::move(fd));
+  }
+  return out;
+}
+
 Result<void> Manager::join(pid_t pid, const std::string& only) const {
   std::string p = std::to_string(pid);
   for (auto& [name, dir] : dirs_)

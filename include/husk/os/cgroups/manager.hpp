@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,5 +80,11 @@ std::string device_rule(const spec::DeviceRule& d);
 // migration the kernel performs without the global cgroup_threadgroup_rwsem write lock
 // (whose first taker in a burst waits for an RCU grace period, milliseconds).
 Result<void> join_self_v1(const std::vector<std::string>& v1_dirs);
+// The same through `tasks` fds P opened (tasks[i] is v1_dirs[i]'s): the kernel checks the
+// opener's credentials, so an init in a user namespace, which may not open the host's
+// files itself, still moves itself without the global lock.
+Result<void> join_self_v1(std::span<const UniqueFd> tasks, const std::vector<std::string>& v1_dirs);
+// P's half of that: each directory's `tasks`, opened for writing.
+Result<std::vector<UniqueFd>> open_v1_tasks(const std::vector<std::string>& v1_dirs);
 
 }  // namespace husk::os::cgroups
