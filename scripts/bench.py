@@ -46,7 +46,7 @@ def spawn(argv, log):
 class Runtime:
     def __init__(self, name, path, work):
         self.name, self.path = name, path
-        self.root = os.path.join(work, "state-" + name)
+        self.root = os.path.join(work, "state", name)
         self.log = open(os.path.join(work, "logs", name + ".log"), "ab")
 
     def call(self, *args, check=True):

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/bench.sh [-n ROUNDS] [-s SEQ_ROUNDS] [-p INFLIGHT_ROUNDS] [-m COUNT] [-o OUTDIR] [-q]
+# scripts/bench.sh [-n ROUNDS] [-s SEQ_ROUNDS] [-p INFLIGHT_ROUNDS] [-m COUNT] [-o OUTDIR] [-q] [-d]
 #
 # husk's benchmark: husk beside crun and runc (Debian's, installed if missing), on one
 # busybox bundle (`husk spec` defaults: pid/ipc/uts/mount/net/cgroup namespaces, the
@@ -14,19 +14,24 @@
 # docs/performance.md). Defaults: -n 30 -s 3 -p 3 -m 100 -o build/bench. -q: a quick run
 # (-n 5 -s 1 -p 1 -m 20).
 #
-# Needs root. On a hybrid cgroup host whose cgroup2 mount holds controllers, crun 1.8.1
-# refuses to run: the benchmark then runs in a private mount namespace whose
-# /sys/fs/cgroup/unified is an empty tmpfs (the host's mounts are not touched), for every
-# runtime alike. Everything it creates is removed at the end.
+# Needs root. The benchmark runs in a private mount namespace (the host's mounts are not
+# touched) where, for every runtime alike:
+# - the state roots (--root) are on a tmpfs, as the runtimes' default /run is on a
+#   systemd host; -d keeps them on the disk under /tmp instead (on this development VM
+#   /run and /tmp are ext4 mounted with `discard`: removing a state directory then costs
+#   every runtime a few hundred microseconds more);
+# - on a hybrid cgroup host whose cgroup2 mount holds controllers, which crun 1.8.1
+#   refuses, /sys/fs/cgroup/unified is an empty tmpfs.
+# Everything it creates is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-N=30 S=3 P=3 M=100 OUT=$ROOT/build/bench
-while getopts "n:s:p:m:o:q" o; do
+N=30 S=3 P=3 M=100 OUT=$ROOT/build/bench STATE_FS=tmpfs
+while getopts "n:s:p:m:o:qd" o; do
   case $o in
     n) N=$OPTARG ;; s) S=$OPTARG ;; p) P=$OPTARG ;; m) M=$OPTARG ;; o) OUT=$OPTARG ;;
-    q) N=5 S=1 P=1 M=20 ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    q) N=5 S=1 P=1 M=20 ;; d) STATE_FS=disk ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 2; }
@@ -34,12 +39,13 @@ done
 if [ -z "${HUSK_BENCH_INNER:-}" ]; then
   scripts/deps.sh --bench
   [ -x build/husk ] || scripts/build.sh
-  U=/sys/fs/cgroup/unified
+  U=/sys/fs/cgroup/unified HIDE_UNIFIED=
   if [ -f $U/cgroup.controllers ] && [ -n "$(cat $U/cgroup.controllers)" ] && [ -d /sys/fs/cgroup/memory ]; then
-    exec env HUSK_BENCH_INNER=1 unshare -m --propagation private -- \
-      sh -c 'mount -t tmpfs -o size=1m,mode=755 husk-bench '$U' && exec "$@"' sh "$0" "$@"
+    HIDE_UNIFIED=$U
   fi
+  exec env HUSK_BENCH_INNER=1 HIDE_UNIFIED="$HIDE_UNIFIED" unshare -m --propagation private -- "$ROOT/scripts/bench.sh" "$@"
 fi
+if [ -n "${HIDE_UNIFIED:-}" ]; then mount -t tmpfs -o size=1m,mode=755 husk-bench "$HIDE_UNIFIED"; fi
 
 PY=/usr/bin/python3   # Debian's, with python3-matplotlib (not a pyenv shim first in PATH)
 mkdir -p "$OUT"
@@ -47,13 +53,16 @@ OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d /tmp/husk-bench.XXXXXX)
 . scripts/lib/scratch.sh
 cleanup() {
-  delete_containers build/husk "$WORK/state-husk"
-  delete_containers /usr/bin/crun "$WORK/state-crun"
-  delete_containers /usr/sbin/runc "$WORK/state-runc"
+  delete_containers build/husk "$WORK/state/husk"
+  delete_containers /usr/bin/crun "$WORK/state/crun"
+  delete_containers /usr/sbin/runc "$WORK/state/runc"
   remove_cgroup_prefix husk-bench
+  if mountpoint -q "$WORK/state"; then umount "$WORK/state"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+mkdir "$WORK/state"
+if [ "$STATE_FS" = tmpfs ]; then mount -t tmpfs -o size=64m,mode=700 husk-bench-state "$WORK/state"; fi
 
 # The bundle: Debian's busybox-static as the whole rootfs.
 busybox_rootfs "$WORK/rootfs"
@@ -67,7 +76,7 @@ json.dump(c, open(sys.argv[1], "w"))
 EOF
 
 echo "# husk $(build/husk --version | head -1 | awk '{print $3}') ($(git rev-parse --short HEAD 2>/dev/null || echo ?)), $(crun --version | head -1), $(runc --version | head -1)"
-echo "# kernel $(uname -r), $(nproc) CPUs; -n $N -s $S -p $P -m $M"
+echo "# kernel $(uname -r), $(nproc) CPUs; -n $N -s $S -p $P -m $M; state roots on $(stat -f -c %T "$WORK/state")"
 "$PY" scripts/bench.py --work "$WORK" --rootfs "$WORK/rootfs" --base-config "$WORK/config.json" \
   --seccomp tests/data/docker-default-seccomp.json --out "$OUT" -n "$N" -s "$S" -p "$P" -m "$M" \
   husk="$ROOT/build/husk" crun=/usr/bin/crun runc=/usr/sbin/runc | tee "$OUT/bench.txt"
