@@ -67,14 +67,14 @@ def main():
     # its siblings. Every variant of a traced family follows, so that any CPU's choice
     # is in a few windows next to the hot code, not scattered over the cold text.
     variant = re.compile(r"_(sse2|sse4_1|sse4_2|sse42|ssse3|avx|avx2|evex|evex512|avx512|avx512f|avx512bw)(_|$)")
-    families = set()
-    for name in order:
+
+    def family(name):  # "__memmove_evex_unaligned" -> "__memmove_"; None if not a variant
         m = variant.search(name)
-        if name.startswith("__") and m:
-            families.add(name[:m.start() + 1])
-    for a, size, name in syms:
-        m = variant.search(name)
-        if m and name[:m.start() + 1] in families and name not in seen:
+        return name[:m.start() + 1] if m and name.startswith("__") else None
+
+    families = {family(n) for n in order} - {None}
+    for _, size, name in syms:
+        if family(name) in families and name not in seen:
             seen.add(name)
             order.append(name)
             total += size

@@ -45,7 +45,8 @@ bool has_mount_at(const spec::ContainerPlan& p, std::string_view dest, bool bind
 }
 
 // sync 4: P has made the cgroup and set its limits; the state for our hooks rides on the
-// message, with (after S) the v1 `tasks` fds we move ourselves through. Then a cgroup namespace, rooted at that cgroup.
+// message, with (after S) the v1 `tasks` fds we move ourselves through. Then a cgroup
+// namespace, rooted at that cgroup.
 Result<void> wait_cgroup(ChildContext& ctx) {
   if (ctx.in_cgroup) return {};
   TRY_ASSIGN(auto m, ctx.to_parent_c.wait_msg(MsgType::continue_));

@@ -100,8 +100,8 @@ Result<UniqueFd> Manager::open_unified() const {
 }
 
 Result<void> join_self_v1(const std::vector<std::string>& v1_dirs) {
-  for (auto& d : v1_dirs) TRY(write_file(d + "/tasks", "0").context("join cgroup"));
-  return {};
+  TRY_ASSIGN(auto tasks, open_v1_tasks(v1_dirs));
+  return join_self_v1(tasks, v1_dirs);
 }
 
 Result<void> join_self_v1(std::span<const UniqueFd> tasks, const std::vector<std::string>& v1_dirs) {
