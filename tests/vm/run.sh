@@ -250,6 +250,15 @@ cleanup() {
   if [ "${HUSK_VM_KEEP:-0}" = 1 ]; then note "kept $RUNDIR"; else rm -rf "$RUNDIR"; fi
 }
 
+# Run directories whose script was SIGKILLed (its QEMU died with it: pdeathsig).
+sweep_run_dirs() {
+  local d pid
+  for d in "${TMPDIR:-/tmp}"/husk-vm.*; do
+    [ -f "$d/owner" ] && read -r pid < "$d/owner" 2>/dev/null || continue
+    [[ $pid =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ] && rm -rf "$d"
+  done
+}
+
 console() {  # [LINES]
   echo "----- guest console -----"
   if [ -n "${1:-}" ]; then tr -d '\r' < "$RUNDIR/console.log" | tail -n "$1"; else tr -d '\r' < "$RUNDIR/console.log"; fi
@@ -262,9 +271,12 @@ main() {
   parse_args "$@"
   host_tools
   image
+  sweep_run_dirs
   RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/husk-vm.XXXXXX") || die "mktemp failed"
   trap cleanup EXIT
-  trap 'note "interrupted"; exit 130' INT HUP
+  echo $$ > "$RUNDIR/owner"
+  trap 'note "interrupted"; exit 130' INT
+  trap 'note "hung up"; exit 129' HUP
   trap 'note "terminated"; exit 143' TERM
   prepare_run
   start_qemu
