@@ -74,6 +74,8 @@ ExecStart=/usr/bin/bash /.huskvm/run/guest.sh cmd
 StandardInput=null
 StandardOutput=journal+console
 StandardError=journal+console
+# as in the plain mode: no task limit of a service on the tests' processes
+TasksMax=infinity
 EOF
   $BB ln -sfn husk-vm.target "$s/default.target"
   # Boot-time work no container needs; each costs seconds under TCG. (Modules load on

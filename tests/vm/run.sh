@@ -72,6 +72,7 @@ parse_args() {
   for d in "${SHARES[@]}"; do
     case "$d/" in
       /|/usr/*|/etc/*|/proc/*|/sys/*|/dev/*|/run/*|/.huskvm/*) die "--share $d: a system directory of the guest";;
+      *$'\t'*|*$'\n'*) die "--share $d: a tab or newline in the path";;
     esac
   done
   ARGS=("$@")
