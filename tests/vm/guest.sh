@@ -66,6 +66,8 @@ EOF
 [Unit]
 Description=husk test VM: the command
 After=basic.target dbus.service
+# guest.sh powers off itself; should it fail to start, the host must not wait for its timeout
+FailureAction=poweroff-force
 
 [Service]
 # exec, not oneshot: its start job ends at exec, so the boot can finish while it runs

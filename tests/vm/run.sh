@@ -71,7 +71,7 @@ parse_args() {
   [[ $TIMEOUT =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -gt 0 ] || die "--timeout $TIMEOUT: a number of seconds"
   for d in "${SHARES[@]}"; do
     case "$d/" in
-      /|/usr/*|/etc/*|/proc/*|/sys/*|/dev/*|/run/*|/.huskvm/*) die "--share $d: a system directory of the guest";;
+      //|/usr/*|/etc/*|/proc/*|/sys/*|/dev/*|/run/*|/.huskvm/*) die "--share $d: a system directory of the guest";;
       *$'\t'*|*$'\n'*) die "--share $d: a tab or newline in the path";;
     esac
   done
@@ -157,7 +157,8 @@ build_image() {  # OUT
     (cd ir && find . | ../bb/bin/busybox cpio -o -H newc 2>/dev/null) > out/initrd
     echo "$kpkg $kver" > out/kernel.pkg
     rm -rf pkg bb ir ./*.deb
-  ) || { rm -rf "$tmp"; die "building the guest image failed"; }
+  )  # not in a || list: that would switch the subshell's set -e off
+  [ $? = 0 ] || { rm -rf "$tmp"; die "building the guest image failed"; }
   mv "$tmp/out" "$1" && rm -rf "$tmp" || die "cannot move the image to $1"
 }
 
