@@ -209,7 +209,7 @@ prepare_run() {
     QEMU_FS+=(-virtfs "local,path=${d//,/,,},mount_tag=hvshare$i,security_model=passthrough,multidevs=remap")
     printf 'hvshare%s\t%s\n' "$i" "$d" >> "$g/shares"
     i=$((i + 1))
-  done < <([ ${#SHARES[@]} = 0 ] || printf '%s\n' "${SHARES[@]}" | sort -u)  # sorted: parents first
+  done < <([ ${#SHARES[@]} = 0 ] || printf '%s\n' "${SHARES[@]}" | LC_ALL=C sort -u)  # sorted: parents first
 }
 
 # Starts QEMU in the background (QPID) with CMD's output streamed through two fifos.
@@ -269,7 +269,7 @@ console() {  # [LINES]
 }
 
 main() {
-  local qrc rc
+  local qrc rc started
   parse_args "$@"
   host_tools
   image
@@ -282,6 +282,7 @@ main() {
   trap 'note "terminated"; exit 143' TERM
   prepare_run
   start_qemu
+  started=$SECONDS
   wait "$QPID"; qrc=$?
   QPID=
   stop_streams
@@ -290,7 +291,8 @@ main() {
     rc=$(cat "$RUNDIR/guest/rc")
     [[ $rc =~ ^[0-9]+$ ]] && exit "$rc"
   fi
-  if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+  # 124: timeout's TERM ended QEMU; 137: its KILL, 10 s later (not any SIGKILL, e.g. the OOM killer's)
+  if [ "$qrc" = 124 ] || { [ "$qrc" = 137 ] && [ $((SECONDS - started)) -ge "$TIMEOUT" ]; }; then
     note "timed out after ${TIMEOUT}s; the end of the guest console:"
     console 15 >&2
     exit 124
