@@ -13,6 +13,7 @@
 #include "husk/core/error.hpp"
 #include "husk/core/fd.hpp"
 #include "husk/spec/model.hpp"
+#include "husk/state/cgroup_paths.hpp"
 
 namespace husk::state {
 
@@ -22,7 +23,8 @@ struct State {
   int pid = 0;
   uint64_t start_time = 0;  // /proc/<pid>/stat field 22
   std::map<std::string, std::string> annotations;
-  std::map<std::string, std::string> cgroup_paths;  // controller -> absolute directory
+  CgroupPaths cgroup_paths;
+  std::string cgroup_driver = "cgroupfs";  // the driver that made them (os/cgroups/driver.hpp)
   bool created_cgroup = false;  // husk made it, so delete removes it
   spec::Hooks hooks;            // poststart/poststop from config.json at create time
   bool shared_pid_ns = false;   // no new pid namespace: kill --all / delete kill every pid
