@@ -1,4 +1,4 @@
-// `husk exec`: a new process in a running container (DESIGN.md §3.2 "exec").
+// `husk exec`: a new process in a running container (docs/design.md §4).
 //
 //   P (husk exec)                                   T (the tenant process)
 //   -------------                                   ----------------------

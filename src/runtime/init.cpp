@@ -1,6 +1,6 @@
 // C, the container's init: container-side setup in a fixed order, then it blocks on
 // exec.fifo until `husk start`, and execs the user's process. Each step names its sync
-// point (os/sync.hpp, DESIGN.md §3.2). Child-safety rules: runtime/roles.hpp.
+// point (os/sync.hpp, docs/design.md §4). Child-safety rules: runtime/roles.hpp.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>

@@ -1,4 +1,4 @@
-// The P/S/C roles (DESIGN.md §3). Internal to the runtime library.
+// The P/S/C/T roles (docs/design.md §4). Internal to the runtime library.
 //
 // Child-safety rules for S and C:
 //  1. P stays single-threaded until the last clone, so allocation in the child is safe.

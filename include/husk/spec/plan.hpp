@@ -1,5 +1,5 @@
 // spec -> ContainerPlan: every decision made in the parent, before any clone. The child
-// code is a straight list of syscalls on this data (DESIGN.md §2).
+// code is a straight list of syscalls on this data (docs/design.md §1).
 #pragma once
 
 #include <sys/types.h>

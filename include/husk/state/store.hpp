@@ -58,7 +58,7 @@ class StateStore {
   explicit StateStore(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
-  // What exec needs of the config create read (spec::parse's exec subset), and the
+  // What exec needs of the config create read (the exec record, spec/exec_record.hpp), and the
   // compiled seccomp program: the bundle's config.json may change or go away.
   std::string exec_config(const std::string& id) const { return dir(id) + "/exec.json"; }
   std::string exec_seccomp(const std::string& id) const { return dir(id) + "/seccomp.bpf"; }
