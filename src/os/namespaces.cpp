@@ -39,9 +39,4 @@ Result<void> write_id_maps_from_parent(pid_t pid, const std::string& uid_map, co
   return {};
 }
 
-Result<void> write_time_offsets(pid_t pid, const std::string& text) {
-  if (text.empty()) return {};
-  return write_file(fmt::format("/proc/{}/timens_offsets", pid), text).context("write timens_offsets");
-}
-
 }  // namespace husk::os::ns

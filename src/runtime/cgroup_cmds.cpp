@@ -12,7 +12,7 @@
 #include "husk/core/log.hpp"
 #include "husk/os/cgroups/stats.hpp"
 #include "husk/os/process.hpp"
-#include "husk/runtime/lifecycle.hpp"
+#include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/validate.hpp"
@@ -34,7 +34,7 @@ static Result<void> set_frozen(const GlobalOptions& g, const std::string& id, bo
   TRY_ASSIGN(auto c, load(store, id));
   if (c.status != (frozen ? state::Status::running : state::Status::paused))
     return not_running(c, frozen ? "pause" : "resume");
-  return c.cgroup.freeze(frozen);
+  return c.cgroup->freeze(frozen);
 }
 
 Result<void> pause(const GlobalOptions& g, const std::string& id) { return set_frozen(g, id, true); }
@@ -43,7 +43,7 @@ Result<void> resume(const GlobalOptions& g, const std::string& id) { return set_
 Result<std::string> ps(const GlobalOptions& g, const PsOptions& o) {
   auto store = store_for(g);
   TRY_ASSIGN(auto c, load(store, o.id));
-  TRY_ASSIGN(auto pids, c.cgroup.pids());
+  TRY_ASSIGN(auto pids, c.cgroup->pids());
   if (o.format == "json") return nlohmann::json(pids).dump() + "\n";
   if (o.format != "table") return Error::make(Errc::invalid_argument, fmt::format("--format {:?}: must be table or json", o.format));
   // ps(1) with the caller's arguments; keep the header and the container's rows.
@@ -174,12 +174,12 @@ Result<void> update(const GlobalOptions& g, const UpdateOptions& o) {
   TRY_ASSIGN(auto c, load(store, o.id));
   if (c.status == state::Status::stopped) return not_running(c, "update");
   if (r.memory && r.memory->check_before_update.value_or(false) && r.memory->limit && *r.memory->limit > 0) {
-    auto s = os::cgroups::read_stats(c.cgroup.dirs());
+    auto s = c.cgroup->stats();
     if (s.memory.usage > static_cast<uint64_t>(*r.memory->limit))
       return Error::make(Errc::invalid_argument, fmt::format("update: memory usage {} is above the new limit {} (checkBeforeUpdate)",
                                                              s.memory.usage, *r.memory->limit));
   }
-  return c.cgroup.set(r).context("update");
+  return c.cgroup->set(r, false).context("update");
 }
 
 namespace {
@@ -236,12 +236,12 @@ Result<int> events(const GlobalOptions& g, const EventsOptions& o) {
     return write_all(1, line);
   };
   if (o.stats) {
-    TRY(emit("stats", stats_json(os::cgroups::read_stats(c.cgroup.dirs()))));
+    TRY(emit("stats", stats_json(c.cgroup->stats())));
     return 0;
   }
-  auto watch = os::cgroups::watch_oom(c.cgroup.dirs());
+  auto watch = c.cgroup->watch_oom();
   if (!watch) log::warning("events: no OOM notifications: {}", watch.error().describe());
-  uint64_t ooms = os::cgroups::oom_kills(c.cgroup.dirs());
+  uint64_t ooms = c.cgroup->oom_kills();
   int64_t waited = 0;
   for (;;) {
     pollfd p{watch ? watch->fd.get() : -1, POLLIN, 0};
@@ -250,7 +250,7 @@ Result<int> events(const GlobalOptions& g, const EventsOptions& o) {
       char buf[4096];
       while (::read(p.fd, buf, sizeof buf) > 0) {
       }
-      uint64_t now = os::cgroups::oom_kills(c.cgroup.dirs());
+      uint64_t now = c.cgroup->oom_kills();
       // v1 eventfd fires on OOM; v2 memory.events also changes for other counters.
       if (now > ooms || (!watch->v2 && now == ooms)) TRY(emit("oom", nullptr));
       ooms = now;
@@ -259,7 +259,7 @@ Result<int> events(const GlobalOptions& g, const EventsOptions& o) {
     waited += 200;
     if (waited >= interval) {
       waited = 0;
-      TRY(emit("stats", stats_json(os::cgroups::read_stats(c.cgroup.dirs()))));
+      TRY(emit("stats", stats_json(c.cgroup->stats())));
     }
   }
 }

@@ -1,4 +1,4 @@
-// `husk exec`: a new process in a running container (DESIGN.md §3.2 "exec").
+// `husk exec`: a new process in a running container (docs/design.md §4).
 //
 //   P (husk exec)                                   T (the tenant process)
 //   -------------                                   ----------------------
@@ -36,11 +36,12 @@
 #include <csignal>
 #include <cstring>
 
+#include "husk/core/syscall_compat.hpp"
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/core/scope_guard.hpp"
 #include "husk/os/capabilities.hpp"
-#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/driver.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/lsm.hpp"
 #include "husk/os/process.hpp"
@@ -48,18 +49,11 @@
 #include "husk/os/rlimits.hpp"
 #include "husk/os/self.hpp"
 #include "husk/os/syscall.hpp"
-#include "husk/runtime/lifecycle.hpp"
-#include "husk/runtime/roles.hpp"
+#include "lifecycle.hpp"
+#include "roles.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/validate.hpp"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x80
-#endif
 
 namespace husk::runtime {
 namespace {
@@ -97,15 +91,6 @@ Result<void> join_namespaces(const TenantContext& t) {
   for (auto& [f, fd] : fds)
     if (::setns(fd.get(), f) < 0) return Error::sys(fmt::format("setns {}", spec::namespace_proc_name(f)));
   return {};
-}
-
-// Installs the filter; a NOTIFY listener fd goes to P and on to listenerPath first.
-Result<void> install_seccomp(TenantContext& t) {
-  TRY_ASSIGN(UniqueFd listener, os::seccomp::install(*t.bpf));
-  if (!listener) return {};
-  int fds[1] = {listener.get()};
-  TRY(t.to_parent.send(MsgType::seccomp_listener_fd, {}, fds));
-  return t.to_parent.wait_for(MsgType::seccomp_listener_done);
 }
 
 Result<void> tenant_steps(TenantContext& t) {
@@ -153,68 +138,66 @@ Result<void> tenant_steps(TenantContext& t) {
   }
 
   clock.mark("console, keyring, scheduling, labels");
-  TRY(enter_cwd_and_drop_privileges(pp, [&]() -> Result<void> { return t.bpf ? install_seccomp(t) : Result<void>{}; }));
-  ::umask(pp.umask.value_or(022));
-  if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");
+  TRY(drop_privileges(pp, t.bpf, t.to_parent));
   clock.mark("user, capabilities");
   // Looked up as the process's user, as runc: a directory it cannot search hides it.
   std::vector<std::string> env = env_with_home(pp);
   TRY_ASSIGN(std::string exe, resolve_executable(pp.args[0], env, pp.cwd));
   TRY(refuse_self(exe, t.self_dev, t.self_ino));
-  if (t.bpf && pp.no_new_privileges && t.bpf->notify) TRY(install_seccomp(t));
-  reset_signals();
-  // The uid change cleared it; set again, it would outlive execve: P may go away (-d).
-  if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) return Error::sys("clear pdeathsig");
-
+  TRY(arm_for_exec(pp, t.bpf, t.to_parent));
   clock.mark("executable found");
-  for (int i = 0; i < t.preserve_fds; ++i) {
-    int fl = ::fcntl(3 + i, F_GETFD);
-    if (fl >= 0) ::fcntl(3 + i, F_SETFD, fl & ~FD_CLOEXEC);
-  }
-  os::sys_close_range(3 + static_cast<unsigned>(t.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);  // CVE-2024-21626
-  TRY(set_cpu_affinity(pp.cpus_final, "execCPUAffinity.final"));
-  if (t.bpf && pp.no_new_privileges && !t.bpf->notify) TRY(os::seccomp::install(*t.bpf));
-
-  std::vector<char*> argv, envp;
-  for (auto& a : pp.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
   // Success closes the sync socket (CLOEXEC): P reads EOF. Failure is reported on it.
-  ::execve(exe.c_str(), argv.data(), envp.data());
-  return Error::sys(fmt::format("exec {:?}", exe));
+  return exec_process(pp, t.bpf, t.preserve_fds, exe, env,
+                      [&] { return set_cpu_affinity(pp.cpus_final, "execCPUAffinity.final"); });
 }
 
-// --cgroup [CONTROLLER[,CONTROLLER...]:]PATH -> hierarchy name -> sub-path (runc's form;
-// a bare PATH applies to every hierarchy).
-Result<std::map<std::string, std::string>> sub_cgroups(const std::vector<std::string>& args,
-                                                       const std::map<std::string, std::string>& dirs) {
-  std::map<std::string, std::string> out;
-  for (auto& a : args) {
-    auto colon = a.find(':');
-    std::string sub = colon == std::string::npos ? a : a.substr(colon + 1);
-    while (!sub.empty() && sub[0] == '/') sub.erase(0, 1);
-    if (sub.empty()) return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: empty path", a));
-    for (auto& c : path::components(sub))
-      if (c == "..") return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: must not contain \"..\"", a));
-    std::vector<std::string> names;
-    if (colon == std::string::npos) {
-      for (auto& [h, d] : dirs) names.push_back(h);
-    } else {
-      std::string list = a.substr(0, colon);
-      size_t i = 0;
-      while (i <= list.size()) {
-        size_t j = std::min(list.find(',', i), list.size());
-        std::string ctrl = list.substr(i, j - i);
-        std::string dir = os::cgroups::dir_for(dirs, ctrl);
-        if (ctrl.empty() || dir.empty())
-          return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: the container has no {:?} cgroup", a, ctrl));
-        for (auto& [h, d] : dirs)
-          if (d == dir) names.push_back(h);
-        i = j + 1;
-      }
-    }
-    for (auto& h : names) out[h] = sub;
+// A wrong status is the same Errc as start, kill and delete give.
+Result<void> check_status(const Loaded& c, bool ignore_paused) {
+  switch (c.status) {
+    case state::Status::running:
+      return {};
+    case state::Status::paused:
+      if (ignore_paused) return {};
+      return Error::make(Errc::bad_state, "cannot exec in a paused container (use --ignore-paused to override)");
+    case state::Status::created:
+      return Error::make(Errc::bad_state, "cannot exec in a created container: start it first");
+    default:
+      return Error::make(Errc::bad_state, "cannot exec in a stopped container");
+  }
+}
+
+// The plan: the exec record create kept (older state directories without one: the
+// bundle's config.json, and the seccomp profile compiled again: `kept` false), with the
+// CLI's changes or --process.
+Result<spec::ExecPlan> plan_exec(const state::StateStore& store, const Loaded& c, const ExecOptions& o, bool& kept) {
+  std::string cfg_path = store.exec_config(o.id);
+  kept = true;
+  auto bytes = read_file(cfg_path);
+  if (!bytes && bytes.error().code() == Errc::not_found) {
+    kept = false;
+    cfg_path = c.st.bundle + "/config.json";
+    bytes = read_file(cfg_path);
+  }
+  if (!bytes) return std::move(bytes).error();
+  TRY_ASSIGN(auto cfg, spec::parse_exec_record(*bytes, cfg_path));
+  std::optional<spec::Process> from_file;
+  if (!o.process_file.empty()) {
+    TRY_ASSIGN(auto text, read_file(o.process_file).context("--process"));
+    TRY_ASSIGN(from_file, spec::parse_process(text, o.process_file));
+  }
+  spec::ExecOverrides ov{o.args, o.cwd, o.apparmor, o.process_label, o.user, o.env, o.caps, o.additional_gids, o.tty,
+                         o.no_new_privs ? std::optional<bool>(true) : std::nullopt};
+  return spec::make_exec_plan(cfg, from_file, o.process_file, ov);
+}
+
+Result<std::optional<os::seccomp::Bpf>> exec_seccomp(const GlobalOptions& g, const state::StateStore& store,
+                                                     const std::string& id, const spec::ExecPlan& plan, bool kept) {
+  std::optional<os::seccomp::Bpf> out;
+  if (!plan.seccomp) return out;
+  if (kept) {
+    TRY_ASSIGN(out, os::seccomp::load_program(store.exec_seccomp(id), id));
+  } else {
+    TRY_ASSIGN(out, os::seccomp::load_or_compile(*plan.seccomp, g.root + "/.seccomp"));
   }
   return out;
 }
@@ -251,40 +234,10 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   std::optional<state::Locked> lock;
   TRY_ASSIGN(lock, store.lock(o.id));
   TRY_ASSIGN(auto c, load(store, o.id));
-  switch (c.status) {
-    case state::Status::running:
-      break;
-    case state::Status::paused:
-      if (o.ignore_paused) break;
-      return Error::make(Errc::invalid_argument, "cannot exec in a paused container (use --ignore-paused to override)");
-    case state::Status::created:
-      return Error::make(Errc::invalid_argument, "cannot exec in a created container: start it first");
-    default:
-      return Error::make(Errc::invalid_argument, "cannot exec in a stopped container");
-  }
-
+  TRY(check_status(c, o.ignore_paused));
   clock.mark("state loaded");
-  // The plan: what create kept of the container's config (older state directories:
-  // the bundle's config.json, and a seccomp profile compiled again).
-  std::string cfg_path = store.exec_config(o.id);
   bool kept = true;
-  auto bytes = read_file(cfg_path);
-  if (!bytes && bytes.error().code() == Errc::not_found) {
-    kept = false;
-    cfg_path = c.st.bundle + "/config.json";
-    bytes = read_file(cfg_path);
-  }
-  if (!bytes) return std::move(bytes).error();
-  TRY_ASSIGN(auto cfg, spec::parse(*bytes, cfg_path));
-  clock.mark("config parsed");
-  std::optional<spec::Process> from_file;
-  if (!o.process_file.empty()) {
-    TRY_ASSIGN(auto text, read_file(o.process_file).context("--process"));
-    TRY_ASSIGN(from_file, spec::parse_process(text, o.process_file));
-  }
-  spec::ExecOverrides ov{o.args, o.cwd, o.apparmor, o.process_label, o.user, o.env, o.caps, o.additional_gids, o.tty,
-                         o.no_new_privs ? std::optional<bool>(true) : std::nullopt};
-  TRY_ASSIGN(const spec::ExecPlan plan, spec::make_exec_plan(cfg, from_file, o.process_file, ov));
+  TRY_ASSIGN(const spec::ExecPlan plan, plan_exec(store, c, o, kept));
   const auto& pp = plan.process;
   clock.mark("planned");
   if (pp.terminal && o.detach && o.console_socket.empty())
@@ -298,18 +251,12 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   t.id = o.id;
   t.no_new_keyring = c.st.no_new_keyring;
   t.preserve_fds = o.preserve_fds;
-  if (plan.seccomp) {
-    if (kept) {
-      TRY_ASSIGN(t.bpf, os::seccomp::load_program(store.exec_seccomp(o.id), o.id));
-    } else {
-      TRY_ASSIGN(t.bpf, os::seccomp::load_or_compile(*plan.seccomp, g.root + "/.seccomp"));
-    }
-  }
+  TRY_ASSIGN(t.bpf, exec_seccomp(g, store, o.id, plan, kept));
 
   // The init, held by a pidfd: it cannot be replaced by a recycled pid from here on.
   UniqueFd pidfd(os::sys_pidfd_open(c.st.pid, 0));
   if (!pidfd || !os::process::is_alive(c.st.pid, c.st.start_time))
-    return Error::make(Errc::invalid_argument, "cannot exec in a stopped container");
+    return Error::make(Errc::bad_state, "cannot exec in a stopped container");
   t.pidfd = pidfd.get();
   t.init_pid = c.st.pid;
   for (int f : kNsOrder)
@@ -327,24 +274,8 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   }
 
   // Cgroups: the container's, or its sub-cgroups (--cgroup); v2 at clone time.
-  auto dirs = c.st.cgroup_paths;
-  TRY_ASSIGN(auto subs, sub_cgroups(o.cgroups, dirs));
-  for (auto& [h, sub] : subs) {
-    std::string d = dirs[h] + "/" + sub;
-    struct stat st;
-    if (::stat(d.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-      return Error::make(Errc::not_found, fmt::format("--cgroup: {} does not exist", d));
-    dirs[h] = d;
-  }
-  UniqueFd v2;
-  for (auto& [h, d] : dirs) {
-    if (h == "unified") {
-      v2.reset(::open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!v2) return Error::sys("open cgroup " + d);
-    } else {
-      t.v1_dirs.push_back(d);
-    }
-  }
+  TRY_ASSIGN(auto placed, c.cgroup->place_process(o.cgroups));
+  t.v1_dirs = placed.self_join;
 
   TRY_ASSIGN(auto ends, open_console(pp.terminal, o.console_socket));
   UniqueFd console = std::move(ends.console), console_peer = std::move(ends.peer);
@@ -371,11 +302,11 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     if (foreground) ::sigprocmask(SIG_SETMASK, &old, nullptr);
   });
   clock.mark("prepared");
-  auto cl = os::process::clone_child(0, v2 ? v2.get() : -1);
-  if (!cl && v2) {
+  auto cl = os::process::clone_child(0, placed.clone_into ? placed.clone_into.get() : -1);
+  if (!cl && placed.clone_into) {
     // No CLONE_INTO_CGROUP (kernel < 5.7): T writes itself into the v2 directory.
     log::debug("clone3 into the cgroup: {}; joining by pid", cl.error().describe());
-    t.v2_dir = dirs["unified"];
+    t.v2_dir = placed.v2_dir;
     cl = os::process::clone_child(0);
   }
   TRY_ASSIGN(pid_t tpid, std::move(cl).context("start the process in the container"));

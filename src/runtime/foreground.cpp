@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "husk/core/fd.hpp"
-#include "husk/runtime/lifecycle.hpp"
+#include "lifecycle.hpp"
 
 namespace husk::runtime {
 

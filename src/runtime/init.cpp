@@ -1,6 +1,6 @@
 // C, the container's init: container-side setup in a fixed order, then it blocks on
 // exec.fifo until `husk start`, and execs the user's process. Each step names its sync
-// point (os/sync.hpp, DESIGN.md §3.2). Child-safety rules: runtime/roles.hpp.
+// point (os/sync.hpp, docs/design.md §4). Child-safety rules: runtime/roles.hpp.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
@@ -13,10 +13,11 @@
 #include <csignal>
 #include <cstring>
 
+#include "husk/core/syscall_compat.hpp"
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/os/capabilities.hpp"
-#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/driver.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/devices.hpp"
 #include "husk/os/exec_fifo.hpp"
@@ -27,11 +28,7 @@
 #include "husk/os/syscall.hpp"
 #include "husk/os/sysctl.hpp"
 #include "husk/os/uts.hpp"
-#include "husk/runtime/roles.hpp"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
+#include "roles.hpp"
 
 namespace husk::runtime {
 namespace {
@@ -75,16 +72,6 @@ Result<void> setup_rootfs(ChildContext& ctx) {
   }
   ctx.rootfs.rootfd = -1;
   return {};
-}
-
-// Installs the filter; a SCMP_ACT_NOTIFY listener fd goes to P, which hands it to the
-// listener socket, before we go on (the fd is closed here afterwards).
-Result<void> install_seccomp(ChildContext& ctx) {
-  TRY_ASSIGN(UniqueFd listener, os::seccomp::install(*ctx.bpf));
-  if (!listener) return {};
-  int fds[1] = {listener.get()};
-  TRY(ctx.to_parent_c.send(MsgType::seccomp_listener_fd, {}, fds));
-  return ctx.to_parent_c.wait_for(MsgType::seccomp_listener_done);
 }
 
 Result<void> init_steps(ChildContext& ctx) {
@@ -158,41 +145,19 @@ Result<void> init_steps(ChildContext& ctx) {
 
   // sync 9: cwd first, as root (as runc: the runtime may reach what the user cannot);
   // on EACCES again after the uid change. Verified before seccomp may forbid getcwd.
-  // Privileges. Without no_new_privs seccomp needs CAP_SYS_ADMIN: installed first.
-  TRY(enter_cwd_and_drop_privileges(pp, [&]() -> Result<void> { return ctx.bpf ? install_seccomp(ctx) : Result<void>{}; }));
-  if (pp.umask) ::umask(*pp.umask);
-  else ::umask(022);
-  if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");
-  // A listener fd must reach P while it is still here (as runc): notify filters are
-  // installed now; other NNP filters as late as possible, just before exec.
-  if (ctx.bpf && pp.no_new_privileges && ctx.bpf->notify) TRY(install_seccomp(ctx));
-
-  // Handlers do not survive exec, but a blocked mask and ignored signals would: reset
-  // them now (ignored ones from SigIgn, else all), off the path between start and exec.
-  reset_signals();
+  // Then the shared tail (runtime/process_tail.cpp).
+  TRY(drop_privileges(pp, ctx.bpf, ch));
+  TRY(arm_for_exec(pp, ctx.bpf, ch));
 
   // sync 10: P sees EOF and returns; from here nothing of ours may reach fds 0-2.
-  if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) return Error::sys("clear pdeathsig");
   ch.close();
   log::set_sink(nullptr);
   log::set_level(log::Level::error);
-  for (int i = 0; i < p.preserve_fds; ++i) {
-    int fl = ::fcntl(3 + i, F_GETFD);
-    if (fl >= 0) ::fcntl(3 + i, F_SETFD, fl & ~FD_CLOEXEC);
-  }
-  os::sys_close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);  // CVE-2024-21626
-  TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
-  if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
-  TRY(os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json));
-  if (ctx.bpf && pp.no_new_privileges && !ctx.bpf->notify) TRY(os::seccomp::install(*ctx.bpf));
-
-  std::vector<char*> argv, envp;
-  for (auto& a : pp.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  ::execve(exe.c_str(), argv.data(), envp.data());
-  return Error::sys(fmt::format("exec {:?}", exe));
+  return exec_process(pp, ctx.bpf, p.preserve_fds, exe, env, [&]() -> Result<void> {
+    TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
+    if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
+    return os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json);
+  });
 }
 
 }  // namespace

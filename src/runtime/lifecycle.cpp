@@ -12,21 +12,23 @@
 #include "husk/os/hooks.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/syscall.hpp"
-#include "husk/runtime/lifecycle.hpp"
+#include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/oci_state.hpp"
 #include "husk/spec/validate.hpp"
 
 namespace husk::runtime {
 
+state::StateStore store_for(const GlobalOptions& g) { return state::StateStore(g.root); }
+
 Result<Loaded> load(const state::StateStore& store, const std::string& id) {
   TRY(spec::check_container_id(id));
   TRY_ASSIGN(auto st, store.load(id));
-  os::cgroups::Manager cg(st.cgroup_paths);
+  TRY_ASSIGN(auto cg, os::cgroups::open_driver(st.cgroup_driver, st.cgroup_paths));
   state::Facts f;
   f.init_alive = os::process::is_alive(st.pid, st.start_time);
   f.fifo_exists = os::exec_fifo::exists(store.dir(id));
-  f.frozen = f.init_alive && cg.frozen();
+  f.frozen = f.init_alive && cg->frozen();
   return Loaded{std::move(st), state::derive_status(f), std::move(cg)};
 }
 
@@ -34,10 +36,10 @@ Result<Loaded> load(const state::StateStore& store, const std::string& id) {
 // container whose init died first) are killed before the cgroup is removed.
 static void kill_leftovers(const Loaded& c) {
   for (int i = 0; i < 100; ++i) {
-    auto pids = c.cgroup.pids();
+    auto pids = c.cgroup->pids();
     if (!pids || pids->empty()) return;
     for (pid_t p : *pids) ::kill(p, SIGKILL);
-    (void)c.cgroup.freeze(false);
+    (void)c.cgroup->freeze(false);
     ::usleep(10000);
   }
 }
@@ -47,17 +49,17 @@ Result<void> destroy(const state::StateStore& store, const Loaded& c) {
   if (!c.st.hooks.poststop.empty()) {
     os::hooks::run_hooks_warn("poststop", c.st.hooks.poststop, hook_state(c.st, "stopped", 0));
   }
-  if (c.st.created_cgroup) TRY(c.cgroup.destroy());
+  if (c.st.created_cgroup) TRY(c.cgroup->destroy());
   return store.remove(c.st.id);
 }
 
 Result<void> signal_container(const Loaded& c, int sig, bool all) {
   if (all || c.st.shared_pid_ns) {
-    TRY_ASSIGN(auto pids, c.cgroup.pids());
+    TRY_ASSIGN(auto pids, c.cgroup->pids());
     // Freeze so that nothing forks between reading the list and signalling it.
-    bool froze = c.status != state::Status::paused && c.cgroup.freeze(true);
+    bool froze = c.status != state::Status::paused && c.cgroup->freeze(true);
     for (pid_t p : pids) ::kill(p, sig);
-    if (froze) (void)c.cgroup.freeze(false);
+    if (froze) (void)c.cgroup->freeze(false);
     if (!pids.empty() || !all) return {};
   }
   if (::kill(c.st.pid, sig) < 0) return Error::sys(fmt::format("signal {} to pid {}", sig, c.st.pid));
@@ -172,7 +174,7 @@ Result<void> kill(const GlobalOptions& g, const KillOptions& o) {
   // shared pid namespace): they are signalled and an empty cgroup is success, as runc
   // (containerd's `ctr t rm -f` sends `kill --all 9` after the task exited).
   if (o.all && c.status == state::Status::stopped) {
-    auto pids = c.cgroup.pids();  // never the recorded init pid: it may be reused by now
+    auto pids = c.cgroup->pids();  // never the recorded init pid: it may be reused by now
     if (pids)
       for (pid_t p : *pids) ::kill(p, sig);
     return {};
@@ -200,7 +202,7 @@ Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
       return Error::make(Errc::bad_state, fmt::format("cannot delete container {:?} that is not stopped: {}", o.id,
                                                       state::to_string(c->status)));
     (void)signal_container(*c, SIGKILL, true);
-    if (c->status == state::Status::paused) (void)c->cgroup.freeze(false);
+    if (c->status == state::Status::paused) (void)c->cgroup->freeze(false);
     wait_dead(c->st);
   }
   return destroy(store, *c);

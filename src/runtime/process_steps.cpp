@@ -19,7 +19,7 @@
 #include "husk/os/passwd.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/capabilities.hpp"
-#include "husk/runtime/roles.hpp"
+#include "roles.hpp"
 
 namespace husk::runtime {
 

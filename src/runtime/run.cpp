@@ -13,7 +13,7 @@
 
 #include "husk/core/log.hpp"
 #include "husk/os/console.hpp"
-#include "husk/runtime/lifecycle.hpp"
+#include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
 
 namespace husk::runtime {
@@ -47,7 +47,8 @@ Result<int> run(const GlobalOptions& g, const RunOptions& o) {
     // The init is reaped: the container is stopped; destroy it from what we know.
     Result<void> r = [&]() -> Result<void> {
       TRY_ASSIGN(auto lock, store.lock(o.id));
-      Loaded c{created->state, state::Status::stopped, os::cgroups::Manager(created->state.cgroup_paths)};
+      TRY_ASSIGN(auto cg, os::cgroups::open_driver(created->state.cgroup_driver, created->state.cgroup_paths));
+      Loaded c{created->state, state::Status::stopped, std::move(cg)};
       return destroy(store, c);
     }();
     if (!r) log::warning("{}", r.error().describe());

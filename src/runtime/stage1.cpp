@@ -7,13 +7,10 @@
 
 #include <csignal>
 
+#include "husk/core/syscall_compat.hpp"
 #include "husk/core/log.hpp"
 #include "husk/os/process.hpp"
-#include "husk/runtime/roles.hpp"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x80
-#endif
+#include "roles.hpp"
 
 namespace husk::runtime {
 namespace {

@@ -469,32 +469,6 @@ Result<Spec> parse(std::string_view bytes, std::string_view source) {
   return guarded<Spec>(bytes, source, [](const Reader& r) { return read_spec(r); });
 }
 
-Result<Spec> parse(std::string_view bytes, std::string_view source, std::string* exec_subset) {
-  return guarded<Spec>(bytes, source, [&](const Reader& r) {
-    Spec s = read_spec(r);
-    if (exec_subset) {
-      const json& j = r.raw();
-      json o = json::object();
-      o["ociVersion"] = j.at("ociVersion");
-      if (j.contains("process")) o["process"] = j.at("process");
-      if (j.contains("linux") && j.at("linux").is_object()) {
-        const json& l = j.at("linux");
-        json ol = json::object();
-        if (l.contains("personality")) ol["personality"] = l.at("personality");
-        if (l.contains("seccomp") && l.at("seccomp").is_object()) {
-          json sc = json::object();
-          for (const char* k : {"defaultAction", "listenerPath", "listenerMetadata"})
-            if (l.at("seccomp").contains(k)) sc[k] = l.at("seccomp").at(k);
-          ol["seccomp"] = sc;
-        }
-        o["linux"] = ol;
-      }
-      *exec_subset = o.dump();
-    }
-    return s;
-  });
-}
-
 Result<Resources> parse_resources(std::string_view bytes, std::string_view source) {
   return guarded<Resources>(bytes, source, [](const Reader& r) { return read_resources(r); });
 }

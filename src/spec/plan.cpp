@@ -142,6 +142,11 @@ bool may_ptrace_host(const std::optional<CapSets>& caps, bool own_userns) {
 
 Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Process>& from_file, std::string_view file,
                                 const ExecOverrides& o) {
+  return make_exec_plan(exec_record(container), from_file, file, o);
+}
+
+Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional<Process>& from_file, std::string_view file,
+                                const ExecOverrides& o) {
   if (!container.process) return Error::make(Errc::invalid_spec, "config.json: /process: is required");
   const Process& cp = *container.process;
   Process p;
@@ -203,10 +208,8 @@ Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Proce
 
   ExecPlan out;
   TRY_ASSIGN(out.process, process_plan(p, 0, where));
-  if (container.linux_) {
-    out.seccomp = container.linux_->seccomp;
-    if (auto& pe = container.linux_->personality) out.personality = pe->domain == "LINUX32" ? 0x0008UL : 0UL;
-  }
+  out.seccomp = container.seccomp;
+  if (auto& pe = container.personality) out.personality = pe->domain == "LINUX32" ? 0x0008UL : 0UL;
   out.oom_score_adj = cp.oom_score_adj;
   return out;
 }

@@ -7,11 +7,8 @@
 
 #include "husk/core/path.hpp"
 #include "husk/spec/defaults.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/spec/mount_options.hpp"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x80
-#endif
 
 namespace husk::spec {
 namespace {

@@ -25,7 +25,8 @@ std::string to_json(const State& s) {
   j["created"] = s.created;
   j["owner"] = s.owner;
   j["annotations"] = s.annotations;
-  j["cgroupPaths"] = s.cgroup_paths;
+  j["cgroupPaths"] = s.cgroup_paths.to_map();
+  j["cgroupDriver"] = s.cgroup_driver;
   j["createdCgroup"] = s.created_cgroup;
   j["sharedPidNs"] = s.shared_pid_ns;
   if (s.no_new_keyring) j["noNewKeyring"] = true;
@@ -47,7 +48,8 @@ Result<State> state_from_json(std::string_view bytes) {
     s.created = j.value("created", "");
     s.owner = j.value("owner", "");
     s.annotations = j.value("annotations", std::map<std::string, std::string>{});
-    s.cgroup_paths = j.value("cgroupPaths", std::map<std::string, std::string>{});
+    s.cgroup_paths = CgroupPaths::from_map(j.value("cgroupPaths", std::map<std::string, std::string>{}));
+    s.cgroup_driver = j.value("cgroupDriver", "cgroupfs");  // older state files: cgroupfs made them
     s.created_cgroup = j.value("createdCgroup", false);
     s.shared_pid_ns = j.value("sharedPidNs", false);
     s.no_new_keyring = j.value("noNewKeyring", false);

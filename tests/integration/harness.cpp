@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -149,6 +151,15 @@ void Bundle::busybox() {
 }
 
 bool cgroup_v1_host() { return exists("/sys/fs/cgroup/memory/cgroup.procs"); }
+
+namespace {
+int skip_count = 0;
+}
+void skip(const std::string& why) {
+  ++skip_count;
+  WARN("SKIP: " << why);
+}
+int skipped() { return skip_count; }
 
 std::string sha256_of(const std::string& path) {
   Out o = run_cmd({"/usr/bin/sha256sum", path});

@@ -1,7 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "husk/core/fd.hpp"
-#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/driver.hpp"
+#include "husk/os/cgroups/writes.hpp"
 #include "husk/spec/validate.hpp"
 
 using namespace husk;
@@ -25,12 +26,12 @@ TEST_CASE("cgroups: pure v2 and pure v1") {
 TEST_CASE("cgroups: absolute and relative cgroupsPath") {
   auto l = parse_layout(*read_file(std::string(HUSK_TEST_DATA) + "/mountinfo-hybrid.txt"));
   auto abs = resolve_paths(l, "/husk-test/a", {});
-  CHECK(abs.at("memory") == "/sys/fs/cgroup/memory/husk-test/a");
-  CHECK(abs.at("unified") == "/sys/fs/cgroup/unified/husk-test/a");
+  CHECK(abs.v1.at("memory") == "/sys/fs/cgroup/memory/husk-test/a");
+  CHECK(abs.v2 == "/sys/fs/cgroup/unified/husk-test/a");
   auto own = parse_proc_cgroup("4:memory:/process_api/x\n1:cpu:/\n0::/\n");
   auto rel = resolve_paths(l, "c1", own);
-  CHECK(rel.at("memory") == "/sys/fs/cgroup/memory/process_api/x/c1");
-  CHECK(rel.at("cpu") == "/sys/fs/cgroup/cpu/c1");
+  CHECK(rel.v1.at("memory") == "/sys/fs/cgroup/memory/process_api/x/c1");
+  CHECK(rel.v1.at("cpu") == "/sys/fs/cgroup/cpu/c1");
 }
 
 TEST_CASE("cgroups: v1 resource writes, zero means unchanged") {

@@ -184,23 +184,3 @@ TEST_CASE("cpu lists") {
     CHECK_FALSE(spec::cpu_list(bad));
   }
 }
-
-TEST_CASE("parse: the exec subset keeps what exec needs, and no seccomp rules") {
-  std::string sub;
-  auto s = spec::parse(R"({"ociVersion":"1.2.0","root":{"path":"r"},"mounts":[{"destination":"/proc","type":"proc"}],
-      "process":{"args":["a"],"cwd":"/"},"hostname":"h",
-      "linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","listenerPath":"/l","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]},
-               "personality":{"domain":"LINUX"},"namespaces":[{"type":"pid"}]}})",
-                       "config.json", &sub);
-  REQUIRE(s);
-  auto j = nlohmann::json::parse(sub);
-  CHECK(j["process"]["args"][0] == "a");
-  CHECK_FALSE(j.contains("mounts"));
-  CHECK_FALSE(j.contains("hostname"));
-  CHECK_FALSE(j["linux"].contains("namespaces"));
-  CHECK(j["linux"]["seccomp"] == nlohmann::json{{"defaultAction", "SCMP_ACT_ERRNO"}, {"listenerPath", "/l"}});
-  CHECK(j["linux"]["personality"]["domain"] == "LINUX");
-  auto back = spec::parse(sub, "exec.json");
-  REQUIRE(back);
-  CHECK(back->linux_->seccomp->listener_path == "/l");
-}

@@ -27,7 +27,8 @@ TEST_CASE("state store: create, save atomically, load, list, remove") {
     s.start_time = 7;
     s.bundle = "/b";
     s.annotations["k"] = "v";
-    s.cgroup_paths["memory"] = "/sys/fs/cgroup/memory/x";
+    s.cgroup_paths.v1["memory"] = "/sys/fs/cgroup/memory/x";
+    s.cgroup_paths.v2 = "/sys/fs/cgroup/unified/x";
     s.hooks.poststop.push_back({"/bin/true", {}, {}, 3});
     REQUIRE(store.save(s));
     struct stat st;
@@ -42,6 +43,9 @@ TEST_CASE("state store: create, save atomically, load, list, remove") {
   CHECK(s->start_time == 7);
   CHECK(s->annotations.at("k") == "v");
   CHECK(s->hooks.poststop.at(0).timeout == 3);
+  CHECK(s->cgroup_paths.v1.at("memory") == "/sys/fs/cgroup/memory/x");
+  CHECK(s->cgroup_paths.v2 == "/sys/fs/cgroup/unified/x");
+  CHECK(s->cgroup_driver == "cgroupfs");
   CHECK(*store.list() == std::vector<std::string>{"c1"});
   REQUIRE(store.remove("c1"));
   CHECK(store.load("c1").error().code() == Errc::not_found);
@@ -54,4 +58,16 @@ TEST_CASE("state store: a directory without state.json is a create in progress")
   auto l = store.create("c2");
   REQUIRE(l);
   CHECK(store.load("c2").error().code() == Errc::bad_state);
+}
+
+TEST_CASE("state store: a state file without cgroupDriver was made by cgroupfs") {
+  auto s = state::state_from_json(
+      R"({"id":"old","pid":1,"cgroupPaths":{"memory":"/sys/fs/cgroup/memory/o","unified":"/sys/fs/cgroup/unified/o"}})");
+  REQUIRE(s);
+  CHECK(s->cgroup_driver == "cgroupfs");
+  CHECK(s->cgroup_paths.v1.at("memory") == "/sys/fs/cgroup/memory/o");
+  CHECK(s->cgroup_paths.v2 == "/sys/fs/cgroup/unified/o");
+  CHECK(s->cgroup_paths.v1_dir("memory") == "/sys/fs/cgroup/memory/o");
+  CHECK(s->cgroup_paths.to_map().at("unified") == "/sys/fs/cgroup/unified/o");
+  CHECK(state::to_json(*s).find(R"("cgroupDriver":"cgroupfs")") != std::string::npos);
 }

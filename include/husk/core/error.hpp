@@ -1,4 +1,4 @@
-// husk::Error and husk::Result<T>: errors as values below the CLI (DESIGN.md §4).
+// husk::Error and husk::Result<T>: errors as values below the CLI (docs/design.md §2).
 //
 // The child processes (S, C) return twice from clone: an exception escaping them would
 // run P's destructors inside the child. Errors are therefore plain values that can also

@@ -10,7 +10,7 @@
 
 namespace husk {
 
-// Owns one fd; the destructor only closes it, so it is safe in a child (DESIGN.md §3.3 r6).
+// Owns one fd; the destructor only closes it, so it is safe in a child (docs/design.md §4).
 class UniqueFd {
  public:
   UniqueFd() = default;

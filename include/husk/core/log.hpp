@@ -1,4 +1,4 @@
-// Logging, runc-compatible (DESIGN.md §5): text (logrus style) or JSON lines with the
+// Logging, runc-compatible: text (logrus style) or JSON lines with the
 // logrus keys level/msg/time. The level is checked before formatting.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Runs a cleanup unless dismissed. Arm only in P (DESIGN.md §3.3 rule 6): a child's copy
+// Runs a cleanup unless dismissed. Arm only in P (docs/design.md §4): a child's copy
 // must never run it, which holds because children end in _exit().
 #pragma once
 

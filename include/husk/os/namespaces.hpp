@@ -24,6 +24,5 @@ Result<std::vector<OpenedNs>> prepare_joins(const spec::NsPlan& plan);
 // setns into each, in order (user first).
 Result<void> apply_joins(const std::vector<OpenedNs>& joins);
 Result<void> write_id_maps_from_parent(pid_t pid, const std::string& uid_map, const std::string& gid_map);
-Result<void> write_time_offsets(pid_t pid, const std::string& text);
 
 }  // namespace husk::os::ns

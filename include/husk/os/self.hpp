@@ -1,4 +1,4 @@
-// Protecting our own binary (CVE-2019-5736, DESIGN.md §3.4).
+// Protecting our own binary (CVE-2019-5736, docs/design.md §9).
 //
 // Every husk process that enters a container is non-dumpable, and the container init
 // refuses to exec our own inode (runtime/init.cpp). That holds unless a process in the

@@ -31,6 +31,11 @@
 //                                                                      close
 //                      <-------------------------------------------- EOF = success
 //
+//   The "sync N" comments in runtime/create.cpp, stage1.cpp and init.cpp number these
+//   points: 1 clone; 2 id maps; 3 namespaces, init_pid; 4 continue_ (C in its cgroups);
+//   5 mounts and devices; 6 hooks; 7 pivot_root and /proc writes; 8 ready (P: rlimits,
+//   state.json); 9 run: privileges and seccomp; 10 EOF.
+//
 //   Any child may send `log` (re-emitted by P) at any time and `error` instead of the next
 //   message; P turns `error` into its own Error and fails the create.
 #pragma once

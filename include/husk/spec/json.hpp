@@ -12,10 +12,6 @@
 namespace husk::spec {
 
 Result<Spec> parse(std::string_view bytes, std::string_view source = "config.json");
-// The same, and in `exec_subset` the part of the document `exec` needs (ociVersion,
-// process, linux.personality, and linux.seccomp without its rules: exec uses the
-// compiled program create saved). Small, so every exec parses little.
-Result<Spec> parse(std::string_view bytes, std::string_view source, std::string* exec_subset);
 // An OCI linux.resources object on its own (`update --resources`).
 Result<Resources> parse_resources(std::string_view bytes, std::string_view source);
 Result<Process> parse_process(std::string_view bytes, std::string_view source);

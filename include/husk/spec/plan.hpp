@@ -1,5 +1,5 @@
 // spec -> ContainerPlan: every decision made in the parent, before any clone. The child
-// code is a straight list of syscalls on this data (DESIGN.md §2).
+// code is a straight list of syscalls on this data (docs/design.md §1).
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "husk/core/error.hpp"
+#include "husk/spec/exec_record.hpp"
 #include "husk/spec/model.hpp"
 #include "husk/spec/mount_options.hpp"
 
@@ -147,6 +148,8 @@ struct ExecPlan {
 };
 
 // `file` names the --process file in errors ("" when there is none).
+Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional<Process>& from_file, std::string_view file,
+                                const ExecOverrides& o);
 Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Process>& from_file, std::string_view file,
                                 const ExecOverrides& o);
 // "UID[:GID]" with decimal numbers only (crun's CVE-2026-30892 was a lax parser).

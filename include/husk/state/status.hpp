@@ -1,4 +1,4 @@
-// Container status, derived from facts and never trusted from the file (DESIGN.md §3.2).
+// Container status, derived from facts and never trusted from the file (docs/design.md §3).
 #pragma once
 
 #include <string_view>

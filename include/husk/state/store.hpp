@@ -13,6 +13,7 @@
 #include "husk/core/error.hpp"
 #include "husk/core/fd.hpp"
 #include "husk/spec/model.hpp"
+#include "husk/state/cgroup_paths.hpp"
 
 namespace husk::state {
 
@@ -22,7 +23,8 @@ struct State {
   int pid = 0;
   uint64_t start_time = 0;  // /proc/<pid>/stat field 22
   std::map<std::string, std::string> annotations;
-  std::map<std::string, std::string> cgroup_paths;  // controller -> absolute directory
+  CgroupPaths cgroup_paths;
+  std::string cgroup_driver = "cgroupfs";  // the driver that made them (os/cgroups/driver.hpp)
   bool created_cgroup = false;  // husk made it, so delete removes it
   spec::Hooks hooks;            // poststart/poststop from config.json at create time
   bool shared_pid_ns = false;   // no new pid namespace: kill --all / delete kill every pid
@@ -56,7 +58,7 @@ class StateStore {
   explicit StateStore(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
-  // What exec needs of the config create read (spec::parse's exec subset), and the
+  // What exec needs of the config create read (the exec record, spec/exec_record.hpp), and the
   // compiled seccomp program: the bundle's config.json may change or go away.
   std::string exec_config(const std::string& id) const { return dir(id) + "/exec.json"; }
   std::string exec_seccomp(const std::string& id) const { return dir(id) + "/seccomp.bpf"; }

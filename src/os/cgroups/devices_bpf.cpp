@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/writes.hpp"
 
 namespace husk::os::cgroups {
 namespace {

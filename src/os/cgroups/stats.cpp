@@ -1,5 +1,4 @@
 #include "husk/os/cgroups/stats.hpp"
-#include "husk/os/cgroups/manager.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -76,10 +75,10 @@ std::vector<std::string> hugepage_sizes() {
 }
 }  // namespace
 
-Stats read_stats(const std::map<std::string, std::string>& dirs) {
+Stats read_stats(const state::CgroupPaths& dirs) {
   Stats s;
-  bool pure_v2 = is_pure_v2(dirs);
-  std::string unified = dirs.count("unified") ? dirs.at("unified") : "";
+  bool pure_v2 = dirs.pure_v2();
+  const std::string& unified = dirs.v2;
   if (pure_v2) {
     auto cpu = keyed(unified + "/cpu.stat");
     s.cpu_total = cpu["usage_usec"] * 1000;
@@ -99,7 +98,7 @@ Stats read_stats(const std::map<std::string, std::string>& dirs) {
     s.pids_limit = num(unified + "/pids.max");
     io_v2(unified + "/io.stat", s);
   } else {
-    if (auto d = dir_for(dirs, "cpuacct"); !d.empty()) {
+    if (auto d = dirs.v1_dir("cpuacct"); !d.empty()) {
       s.cpu_total = num(d + "/cpuacct.usage");
       s.cpu_user = num(d + "/cpuacct.usage_user");
       s.cpu_kernel = num(d + "/cpuacct.usage_sys");
@@ -109,13 +108,13 @@ Stats read_stats(const std::map<std::string, std::string>& dirs) {
         while (ss >> v) s.cpu_percpu.push_back(v);
       }
     }
-    if (auto d = dir_for(dirs, "cpu"); !d.empty()) {
+    if (auto d = dirs.v1_dir("cpu"); !d.empty()) {
       auto st = keyed(d + "/cpu.stat");
       s.periods = st["nr_periods"];
       s.throttled_periods = st["nr_throttled"];
       s.throttled_time = st["throttled_time"];
     }
-    if (auto d = dir_for(dirs, "memory"); !d.empty()) {
+    if (auto d = dirs.v1_dir("memory"); !d.empty()) {
       auto m = [&](const char* prefix, MemoryEntry& e) {
         e.usage = num(fmt::format("{}/{}usage_in_bytes", d, prefix));
         e.max = num(fmt::format("{}/{}max_usage_in_bytes", d, prefix));
@@ -128,17 +127,17 @@ Stats read_stats(const std::map<std::string, std::string>& dirs) {
       s.memory_raw = keyed(d + "/memory.stat");
       s.memory_cache = s.memory_raw["cache"];
     }
-    if (auto d = dir_for(dirs, "pids"); !d.empty()) {
+    if (auto d = dirs.v1_dir("pids"); !d.empty()) {
       s.pids_current = num(d + "/pids.current");
       s.pids_limit = num(d + "/pids.max");
     }
-    if (auto d = dir_for(dirs, "blkio"); !d.empty()) {
+    if (auto d = dirs.v1_dir("blkio"); !d.empty()) {
       blkio_v1(d + "/blkio.throttle.io_service_bytes_recursive", s.io_service_bytes);
       blkio_v1(d + "/blkio.throttle.io_serviced_recursive", s.io_serviced);
     }
   }
   // hugetlb: a v1 hierarchy, or the v2 one (pure or hybrid).
-  std::string h = dir_for(dirs, "hugetlb");
+  std::string h = dirs.v1_dir("hugetlb");
   bool h_v2 = h.empty();
   if (h_v2) h = unified;
   if (!h.empty()) {
@@ -161,25 +160,25 @@ Stats read_stats(const std::map<std::string, std::string>& dirs) {
   return s;
 }
 
-uint64_t oom_kills(const std::map<std::string, std::string>& dirs) {
-  bool pure_v2 = is_pure_v2(dirs);
-  if (pure_v2) return keyed(dirs.at("unified") + "/memory.events")["oom_kill"];
-  if (auto d = dir_for(dirs, "memory"); !d.empty()) return keyed(d + "/memory.oom_control")["oom_kill"];
+uint64_t oom_kills(const state::CgroupPaths& dirs) {
+  bool pure_v2 = dirs.pure_v2();
+  if (pure_v2) return keyed(dirs.v2 + "/memory.events")["oom_kill"];
+  if (auto d = dirs.v1_dir("memory"); !d.empty()) return keyed(d + "/memory.oom_control")["oom_kill"];
   return 0;
 }
 
-Result<OomWatch> watch_oom(const std::map<std::string, std::string>& dirs) {
+Result<OomWatch> watch_oom(const state::CgroupPaths& dirs) {
   OomWatch w;
-  bool pure_v2 = is_pure_v2(dirs);
+  bool pure_v2 = dirs.pure_v2();
   if (pure_v2) {
     w.v2 = true;
-    w.events_file = dirs.at("unified") + "/memory.events";
+    w.events_file = dirs.v2 + "/memory.events";
     w.fd.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!w.fd) return Error::sys("inotify_init1");
     if (::inotify_add_watch(w.fd.get(), w.events_file.c_str(), IN_MODIFY) < 0) return Error::sys("watch " + w.events_file);
     return w;
   }
-  auto d = dir_for(dirs, "memory");
+  auto d = dirs.v1_dir("memory");
   if (d.empty()) return w;
   w.events_file = d + "/memory.oom_control";
   UniqueFd ctl(::open(w.events_file.c_str(), O_RDONLY | O_CLOEXEC));

@@ -9,6 +9,7 @@
 
 #include "husk/core/error.hpp"
 #include "husk/core/fd.hpp"
+#include "husk/state/cgroup_paths.hpp"
 
 namespace husk::os::cgroups {
 
@@ -34,8 +35,8 @@ struct Stats {
   std::map<std::string, MemoryEntry> hugetlb;  // "2MB" -> usage/max/failcnt
 };
 
-// dirs: hierarchy name -> directory (as the Manager holds them).
-Stats read_stats(const std::map<std::string, std::string>& dirs);
+// Read through Driver::stats (driver.hpp).
+Stats read_stats(const state::CgroupPaths& dirs);
 
 // An fd that becomes readable on each OOM kill in the container's memory cgroup, and
 // the count of OOM kills so far (v2 memory.events oom_kill; v1 oom_control oom_kill).
@@ -44,7 +45,7 @@ struct OomWatch {
   bool v2 = false;
   std::string events_file;  // v2 memory.events / v1 memory.oom_control
 };
-Result<OomWatch> watch_oom(const std::map<std::string, std::string>& dirs);
-uint64_t oom_kills(const std::map<std::string, std::string>& dirs);
+Result<OomWatch> watch_oom(const state::CgroupPaths& dirs);
+uint64_t oom_kills(const state::CgroupPaths& dirs);
 
 }  // namespace husk::os::cgroups

@@ -1,4 +1,4 @@
-// The P/S/C roles (DESIGN.md §3). Internal to the runtime library.
+// The P/S/C/T roles (docs/design.md §4). Internal to the runtime library.
 //
 // Child-safety rules for S and C:
 //  1. P stays single-threaded until the last clone, so allocation in the child is safe.
@@ -104,6 +104,20 @@ Result<void> apply_scheduling(const spec::ProcessPlan& pp);
 // drop: `early_seccomp` (the filter, when it must go in while CAP_SYS_ADMIN is still
 // there), bounding set, uid/gid/groups keeping capabilities, then the capability sets.
 Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp, const std::function<Result<void>()>& early_seccomp);
+// The shared process tail (runtime/process_tail.cpp), in this order for C and T:
+// drop_privileges -> [T: the executable looked up as the user] -> arm_for_exec ->
+// [C: the sync socket closed] -> exec_process. A SCMP_ACT_NOTIFY filter's listener fd
+// goes to P over `to_parent`, and P hands it on to listenerPath.
+Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_parent);
+Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
+                             os::sync::Channel& to_parent);
+Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
+                          os::sync::Channel& to_parent);
+// Returns only on failure; `last_step` runs after the fds are settled, before the late
+// seccomp filter and execve.
+Result<void> exec_process(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf, int preserve_fds,
+                          const std::string& exe, const std::vector<std::string>& env,
+                          const std::function<Result<void>()>& last_step);
 // The process's terminal end: --console-socket connected, or (no socket) a socketpair
 // whose peer the foreground command keeps to receive the pty master.
 struct ConsoleEnds {

@@ -10,11 +10,12 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <span>
 #include <string>
 
 #include "husk/core/fd.hpp"
-#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/driver.hpp"
 #include "husk/runtime/options.hpp"
 #include "husk/state/status.hpp"
 #include "husk/state/store.hpp"
@@ -34,7 +35,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o,
 struct Loaded {
   state::State st;
   state::Status status;
-  os::cgroups::Manager cgroup;
+  std::unique_ptr<os::cgroups::Driver> cgroup;  // the driver that made the container
 };
 Result<Loaded> load(const state::StateStore& store, const std::string& id);
 // start of a container known to be `created` (lock held by the caller).

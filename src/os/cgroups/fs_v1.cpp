@@ -1,0 +1,148 @@
+// cgroupfs, v1 hierarchies: directories, resource writes, the freezer, `tasks` joins.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+#include "fs.hpp"
+#include "husk/core/path.hpp"
+#include "husk/os/cgroups/driver.hpp"
+#include "husk/os/cgroups/writes.hpp"
+
+namespace husk::os::cgroups {
+
+Result<bool> make_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) == 0) return true;
+  if (errno == EEXIST) return false;
+  if (errno != ENOENT) return Error::sys(fmt::format("create cgroup {}", dir));
+  std::string cur;
+  for (auto& c : path::components(dir)) {
+    cur += "/" + c;
+    if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) return Error::sys(fmt::format("create cgroup {}", cur));
+  }
+  return true;
+}
+
+Result<void> remove_dir(const std::string& dir) {
+  for (int i = 0;; ++i) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
+    if (errno != EBUSY || i >= 200) return Error::sys("remove cgroup " + dir);
+    timespec ts{0, 5'000'000};
+    ::nanosleep(&ts, nullptr);
+  }
+}
+
+Result<std::vector<pid_t>> read_procs(const std::string& dir) {
+  TRY_ASSIGN(auto text, read_file(dir + "/cgroup.procs"));
+  std::vector<pid_t> out;
+  std::istringstream ss(text);
+  pid_t p;
+  while (ss >> p) out.push_back(p);
+  return out;
+}
+
+Result<void> join_self_v1(const std::vector<std::string>& dirs) {
+  TRY_ASSIGN(auto tasks, v1::open_tasks(dirs));
+  return join_self_v1(tasks, dirs);
+}
+
+Result<void> join_self_v1(std::span<const UniqueFd> tasks, const std::vector<std::string>& dirs) {
+  if (tasks.size() != dirs.size())
+    return Error::make(Errc::protocol, "join cgroup: one tasks fd per v1 directory expected");
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (::write(tasks[i].get(), "0", 1) != 1) return Error::sys(fmt::format("join cgroup {}", dirs[i]));
+  return {};
+}
+
+namespace v1 {
+namespace {
+
+Result<void> copy_cpuset_down(const std::string& mountpoint, const std::string& leaf) {
+  // New cpuset cgroups start empty and refuse tasks: fill cpus/mems from the parent.
+  std::string cur = mountpoint;
+  for (auto& c : path::components(leaf.substr(mountpoint.size()))) {
+    std::string parent = cur;
+    cur = path::join(cur, c);
+    for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+      auto v = read_file(cur + "/" + f);
+      if (v && v->find_first_not_of(" \n") == std::string::npos) {
+        TRY_ASSIGN(auto pv, read_file(parent + "/" + f));
+        TRY(write_file(cur + "/" + f, pv));
+      }
+    }
+  }
+  return {};
+}
+
+// memory and memory+swap must stay ordered (memsw >= limit at every step): when the new
+// total is above the current limit (or unlimited), swap goes first.
+void order_memory(const std::string& dir, const spec::Resources& r, Writes& writes) {
+  if (!r.memory || !r.memory->limit || *r.memory->limit == 0 || !r.memory->swap || *r.memory->swap == 0) return;
+  auto cur = read_file(dir + "/memory.limit_in_bytes");
+  uint64_t cur_limit = cur ? std::strtoull(cur->c_str(), nullptr, 10) : 0;
+  bool swap_first = *r.memory->swap == -1 || static_cast<uint64_t>(*r.memory->swap) > cur_limit;
+  auto is_mem = [](const auto& x) { return x.first == "memory.limit_in_bytes"; };
+  auto is_sw = [](const auto& x) { return x.first == "memory.memsw.limit_in_bytes"; };
+  auto a = std::find_if(writes.begin(), writes.end(), is_mem), b = std::find_if(writes.begin(), writes.end(), is_sw);
+  if (a != writes.end() && b != writes.end() && swap_first != (b < a)) std::iter_swap(a, b);
+}
+
+}  // namespace
+
+Result<bool> make(const std::string& hierarchy, const std::string& dir) {
+  TRY_ASSIGN(bool made, make_dir(dir));
+  if (made && hierarchy.find("cpuset") != std::string::npos) {
+    auto mp = dir.substr(0, dir.find('/', std::string("/sys/fs/cgroup/").size()));
+    TRY(copy_cpuset_down(mp, dir).context("cgroup cpuset"));
+  }
+  return made;
+}
+
+Result<void> set(const std::string& hierarchy, const std::string& dir, const spec::Resources& r) {
+  Writes writes = v1_writes(hierarchy, r);
+  if (state::hierarchy_has(hierarchy, "memory")) order_memory(dir, r, writes);
+  // A device rule is one write(2) each: consecutive rules for one file share an open.
+  UniqueFd rules;
+  std::string rules_file;
+  for (auto& [file, value] : writes) {
+    if (file.rfind("devices.", 0) != 0) {
+      TRY(write_one(dir, file, value));
+      continue;
+    }
+    std::string path = dir + "/" + file;
+    if (file != rules_file) {
+      rules.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!rules) return Error::sys("open " + path).context(fmt::format("cgroup: set {}={}", file, value));
+      rules_file = file;
+    }
+    if (::write(rules.get(), value.data(), value.size()) < 0)
+      return Error::sys("write " + path).context(fmt::format("cgroup: set {}={}", file, value));
+  }
+  return {};
+}
+
+Result<void> freeze(const std::string& dir, bool f) { return write_file(dir + "/freezer.state", f ? "FROZEN" : "THAWED"); }
+
+bool frozen(const std::string& dir) {
+  auto v = read_file(dir + "/freezer.state");
+  return v && v->rfind("FROZEN", 0) == 0;
+}
+
+Result<std::vector<UniqueFd>> open_tasks(const std::vector<std::string>& dirs) {
+  std::vector<UniqueFd> out;
+  out.reserve(dirs.size());
+  for (auto& d : dirs) {
+    UniqueFd fd(::open((d + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return Error::sys(fmt::format("join cgroup {}", d));
+    out.push_back(std::move(fd));
+  }
+  return out;
+}
+
+}  // namespace v1
+}  // namespace husk::os::cgroups
