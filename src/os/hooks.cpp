@@ -29,9 +29,9 @@ bool runs_in_bundle(std::string_view kind) {
 }
 }  // namespace
 
-Result<void> run_hook(const spec::Hook& h, std::string_view state_json) { return run_hook(h, state_json, ""); }
+Result<void> run_hook(const spec::Hook& h, std::string_view state_json) { return run_hook(h, state_json, "", false); }
 
-Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const std::string& cwd) {
+Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const std::string& cwd, bool inherit_env) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) return Error::sys("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
@@ -41,9 +41,9 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const st
   argv.push_back(nullptr);
   for (auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  // No `env`: the hook inherits the runtime's environment, as with runc (GPU and network
-  // hooks read PATH and their own variables from it).
-  char** env = h.env.empty() ? environ : envp.data();
+  // No `env`: a runtime-side hook inherits the runtime's environment, as with runc (GPU and
+  // network hooks read PATH and their own variables from it).
+  char** env = h.env.empty() && inherit_env ? environ : envp.data();
   pid_t pid = ::fork();
   if (pid < 0) return Error::sys("fork hook");
   if (pid == 0) {
@@ -89,13 +89,13 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const st
 
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
   for (size_t i = 0; i < hs.size(); ++i)
-    TRY(run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "").context(fmt::format("{} hook #{}", kind, i)));
+    TRY(run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind)).context(fmt::format("{} hook #{}", kind, i)));
   return {};
 }
 
 void run_hooks_warn(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
   for (size_t i = 0; i < hs.size(); ++i)
-    if (auto r = run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "").context(fmt::format("{} hook #{}", kind, i)); !r)
+    if (auto r = run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind)).context(fmt::format("{} hook #{}", kind, i)); !r)
       log::warning("{}", r.error().describe());
 }
 
