@@ -71,9 +71,6 @@ PENDING = {
     "update-memory-minus-one-memsw": (9,
         "src/os/cgroups/* (v1 memory): -1 for memory also lifts memsw, writing memsw first when "
         "raising (runc fs/memory.go setMemoryAndSwap orders the two writes by direction)."),
-    "update-cpu-period-parent-limit": (9,
-        "src/os/cgroups/* (v1 cpu): write quota before period when the period shrinks, retry the "
-        "other order on EINVAL (runc fs/cpu.go)."),
     # class 12 and 13 (mount order: the loop is in the refactor's init.cpp)
     "mounts-dev-ro-nested": (12,
         "src/os/rootfs.cpp + the mount loop in src/runtime/init.cpp: mount a read-only tmpfs "

@@ -213,8 +213,10 @@ for name, args in (("basic", "{id} echo hi"), ("exit-code", "{id} sh -c 'exit 3'
                    ("process-json-missing", "--process /nonexistent.json {id}"), ("cgroup-own", "--cgroup / {id} cat /proc/self/cgroup"),
                    ("cgroup-dotdot", "--cgroup .. {id} true"), ("cgroup-missing", "--cgroup nosuch {id} true"),
                    ("cgroup-bad-ctrl", "--cgroup bogus:/ {id} true"), ("stdin", "{id} cat")):
-    pend = None
-    add(f"exec-{name}", EXEC_PRE + [(f"exec {args}", {"stdin": "in\n" if name == "stdin" else None,
+    # class 3: the phrases of runc's errors for --cgroup (scripts and engines match on them)
+    ph = {"cgroup-dotdot": ["is not a sub cgroup path"], "cgroup-bad-ctrl": ["unknown controller bogus"],
+          "cgroup-missing": ["no such file or directory"]}.get(name, [])
+    add(f"exec-{name}", EXEC_PRE + [(f"exec {args}", {"stdin": "in\n" if name == "stdin" else None, "phrases": ph,
                                                       "filter": (lambda o: re.sub(r"\d+:", "N:", o)) if "cgroup" in name else None}), DELF],
         config=SLEEPER)
 add("exec-process-json", EXEC_PRE + [("sh echo '{\"args\":[\"echo\",\"from-json\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}' > {tmp}/p.json", {}),
@@ -356,6 +358,7 @@ def userns(c, ctx):
 
 
 def chown_rootfs(ctx):
+    os.chmod(ctx.tmp, 0o755)  # mkdtemp's 0700 would hide the rootfs from the mapped root
     os.system(f"chown -R 100000:100000 {ctx.rootfs}")
 
 
