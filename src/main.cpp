@@ -71,10 +71,24 @@ int main(int argc, char** argv) {
       if (a == c.name || (c.alias && a == c.alias)) only = &c;
     break;
   }
+  if (!only && word.empty()) {
+    bool asks = false;  // --help / --version are answered by CLI11 below
+    for (int i = 1; i < argc; ++i) {
+      std::string_view a = argv[i];
+      if (a == "-h" || a == "--help" || a == "-v" || a == "--version") asks = true;
+    }
+    if (!asks) {
+      // As runc: global options and no command print the help and succeed.
+      for (auto& c : kCmds) c.add(reg);
+      std::string h = app.help();
+      (void)!::write(1, h.data(), h.size());
+      return 0;
+    }
+  }
   if (!only && !word.empty()) {
     std::string line = "husk: unknown command \"" + std::string(word) + "\" (see husk --help)\n";
     (void)!::write(2, line.data(), line.size());
-    return 1;
+    return 3;  // runc (urfave/cli) exits 3 for an unknown command; scripts test for it
   }
   for (auto& c : kCmds)
     if (!only || only == &c) c.add(reg);

@@ -7,12 +7,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "husk/core/log.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::os::hooks {
 
-Result<void> run_hook(const spec::Hook& h, std::string_view state_json) {
+namespace {
+// The bundle named in the state the hook receives ("" when absent or unreadable).
+std::string bundle_of(std::string_view state_json) {
+  auto j = nlohmann::json::parse(state_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("bundle") || !j["bundle"].is_string()) return "";
+  return j["bundle"].get<std::string>();
+}
+
+// Hooks that run in the runtime's namespaces: as runc, whose runtime process works in the
+// bundle directory, they start there (hook authors use relative paths from the bundle).
+bool runs_in_bundle(std::string_view kind) {
+  return kind == "prestart" || kind == "createRuntime" || kind == "poststart" || kind == "poststop";
+}
+}  // namespace
+
+Result<void> run_hook(const spec::Hook& h, std::string_view state_json) { return run_hook(h, state_json, "", false); }
+
+Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const std::string& cwd, bool inherit_env) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) return Error::sys("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
@@ -22,12 +41,16 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json) {
   argv.push_back(nullptr);
   for (auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  // No `env`: a runtime-side hook inherits the runtime's environment, as with runc (GPU and
+  // network hooks read PATH and their own variables from it).
+  char** env = h.env.empty() && inherit_env ? environ : envp.data();
   pid_t pid = ::fork();
   if (pid < 0) return Error::sys("fork hook");
   if (pid == 0) {
     ::dup2(rd.get(), 0);
     ::signal(SIGPIPE, SIG_DFL);
-    ::execve(h.path.c_str(), argv.data(), envp.data());
+    if (!cwd.empty() && ::chdir(cwd.c_str()) < 0) _exit(127);
+    ::execve(h.path.c_str(), argv.data(), env);
     _exit(127);
   }
   rd.reset();
@@ -66,13 +89,13 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json) {
 
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
   for (size_t i = 0; i < hs.size(); ++i)
-    TRY(run_hook(hs[i], state_json).context(fmt::format("{} hook #{}", kind, i)));
+    TRY(run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind)).context(fmt::format("{} hook #{}", kind, i)));
   return {};
 }
 
 void run_hooks_warn(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
   for (size_t i = 0; i < hs.size(); ++i)
-    if (auto r = run_hook(hs[i], state_json).context(fmt::format("{} hook #{}", kind, i)); !r)
+    if (auto r = run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind)).context(fmt::format("{} hook #{}", kind, i)); !r)
       log::warning("{}", r.error().describe());
 }
 

@@ -98,7 +98,24 @@ Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
   return {};
 }
 
+// procfs and sysfs only on a real directory: a symlink in the image (/proc -> somewhere)
+// would move them where path-based LSM rules on /proc no longer apply (CVE-2019-16884).
+// As runc, the last component is checked without following it.
+Result<void> check_ordinary_dir(const Context& ctx, const spec::MountOp& m) {
+  if (m.type != "proc" && m.type != "sysfs") return {};
+  std::string dest = path::clean("/" + m.destination);
+  if (dest == "/") return {};
+  auto parent = open_in_root(ctx.rootfd, path::dirname(dest), O_PATH | O_DIRECTORY);
+  if (!parent) return {};  // created below, as a directory
+  struct stat st {};
+  if (::fstatat(parent->get(), path::basename(dest).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return {};
+  if (!S_ISDIR(st.st_mode))
+    return Error::make(Errc::invalid_spec, fmt::format("filesystem \"{}\" must be mounted on ordinary directory", m.type));
+  return {};
+}
+
 Result<void> fs_mount(const Context& ctx, const spec::MountOp& m) {
+  TRY(check_ordinary_dir(ctx, m));
   TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, true));
   UniqueFd old;
   if (m.opts.tmpcopyup) {

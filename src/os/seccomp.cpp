@@ -107,10 +107,27 @@ Result<Bpf> compile(const spec::Seccomp& s) {
       TRY_ASSIGN(auto o, op(a.op, fmt::format("{}/args/{}/op", where, k)));
       cmps.push_back(scmp_arg_cmp{a.index, o, a.value, a.value_two});
     }
+    // Several conditions on the same argument cannot be ANDed by libseccomp (EINVAL); as
+    // runc, each condition then becomes a rule of its own (the conditions are ORed).
+    bool same_arg = false;
+    for (size_t k = 0; k < cmps.size() && !same_arg; ++k)
+      for (size_t m = k + 1; m < cmps.size(); ++m)
+        if (cmps[k].arg == cmps[m].arg) same_arg = true;
     for (auto& name : sc.names) {
+      // The runtime writes to its sync pipe after the filter is installed: a notify rule
+      // on write would hand that write to the agent (runc refuses it too).
+      if (act == SCMP_ACT_NOTIFY && name == "write")
+        return Error::make(Errc::invalid_spec, where + "/names: SCMP_ACT_NOTIFY cannot be used for the write syscall");
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
         log::debug("seccomp: syscall {:?} unknown on this architecture, skipped", name);
+        continue;
+      }
+      if (same_arg) {
+        for (auto& c : cmps) {
+          int r = seccomp_rule_add_array(ctx.c, act, nr, 1, &c);
+          if (r < 0) return Error::sys(fmt::format("seccomp: add rule for {}", name), -r).context(where);
+        }
         continue;
       }
       int r = seccomp_rule_add_array(ctx.c, act, nr, static_cast<unsigned>(cmps.size()), cmps.data());

@@ -23,7 +23,17 @@ sigset_t forwarded_signals() {
   return s;
 }
 
+void clear_onlcr(int master) {
+  termios t{};
+  if (master < 0 || ::tcgetattr(master, &t) < 0) return;
+  t.c_oflag &= ~static_cast<tcflag_t>(ONLCR);
+  ::tcsetattr(master, TCSANOW, &t);
+}
+
 int wait_foreground(pid_t init, int master) {
+  // As runc: the user's terminal is raw, so the container's pty must not turn "\n" into
+  // "\r\n" itself (else the output has CRLF line ends when captured).
+  clear_onlcr(master);
   sigset_t set = forwarded_signals();
   int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
   termios saved{};
@@ -31,6 +41,10 @@ int wait_foreground(pid_t init, int master) {
   if (raw) {
     termios t = saved;
     ::cfmakeraw(&t);
+    // Output processing of the user's terminal stays as it was (runc 1.1.5 observed: its
+    // raw mode leaves "\n" -> "\r\n" to the user's terminal, the container's pty has
+    // ONLCR cleared, so a pipe gets "\n" and a terminal "\r\n"; tests/compat tty-onlcr*).
+    t.c_oflag = saved.c_oflag;
     ::tcsetattr(0, TCSANOW, &t);
     winsize ws{};
     if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);

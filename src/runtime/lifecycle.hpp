@@ -83,5 +83,7 @@ sigset_t forwarded_signals();
 // Forwards signals to `pid`, copies between our stdio and `master` (if >= 0), reaps
 // children until `pid` exits; returns its code (or 128 + signal).
 int wait_foreground(pid_t pid, int master);
+// Clears ONLCR on the pty (runc's foreground terminal path does, before the process runs).
+void clear_onlcr(int master);
 
 }  // namespace husk::runtime

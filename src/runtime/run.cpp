@@ -29,6 +29,7 @@ Result<int> run(const GlobalOptions& g, const RunOptions& o) {
   co.starts = true;
   auto created = create_container(g, co, o.detach ? CreateMode::detached : CreateMode::foreground);
   if (!created) return std::move(created).error().context("run");
+  if (!o.detach && created->console_master) clear_onlcr(created->console_master.get());
   auto store = store_for(g);
   // We created it and know its state: start it without reading state.json back, under
   // the container's lock like any other command.

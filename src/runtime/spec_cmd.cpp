@@ -1,6 +1,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "husk/core/fd.hpp"
@@ -8,6 +10,14 @@
 #include "husk/spec/defaults.hpp"
 
 namespace husk::runtime {
+
+namespace {
+// runc adds a cgroup namespace to its default spec on a pure cgroup v2 host only.
+bool cgroup_v2_unified() {
+  struct statfs fs {};
+  return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+}  // namespace
 
 Result<void> write_spec(const SpecOptions& o) {
   std::string p = o.bundle + "/config.json";
@@ -17,7 +27,13 @@ Result<void> write_spec(const SpecOptions& o) {
   if (::stat(p.c_str(), &st) == 0) return Error::make(Errc::exists, fmt::format("File {} exists. Remove it first", p));
   UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
   if (!fd) return Error::sys("create " + p);
-  return write_all(fd.get(), spec::default_config(o.rootless).dump(1, '\t') + "\n");
+  auto c = spec::default_config(o.rootless, cgroup_v2_unified());
+  if (o.rootless) {
+    // As runc: the caller's own ids are mapped to root.
+    for (auto* k : {"uidMappings", "gidMappings"})
+      for (auto& m : c["linux"][k]) m["hostID"] = std::string_view(k) == "uidMappings" ? ::geteuid() : ::getegid();
+  }
+  return write_all(fd.get(), c.dump(1, '\t') + "\n");
 }
 
 }  // namespace husk::runtime

@@ -105,7 +105,7 @@ const std::vector<DefaultDevice>& default_devices() {
   return d;
 }
 
-nlohmann::ordered_json default_config(bool rootless) {
+nlohmann::ordered_json default_config(bool rootless, bool cgroup_ns) {
   using oj = nlohmann::ordered_json;
   oj caps = oj::array({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
   oj c;
@@ -116,7 +116,7 @@ nlohmann::ordered_json default_config(bool rootless) {
       {"args", oj::array({"sh"})},
       {"env", oj::array({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"})},
       {"cwd", "/"},
-      {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
+      {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
       {"rlimits", oj::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
       {"noNewPrivileges", true}};
   c["root"] = {{"path", "rootfs"}, {"readonly", true}};
@@ -138,9 +138,10 @@ nlohmann::ordered_json default_config(bool rootless) {
   } else {
     mounts.push_back({{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
                       {"options", oj::array({"nosuid", "noexec", "nodev", "ro"})}});
-    mounts.push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"},
-                      {"options", oj::array({"nosuid", "noexec", "nodev", "relatime", "ro"})}});
   }
+  // runc's default (rootless too) mounts the container's cgroups read-only.
+  mounts.push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"},
+                    {"options", oj::array({"nosuid", "noexec", "nodev", "relatime", "ro"})}});
   c["mounts"] = mounts;
   oj lin;
   if (rootless) {
@@ -149,9 +150,13 @@ nlohmann::ordered_json default_config(bool rootless) {
   } else {
     lin["resources"] = {{"devices", oj::array({{{"allow", false}, {"access", "rwm"}}})}};
   }
-  oj ns = oj::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  // runc's rootless spec drops the network namespace (no way to configure one unprivileged).
+  oj ns = rootless ? oj::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}})
+                   : oj::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  // As runc: a cgroup namespace only on a pure cgroup v2 host (with v1 controllers the
+  // container would see its own v1 paths differently from what engines expect).
+  if (cgroup_ns) ns.push_back({{"type", "cgroup"}});
   if (rootless) ns.push_back({{"type", "user"}});
-  else ns.push_back({{"type", "cgroup"}});
   lin["namespaces"] = ns;
   lin["maskedPaths"] = oj::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                                   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",

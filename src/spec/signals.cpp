@@ -26,7 +26,8 @@ Result<int> parse_signal(std::string_view s) {
   if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     if (s.size() > 3) return Error::make(Errc::invalid_argument, fmt::format("invalid signal {:?}", s));
     int n = std::stoi(std::string(s));
-    if (n <= 0 || n > SIGRTMAX) return Error::make(Errc::invalid_argument, fmt::format("invalid signal {:?}", s));
+    // 0 is the "is it alive?" probe (kill(2)); runc accepts it too.
+    if (n < 0 || n > SIGRTMAX) return Error::make(Errc::invalid_argument, fmt::format("invalid signal {:?}", s));
     return n;
   }
   std::string up;

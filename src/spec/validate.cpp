@@ -65,15 +65,15 @@ Result<void> check_root(const Spec& s) {
   return {};
 }
 
-Result<void> check_process(const Spec& s) {
+Result<void> check_process(const Spec& s, std::vector<std::string>* warnings) {
   // runtime-spec config "process": OPTIONAL, "REQUIRED when start is called"; create
   // accepts a config without it and start refuses (lifecycle: "start ... MUST generate
   // an error if process was not set").
   if (!s.process) return {};
-  return check_process_object(*s.process, "config.json: /process");
+  return check_process_object(*s.process, "config.json: /process", warnings);
 }
 
-Result<void> check_process_object(const Process& p, std::string_view where) {
+Result<void> check_process_object(const Process& p, std::string_view where, std::vector<std::string>* warnings) {
   if (p.args.empty()) return invalid(fmt::format("{}/args: must not be empty", where));
   if (p.cwd.empty() || p.cwd[0] != '/')
     return invalid(fmt::format("{}/cwd: {:?} must be an absolute path", where, p.cwd));
@@ -88,9 +88,18 @@ Result<void> check_process_object(const Process& p, std::string_view where) {
     auto& c = *p.capabilities;
     auto one = [&](const char* set, const std::optional<std::vector<std::string>>& v) -> Result<void> {
       if (!v) return {};
-      for (size_t i = 0; i < v->size(); ++i)
-        if (!capability_number((*v)[i]))
+      // runtime-spec 1.1+: "Any value which cannot be mapped to a relevant kernel interface,
+      // or cannot be granted otherwise MUST be logged as a warning by the runtime. Runtimes
+      // SHOULD NOT fail if the container configuration requests capabilities that cannot be
+      // granted" (runc warns and goes on).
+      // Without a warnings list (exec's process.json, until its plan skips unknown names)
+      // an unknown name is still an error.
+      for (size_t i = 0; i < v->size(); ++i) {
+        if (capability_number((*v)[i])) continue;
+        if (!warnings)
           return invalid(fmt::format("{}/capabilities/{}/{}: unknown capability {:?}", where, set, i, (*v)[i]));
+        warnings->push_back(fmt::format("{}/capabilities/{}/{}: unknown capability {:?} ignored", where, set, i, (*v)[i]));
+      }
       return {};
     };
     TRY(one("bounding", c.bounding));
@@ -214,7 +223,10 @@ Result<void> check_sysctl(const Spec& s) {
                k == "kernel.shmall" || k == "kernel.shmmax" || k == "kernel.shmmni" ||
                k == "kernel.shm_rmid_forced" || is("fs.mqueue.")) {
       need = "ipc";
-    } else if (k == "kernel.hostname" || k == "kernel.domainname") {
+    } else if (k == "kernel.hostname") {
+      // As runc: the dedicated `hostname` field owns it (else one silently loses).
+      return invalid(fmt::format("config.json: /linux/sysctl/{}: sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI \"hostname\" field", k));
+    } else if (k == "kernel.domainname") {
       need = "uts";
     } else if (is("user.")) {
       need = "user";
@@ -239,8 +251,10 @@ Result<void> check_devices(const Spec& s) {
     auto& d = s.linux_->devices[i];
     if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p")
       return invalid(fmt::format("config.json: /linux/devices/{}/type: {:?} is not one of c, b, u, p", i, d.type));
-    if (d.path.empty() || d.path[0] != '/' || !path::is_within("/dev", d.path) || path::clean(d.path) == "/dev")
-      return invalid(fmt::format("config.json: /linux/devices/{}/path: {:?} must be an absolute path under /dev", i, d.path));
+    // runtime-spec 1.2: the path MAY be anywhere in the container (runc accepts any
+    // absolute path too); only the root itself cannot be a device node.
+    if (d.path.empty() || d.path[0] != '/' || path::clean(d.path) == "/")
+      return invalid(fmt::format("config.json: /linux/devices/{}/path: {:?} must be an absolute path", i, d.path));
   }
   return {};
 }
@@ -400,11 +414,16 @@ Result<std::vector<std::string>> validate(const Spec& s) {
   if (s.oci_version.compare(0, 2, "1.") != 0)
     return invalid(fmt::format("config.json: /ociVersion: unsupported version {:?}", s.oci_version));
   TRY(check_root(s));
-  TRY(check_process(s));
+  TRY(check_process(s, &warnings));
   // execCPUAffinity is for exec'd processes only (runtime-spec); it is kept for them.
   TRY(check_namespaces(s));
   TRY(check_userns_maps(s));
   TRY(check_mounts(s));
+  // runc accepts a relative destination (as relative to the root) with this warning.
+  for (auto& m : s.mounts)
+    if (!m.destination.empty() && m.destination[0] != '/')
+      warnings.push_back(fmt::format("mount destination {} is not absolute. Support for non-absolute mount "
+                                     "destinations will be removed in a future release.", m.destination));
   TRY(check_sysctl(s));
   TRY(check_devices(s));
   TRY(check_cgroups_path(s));

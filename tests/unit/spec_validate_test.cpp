@@ -74,6 +74,26 @@ TEST_CASE("check_capabilities rejects unknown names") {
         "config.json: /process/capabilities/bounding/1: unknown capability \"CAP_BOGUS\"");
 }
 
+TEST_CASE("validate: an unknown capability in config.json is a warning (runtime-spec 1.1+, runc)") {
+  auto s = base();
+  s.process->capabilities = spec::Capabilities{};
+  s.process->capabilities->bounding = std::vector<std::string>{"CAP_KILL", "CAP_BOGUS"};
+  std::vector<std::string> w;
+  REQUIRE(spec::check_process(s, &w));
+  REQUIRE(w.size() == 1);
+  CHECK(w[0] == "config.json: /process/capabilities/bounding/1: unknown capability \"CAP_BOGUS\" ignored");
+}
+
+TEST_CASE("check_sysctl: kernel.hostname conflicts with the hostname field (runc)") {
+  auto s = base();
+  s.linux_->sysctl["kernel.hostname"] = "x";
+  REQUIRE_FALSE(spec::check_sysctl(s));
+  CHECK(spec::check_sysctl(s).error().message().find("conflicts with the OCI \"hostname\" field") != std::string::npos);
+  s.linux_->sysctl.erase("kernel.hostname");
+  s.linux_->sysctl["kernel.domainname"] = "x";
+  CHECK(spec::check_sysctl(s));
+}
+
 TEST_CASE("check_rlimits, check_devices, check_cgroups_path, check_mounts") {
   auto s = base();
   s.process->rlimits.push_back({"RLIMIT_BOGUS", 1, 1});
@@ -86,7 +106,14 @@ TEST_CASE("check_rlimits, check_devices, check_cgroups_path, check_mounts") {
   s.linux_->devices.push_back({"x", "/dev/x", 1, 1, {}, {}, {}});
   CHECK_FALSE(spec::check_devices(s));
   s = base();
+  // runtime-spec 1.2: a device path MAY be anywhere in the container (runc agrees).
   s.linux_->devices.push_back({"c", "/etc/x", 1, 1, {}, {}, {}});
+  CHECK(spec::check_devices(s));
+  s = base();
+  s.linux_->devices.push_back({"c", "relative", 1, 1, {}, {}, {}});
+  CHECK_FALSE(spec::check_devices(s));
+  s = base();
+  s.linux_->devices.push_back({"c", "/", 1, 1, {}, {}, {}});
   CHECK_FALSE(spec::check_devices(s));
   s = base();
   s.linux_->cgroups_path = "/a/../../b";

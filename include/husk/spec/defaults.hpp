@@ -38,7 +38,8 @@ struct DefaultDevice {
 const std::vector<DefaultDevice>& default_devices();
 
 // The config.json `husk spec` writes (runc's layout); rootless adds a user namespace.
-nlohmann::ordered_json default_config(bool rootless);
+// runc's default spec; `cgroup_ns`: add a cgroup namespace (runc does on a pure v2 host only).
+nlohmann::ordered_json default_config(bool rootless, bool cgroup_ns = false);
 
 // The OCI version this build implements.
 inline constexpr const char* kOciVersion = "1.2.0";

@@ -13,10 +13,12 @@ namespace husk::spec {
 
 Result<void> check_container_id(std::string_view id);
 Result<void> check_root(const Spec& s);
-Result<void> check_process(const Spec& s);
+Result<void> check_process(const Spec& s, std::vector<std::string>* warnings = nullptr);
 // A process object (config.json's, or exec's --process file); `where` is the JSON path
 // prefix of its fields ("config.json: /process", "p.json: ").
-Result<void> check_process_object(const Process& p, std::string_view where);
+// Unknown capability names are appended to `warnings` (when given), never an error.
+Result<void> check_process_object(const Process& p, std::string_view where,
+                                  std::vector<std::string>* warnings = nullptr);
 Result<void> check_namespaces(const Spec& s);
 Result<void> check_userns_maps(const Spec& s);
 Result<void> check_mounts(const Spec& s);
