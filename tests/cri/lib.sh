@@ -9,7 +9,11 @@
 # Env (all optional):
 #   HUSK_CRI_ROOT           private root (default /tmp/husk-cri)
 #   HUSK_CRI_CGROUP_DRIVER  cgroupfs (default) or systemd (SystemdCgroup = true; needs systemd)
-#   HUSK_CRI_LOG_LEVEL      containerd's log level (default info; bench.sh uses debug)
+#   HUSK_CRI_LOG_LEVEL      containerd's log level (default info)
+#   HUSK_CRI_RUNC           the runc handler's BinaryName (default: runc in PATH)
+#   HUSK_CRI_CNI_BIN        CNI plugin directory (default /usr/lib/cni)
+#   HUSK_CRI_PATH_PREFIX    directory put first in containerd's PATH (where it finds the shim)
+# (bench.sh points the last three and the husk binary at timing wrappers.)
 CRI_ROOT=${HUSK_CRI_ROOT:-/tmp/husk-cri}
 CRI_DRIVER=${HUSK_CRI_CGROUP_DRIVER:-cgroupfs}
 CRI_NETNS=husk-cri
@@ -68,7 +72,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   restrict_oom_score_adj = $(cri_restrict_oom)
   enable_selinux = false
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+    bin_dir = "${HUSK_CRI_CNI_BIN:-/usr/lib/cni}"
     conf_dir = "$CRI_ROOT/cni"
     max_conf_num = 1
   [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -120,7 +124,8 @@ cri_start() {
   cri_write_config "$husk"
   ip netns add "$CRI_NETNS" || return 1
   ip -n "$CRI_NETNS" link set lo up || return 1
-  nsenter --net="/run/netns/$CRI_NETNS" setsid containerd --config "$CRI_ROOT/config.toml" \
+  PATH=${HUSK_CRI_PATH_PREFIX:+$HUSK_CRI_PATH_PREFIX:}$PATH \
+    nsenter --net="/run/netns/$CRI_NETNS" setsid containerd --config "$CRI_ROOT/config.toml" \
     >"$CRI_ROOT/containerd.log" 2>&1 </dev/null &
   echo $! >"$CRI_ROOT/containerd.pid"
   for i in $(seq 100); do
