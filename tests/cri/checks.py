@@ -74,17 +74,18 @@ class Checks:
         return pid
 
     def container(self, pod_id, pod_cfg, name, cmd, mem=0, seccomp=RUNTIME_DEFAULT,
-                  readonly=False, start=True):
+                  readonly=False, start=True, pid=CONTAINER, user=None, mounts=()):
         net = pod_cfg.linux.security_context.namespace_options.network
         cfg = api.ContainerConfig(
             metadata=api.ContainerMetadata(name=name, attempt=0),
             image=api.ImageSpec(image=self.a.image), command=cmd,
-            log_path="%s/0.log" % name,
+            log_path="%s/0.log" % name, mounts=list(mounts),
             linux=api.LinuxContainerConfig(
                 resources=api.LinuxContainerResources(memory_limit_in_bytes=mem, cpu_shares=2),
                 security_context=api.LinuxContainerSecurityContext(
-                    namespace_options=api.NamespaceOption(network=net, pid=CONTAINER, ipc=POD),
+                    namespace_options=api.NamespaceOption(network=net, pid=pid, ipc=POD),
                     readonly_rootfs=readonly,
+                    run_as_user=None if user is None else api.Int64Value(value=user),
                     seccomp=api.SecurityProfile(profile_type=seccomp))))
         cid = self.cri.CreateContainer(pod_sandbox_id=pod_id, config=cfg,
                                        sandbox_config=pod_cfg).container_id
@@ -150,6 +151,67 @@ class Checks:
             self.check("shared-netns", w == c == s and w != a.node_netns and w.startswith("net:"),
                        "web %s, client %s, sandbox %s, node %s" % (w, c, s, a.node_netns))
         self.run("shared-netns", netns)
+
+        def ipc_uts():
+            cmd = ["sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname"]
+            w = self.exec(web, cmd)[0].split()
+            c = self.exec(client, cmd)[0].split()
+            s = [os.readlink("/proc/%d/ns/%s" % (sandbox_pid, n)) for n in ("ipc", "uts")]
+            self.check("shared-ipc-uts", w == c and w[:2] == s and w[2] == "web" and
+                       s[0] != os.readlink("/proc/self/ns/ipc"),
+                       "web %s, client %s, sandbox %s" % (w, c, s))
+        self.run("shared-ipc-uts", ipc_uts)
+
+        def pid_ns():
+            shared = self.container(pod, cfg, "pidpod", ["sleep", "infinity"], pid=POD)
+            ps_pod = self.exec(shared, ["ps", "-o", "pid,args"])[0]
+            ps_own = self.exec(client, ["ps", "-o", "pid,args"])[0]
+            sandbox_seen = re.search(r"^\s*1\s+/bin/sleep infinity", ps_pod, re.M) is not None
+            own_pid1 = (re.search(r"^\s*1\s+sleep infinity", ps_own, re.M) is not None and
+                        "/bin/sleep" not in ps_own)
+            self.check("pid-namespace", sandbox_seen and own_pid1,
+                       "pid POD sees the sandbox as pid 1: %s; pid CONTAINER is its own pid 1: %s"
+                       % (sandbox_seen, own_pid1))
+        self.run("pid-namespace", pid_ns)
+
+        def run_as_user():
+            u = self.container(pod, cfg, "user", ["sleep", "infinity"], user=1000)
+            out = self.exec(u, ["id"])[0].strip()
+            st = self.exec(u, ["grep", "-E", "^(Uid|CapEff)", "/proc/self/status"])[0].split()
+            self.check("run-as-user", out.startswith("uid=1000 ") and st[1:5] == ["1000"] * 4 and
+                       st[-1] == "0000000000000000", "%s; %s" % (out, " ".join(st)))
+        self.run("run-as-user", run_as_user)
+
+        def exit_status():
+            e5 = self.container(pod, cfg, "exit5", ["sh", "-c", "exit 5"])
+            e0 = self.container(pod, cfg, "exit0", ["true"])
+            s5, s0 = self.wait_exited(e5, 10), self.wait_exited(e0, 10)
+            self.check("exit-status", s5.exit_code == 5 and s5.reason == "Error" and
+                       s0.exit_code == 0 and s0.reason == "Completed" and s5.finished_at > 0,
+                       "exit 5: %r %d; exit 0: %r %d" % (s5.reason, s5.exit_code, s0.reason,
+                                                         s0.exit_code))
+        self.run("exit-status", exit_status)
+
+        def hostpath():
+            src = os.path.join(a.root, "hostpath-" + uid[:8])
+            os.makedirs(os.path.join(src, "sub"))
+            open(os.path.join(src, "file"), "w").write("from-host\n")
+            # HOST_TO_CONTAINER needs a shared (or slave) source mount: make it one
+            subprocess.run(["mount", "--bind", src, src], check=True)
+            subprocess.run(["mount", "--make-shared", src], check=True)
+            hp = self.container(pod, cfg, "hostpath", ["sleep", "infinity"], mounts=[
+                api.Mount(container_path="/hp", host_path=src, readonly=True,
+                          propagation=api.PROPAGATION_HOST_TO_CONTAINER)])
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "husk-cri-prop",
+                            os.path.join(src, "sub")], check=True)
+            open(os.path.join(src, "sub", "late"), "w").write("propagated\n")
+            out, _, rc = self.exec(hp, ["sh", "-c", "cat /hp/file /hp/sub/late; "
+                                        "grep ' /hp/sub ' /proc/self/mountinfo | grep -c master"])
+            _, err, rc2 = self.exec(hp, ["touch", "/hp/x"])
+            self.check("hostpath-propagation", out.split() == ["from-host", "propagated", "1"]
+                       and rc2 != 0 and "Read-only" in err,
+                       "inside: %r; write: rc %d %r" % (out, rc2, err.strip()))
+        self.run("hostpath-propagation", hostpath)
 
         def localhost():
             out, err, rc = "", "", -1

@@ -142,7 +142,7 @@ cri_start() {
 # cri_pids_under DIR: PIDs in every cgroup below DIR (any hierarchy).
 cri_pids_under() {
   local d
-  for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/unified/"$1" /sys/fs/cgroup/"$1"; do
+  for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
     [ -d "$d" ] && find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
   done | sort -u
 }
@@ -168,7 +168,7 @@ cri_stop() {
   for p in $(cri_pids_under "$cg"); do kill -9 "$p" 2>/dev/null; done
   sleep 0.2
   findmnt -rn -o TARGET | grep "^$CRI_ROOT/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-  for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/unified/"$cg"; do
+  for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   if [ "$CRI_DRIVER" = systemd ] && command -v systemctl >/dev/null; then
@@ -198,7 +198,7 @@ cri_leftovers() {
   [ -e "$CRI_ROOT" ] && { echo "left: $CRI_ROOT"; bad=1; }
   ip netns list 2>/dev/null | grep -qw "$CRI_NETNS" && { echo "left: netns $CRI_NETNS"; bad=1; }
   ip link show "$CRI_BRIDGE" >/dev/null 2>&1 && { echo "left: bridge $CRI_BRIDGE"; bad=1; }
-  ls -d /sys/fs/cgroup/*/"$cg" 2>/dev/null | grep -q . && { echo "left: cgroups $cg"; bad=1; }
+  ls -d /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg" 2>/dev/null | grep -q . && { echo "left: cgroups $cg"; bad=1; }
   findmnt -rn -o TARGET | grep -q "^$CRI_ROOT" && { echo "left: mounts under $CRI_ROOT"; bad=1; }
   for p in /proc/[0-9]*; do
     c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")
