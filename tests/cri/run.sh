@@ -40,7 +40,9 @@ done
 
 PASS=0 FAIL=0
 OUT=$(mktemp /tmp/husk-cri-out.XXXXXX)
+INTERRUPTED=0
 finish() {
+  [ "$INTERRUPTED" = 1 ] && { echo "FAIL cri.interrupted"; FAIL=$((FAIL + 1)); }
   cri_stop
   local left; left=$(cri_leftovers)
   if [ -z "$left" ]; then echo "PASS cri.cleanup"; PASS=$((PASS + 1))
@@ -49,7 +51,7 @@ finish() {
   echo "cri: $PASS passed, $FAIL failed"
   [ "$FAIL" = 0 ]
 }
-trap 'exit 130' INT TERM
+trap 'INTERRUPTED=1; exit 130' INT TERM
 trap 'finish; exit $?' EXIT
 
 if ! cri_start "$HUSK"; then
