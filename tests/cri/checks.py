@@ -144,6 +144,22 @@ class Checks:
         hroot = os.path.join(a.root, "%s-root" % a.handler, "k8s.io", web)
         self.check("handler-state", os.path.isdir(hroot), "%s state in %s" % (a.handler, hroot))
 
+        def cgroup_parent():
+            info = json.loads(self.cri.ContainerStatus(container_id=web, verbose=True)
+                              .info.get("info", "{}"))
+            wpid = info.get("pid", 0)
+            d = self.host_cgroup_dir("memory", uid, web)
+            procs = open(os.path.join(d, "cgroup.procs")).read().split() if os.path.isdir(d) else []
+            ok, detail = str(wpid) in procs, "web pid %d in %s: %s" % (wpid, d, str(wpid) in procs)
+            if a.cgroup_driver == "systemd":
+                units = ["cri-containerd-%s.scope" % web, "huskcri-pod%s.slice" % uid]
+                act = [subprocess.run(["systemctl", "is-active", u], capture_output=True,
+                                      text=True).stdout.strip() for u in units]
+                ok = ok and act == ["active", "active"]
+                detail += "; %s" % dict(zip(units, act))
+            self.check("cgroup-parent", ok and wpid > 0, detail)
+        self.run("cgroup-parent", cgroup_parent)
+
         def netns():
             w = self.exec(web, ["readlink", "/proc/self/ns/net"])[0].strip()
             c = self.exec(client, ["readlink", "/proc/self/ns/net"])[0].strip()
@@ -255,18 +271,24 @@ class Checks:
                        "working set %d bytes, cpu %d ns" % (mem, cpu))
         self.run("stats", stats)
 
-        def read_limit(cid):
-            out, _, _ = self.exec(cid, ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
-                                        " 2>/dev/null || cat /sys/fs/cgroup/memory.max"])
-            return out.strip()
+        def read_limits(cid):
+            """memory limit, CFS quota, shares as the container reads them (v1, else v2)"""
+            out, _, _ = self.exec(cid, ["sh", "-c", "cd /sys/fs/cgroup; if [ -d memory ]; then "
+                                        "cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us "
+                                        "cpu/cpu.shares; else cat memory.max cpu.max cpu.weight; fi"])
+            return out.split()
 
         def update():
-            before = read_limit(web)
+            before = read_limits(web)
             self.cri.UpdateContainerResources(container_id=web, linux=api.LinuxContainerResources(
-                memory_limit_in_bytes=96 * MiB, cpu_shares=2))
-            after = read_limit(web)
-            self.check("update-resources", before == str(64 * MiB) and after == str(96 * MiB),
-                       "memory limit inside: %s -> %s" % (before, after))
+                memory_limit_in_bytes=96 * MiB, cpu_shares=512, cpu_quota=50000,
+                cpu_period=100000))
+            after = read_limits(web)
+            # v2: cpu.max "50000 100000"; cpu.weight from shares as runc converts them
+            want = ([str(96 * MiB), "50000", "512"] if len(after) == 3
+                    else [str(96 * MiB), "50000", "100000", str(1 + (512 - 2) * 9999 // 262142)])
+            self.check("update-resources", before[0] == str(64 * MiB) and after == want,
+                       "memory limit, cpu quota, shares inside: %s -> %s" % (before, after))
         self.run("update-resources", update)
 
         def seccomp():
