@@ -7,7 +7,6 @@ With --timing-log (lines "t0 t1 name args..." written by bench.sh's wrappers aro
 the CNI plugins and the runtimes) it also splits each phase into runtime / shim / CNI / rest."""
 import argparse, statistics, time
 
-import checks
 from checks import Checks
 
 PHASES = ("run_pod", "create", "start")

@@ -5,8 +5,9 @@ each; exit status 0 iff none failed. run.sh starts containerd and calls this.
    checks.py --socket SOCK --handler NAME --root DIR --image REF --subnet CIDR --node-netns LINK
              [--cgroup-driver cgroupfs|systemd] [--cgroup-parent-prefix ...]
    checks.py --socket SOCK --remove-all       (stops and removes every pod; for cleanup)"""
-import argparse, ipaddress, json, os, re, subprocess, sys, time, uuid
+import argparse, ipaddress, json, os, re, subprocess, sys, time, types, uuid
 
+import pod_checks
 from cri_client import Cri, api
 
 NODE, POD, CONTAINER = api.NODE, api.POD, api.CONTAINER
@@ -109,7 +110,7 @@ class Checks:
             time.sleep(0.1)
         return self.status(cid)
 
-    # ---- the checks
+    # ---- the checks: a pod with two app containers (the pod_checks on it), a hostNetwork pod
     def all(self):
         a = self.a
         v = self.cri.Version(version="v1")
@@ -144,203 +145,10 @@ class Checks:
         hroot = os.path.join(a.root, "%s-root" % a.handler, "k8s.io", web)
         self.check("handler-state", os.path.isdir(hroot), "%s state in %s" % (a.handler, hroot))
 
-        def cgroup_parent():
-            info = json.loads(self.cri.ContainerStatus(container_id=web, verbose=True)
-                              .info.get("info", "{}"))
-            wpid = info.get("pid", 0)
-            d = self.host_cgroup_dir("memory", uid, web)
-            procs = open(os.path.join(d, "cgroup.procs")).read().split() if os.path.isdir(d) else []
-            ok, detail = str(wpid) in procs, "web pid %d in %s: %s" % (wpid, d, str(wpid) in procs)
-            if a.cgroup_driver == "systemd":
-                units = ["cri-containerd-%s.scope" % web, "huskcri-pod%s.slice" % uid]
-                act = [subprocess.run(["systemctl", "is-active", u], capture_output=True,
-                                      text=True).stdout.strip() for u in units]
-                ok = ok and act == ["active", "active"]
-                detail += "; %s" % dict(zip(units, act))
-            self.check("cgroup-parent", ok and wpid > 0, detail)
-        self.run("cgroup-parent", cgroup_parent)
-
-        def netns():
-            w = self.exec(web, ["readlink", "/proc/self/ns/net"])[0].strip()
-            c = self.exec(client, ["readlink", "/proc/self/ns/net"])[0].strip()
-            s = os.readlink("/proc/%d/ns/net" % sandbox_pid) if sandbox_pid else "?"
-            self.check("shared-netns", w == c == s and w != a.node_netns and w.startswith("net:"),
-                       "web %s, client %s, sandbox %s, node %s" % (w, c, s, a.node_netns))
-        self.run("shared-netns", netns)
-
-        def ipc_uts():
-            cmd = ["sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname"]
-            w = self.exec(web, cmd)[0].split()
-            c = self.exec(client, cmd)[0].split()
-            s = [os.readlink("/proc/%d/ns/%s" % (sandbox_pid, n)) for n in ("ipc", "uts")]
-            self.check("shared-ipc-uts", w == c and w[:2] == s and w[2] == "web" and
-                       s[0] != os.readlink("/proc/self/ns/ipc"),
-                       "web %s, client %s, sandbox %s" % (w, c, s))
-        self.run("shared-ipc-uts", ipc_uts)
-
-        def pid_ns():
-            shared = self.container(pod, cfg, "pidpod", ["sleep", "infinity"], pid=POD)
-            ps_pod = self.exec(shared, ["ps", "-o", "pid,args"])[0]
-            ps_own = self.exec(client, ["ps", "-o", "pid,args"])[0]
-            sandbox_seen = re.search(r"^\s*1\s+/bin/sleep infinity", ps_pod, re.M) is not None
-            own_pid1 = (re.search(r"^\s*1\s+sleep infinity", ps_own, re.M) is not None and
-                        "/bin/sleep" not in ps_own)
-            self.check("pid-namespace", sandbox_seen and own_pid1,
-                       "pid POD sees the sandbox as pid 1: %s; pid CONTAINER is its own pid 1: %s"
-                       % (sandbox_seen, own_pid1))
-        self.run("pid-namespace", pid_ns)
-
-        def run_as_user():
-            u = self.container(pod, cfg, "user", ["sleep", "infinity"], user=1000)
-            out = self.exec(u, ["id"])[0].strip()
-            st = self.exec(u, ["grep", "-E", "^(Uid|CapEff)", "/proc/self/status"])[0].split()
-            self.check("run-as-user", out.startswith("uid=1000 ") and st[1:5] == ["1000"] * 4 and
-                       st[-1] == "0000000000000000", "%s; %s" % (out, " ".join(st)))
-        self.run("run-as-user", run_as_user)
-
-        def exit_status():
-            e5 = self.container(pod, cfg, "exit5", ["sh", "-c", "exit 5"])
-            e0 = self.container(pod, cfg, "exit0", ["true"])
-            s5, s0 = self.wait_exited(e5, 10), self.wait_exited(e0, 10)
-            self.check("exit-status", s5.exit_code == 5 and s5.reason == "Error" and
-                       s0.exit_code == 0 and s0.reason == "Completed" and s5.finished_at > 0,
-                       "exit 5: %r %d; exit 0: %r %d" % (s5.reason, s5.exit_code, s0.reason,
-                                                         s0.exit_code))
-        self.run("exit-status", exit_status)
-
-        def hostpath():
-            src = os.path.join(a.root, "hostpath-" + uid[:8])
-            os.makedirs(os.path.join(src, "sub"))
-            open(os.path.join(src, "file"), "w").write("from-host\n")
-            # HOST_TO_CONTAINER needs a shared (or slave) source mount: make it one
-            subprocess.run(["mount", "--bind", src, src], check=True)
-            subprocess.run(["mount", "--make-shared", src], check=True)
-            hp = self.container(pod, cfg, "hostpath", ["sleep", "infinity"], mounts=[
-                api.Mount(container_path="/hp", host_path=src, readonly=True,
-                          propagation=api.PROPAGATION_HOST_TO_CONTAINER)])
-            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "husk-cri-prop",
-                            os.path.join(src, "sub")], check=True)
-            open(os.path.join(src, "sub", "late"), "w").write("propagated\n")
-            out, _, rc = self.exec(hp, ["sh", "-c", "cat /hp/file /hp/sub/late; "
-                                        "grep ' /hp/sub ' /proc/self/mountinfo | grep -c master"])
-            _, err, rc2 = self.exec(hp, ["touch", "/hp/x"])
-            self.check("hostpath-propagation", out.split() == ["from-host", "propagated", "1"]
-                       and rc2 != 0 and "Read-only" in err,
-                       "inside: %r; write: rc %d %r" % (out, rc2, err.strip()))
-        self.run("hostpath-propagation", hostpath)
-
-        def localhost():
-            out, err, rc = "", "", -1
-            for _ in range(50):  # httpd may still be binding
-                out, err, rc = self.exec(client, ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"])
-                if rc == 0:
-                    break
-                time.sleep(0.1)
-            out2, _, rc2 = self.exec(client, ["wget", "-q", "-O", "-", "http://%s:8080/" % ip])
-            self.check("localhost", rc == 0 and out == "husk-cri\n" and rc2 == 0 and out2 == out,
-                       "client -> web: 127.0.0.1 rc %d %r, pod ip rc %d %r" % (rc, out, rc2, out2))
-        self.run("localhost", localhost)
-
-        def execsync():
-            out, err, rc = self.exec(client, ["sh", "-c", "echo out; echo err >&2; exit 3"])
-            self.check("exec-sync", out == "out\n" and err == "err\n" and rc == 3,
-                       "stdout %r stderr %r exit %d" % (out, err, rc))
-        self.run("exec-sync", execsync)
-
-        def logs():
-            path = os.path.join(cfg.log_directory, "client", "0.log")
-            text = ""
-            for _ in range(50):
-                text = open(path).read() if os.path.exists(path) else ""
-                if "to-stderr" in text and "hello-from-client" in text:
-                    break
-                time.sleep(0.1)
-            pat = r"^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) F (.*)$"
-            lines = [re.match(pat, l).groups() for l in text.splitlines() if re.match(pat, l)]
-            ok = ("stdout", "hello-from-client") in lines and ("stderr", "to-stderr") in lines
-            sp = self.status(client).log_path
-            self.check("logs", ok and sp == path, "%s: %r" % (path, text[:160]))
-        self.run("logs", logs)
-
-        def stats():
-            self.exec(web, ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])
-            s = self.cri.ContainerStats(container_id=web).stats
-            mem, cpu = s.memory.working_set_bytes.value, s.cpu.usage_core_nano_seconds.value
-            self.check("stats", s.attributes.id == web and mem > 0 and cpu > 0 and
-                       s.memory.timestamp > 0 and s.cpu.timestamp > 0,
-                       "working set %d bytes, cpu %d ns" % (mem, cpu))
-        self.run("stats", stats)
-
-        def read_limits(cid):
-            """memory limit, CFS quota, shares as the container reads them (v1, else v2)"""
-            out, _, _ = self.exec(cid, ["sh", "-c", "cd /sys/fs/cgroup; if [ -d memory ]; then "
-                                        "cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us "
-                                        "cpu/cpu.shares; else cat memory.max cpu.max cpu.weight; fi"])
-            return out.split()
-
-        def update():
-            before = read_limits(web)
-            self.cri.UpdateContainerResources(container_id=web, linux=api.LinuxContainerResources(
-                memory_limit_in_bytes=96 * MiB, cpu_shares=512, cpu_quota=50000,
-                cpu_period=100000))
-            after = read_limits(web)
-            # v2: cpu.max "50000 100000"; cpu.weight from shares as runc converts them
-            want = ([str(96 * MiB), "50000", "512"] if len(after) == 3
-                    else [str(96 * MiB), "50000", "100000", str(1 + (512 - 2) * 9999 // 262142)])
-            self.check("update-resources", before[0] == str(64 * MiB) and after == want,
-                       "memory limit, cpu quota, shares inside: %s -> %s" % (before, after))
-        self.run("update-resources", update)
-
-        def seccomp():
-            w = re.search(r"Seccomp:\s*(\d)", self.exec(web, ["cat", "/proc/self/status"])[0])
-            c = re.search(r"Seccomp:\s*(\d)", self.exec(client, ["cat", "/proc/self/status"])[0])
-            w, c = w and w.group(1), c and c.group(1)
-            self.check("seccomp-runtime-default", w == "2" and c == "0",
-                       "RuntimeDefault: Seccomp %s, Unconfined: Seccomp %s" % (w, c))
-        self.run("seccomp-runtime-default", seccomp)
-
-        def sysctl():
-            out = self.exec(client, ["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"])[0].strip()
-            self.check("sysctl", out == "80", "net.ipv4.ip_unprivileged_port_start = %s" % out)
-        self.run("sysctl", sysctl)
-
-        def readonly():
-            ro = self.container(pod, cfg, "ro", ["sleep", "infinity"], readonly=True)
-            _, err, rc = self.exec(ro, ["touch", "/x"])
-            _, err2, rc2 = self.exec(client, ["touch", "/x"])
-            self.check("readonly-rootfs", rc != 0 and "Read-only file system" in err and rc2 == 0,
-                       "readonly: rc %d %r; writable: rc %d" % (rc, err.strip(), rc2))
-        self.run("readonly-rootfs", readonly)
-
-        def oom():
-            hog = self.container(pod, cfg, "hog", ["awk", "BEGIN { s = \"xxxxxxxx\"; "
-                                 "while (1) { s = s s; print length(s) > \"/dev/null\" } }"],
-                                 mem=32 * MiB)
-            s = self.wait_exited(hog, 30)
-            self.check("oom-killed", s.state == api.CONTAINER_EXITED and s.reason == "OOMKilled"
-                       and s.exit_code == 137,
-                       "state %s reason %r exit %d" % (api.ContainerState.Name(s.state),
-                                                       s.reason, s.exit_code))
-        self.run("oom-killed", oom)
-
-        def stop_timeout():
-            stubborn = self.container(pod, cfg, "stubborn", ["sh", "-c",
-                                      "trap '' TERM; while :; do sleep 1; done"])
-            polite = self.container(pod, cfg, "polite", ["sh", "-c",
-                                    "trap 'exit 7' TERM; while :; do sleep 1 & wait $!; done"])
-            time.sleep(0.3)  # let the shells set their traps
-            t = time.time(); self.cri.StopContainer(container_id=stubborn, timeout=2)
-            t_stub = time.time() - t
-            t = time.time(); self.cri.StopContainer(container_id=polite, timeout=30)
-            t_pol = time.time() - t
-            s1, s2 = self.status(stubborn), self.status(polite)
-            self.check("stop-timeout", 1.9 <= t_stub < 15 and s1.exit_code == 137 and
-                       t_pol < 10 and s2.exit_code == 7 and
-                       s1.state == s2.state == api.CONTAINER_EXITED,
-                       "TERM ignored: stopped after %.1fs (timeout 2) exit %d; TERM handled: "
-                       "%.1fs (timeout 30) exit %d" % (t_stub, s1.exit_code, t_pol, s2.exit_code))
-        self.run("stop-timeout", stop_timeout)
-
+        p = types.SimpleNamespace(pod=pod, cfg=cfg, uid=uid, ip=ip, sandbox_pid=sandbox_pid,
+                                  web=web, client=client)
+        for name, fn in pod_checks.CHECKS:
+            self.run(name, lambda fn=fn: fn(self, p))
         self.run("remove-pod", lambda: self.remove_pod_check(pod, uid, cfg))
 
         # pod 2: host network (the node's netns: here containerd's own namespace)

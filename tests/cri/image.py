@@ -3,7 +3,7 @@
 Debian's static busybox with a link per applet, for `ctr images import`. The one image serves
 as the pod sandbox image (its default command sleeps forever, as a pause container does) and
 as the app image (the tests give every container its own command)."""
-import hashlib, io, json, os, subprocess, sys, tarfile
+import hashlib, io, json, subprocess, sys, tarfile
 
 BUSYBOX = "/bin/busybox"
 
