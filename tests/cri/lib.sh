@@ -10,6 +10,8 @@
 #   HUSK_CRI_ROOT           private root (default /tmp/husk-cri)
 #   HUSK_CRI_CGROUP_DRIVER  cgroupfs (default) or systemd (SystemdCgroup = true; needs systemd)
 #   HUSK_CRI_LOG_LEVEL      containerd's log level (default info)
+#   HUSK_CRI_RESTRICT_OOM   true|false: containerd's restrict_oom_score_adj (default: true
+#                           iff this process lacks CAP_SYS_RESOURCE)
 #   HUSK_CRI_RUNC           the runc handler's BinaryName (default: runc in PATH)
 #   HUSK_CRI_CNI_BIN        CNI plugin directory (default /usr/lib/cni)
 #   HUSK_CRI_PATH_PREFIX    directory put first in containerd's PATH (where it finds the shim)
@@ -37,6 +39,7 @@ cri_log() { echo "cri: $*" >&2; }
 # Without CAP_SYS_RESOURCE (some sandboxed hosts) no process may lower its oom_score_adj, and
 # the sandbox container asks for -998: containerd then clamps scores to its own.
 cri_restrict_oom() {
+  [ -n "${HUSK_CRI_RESTRICT_OOM:-}" ] && { echo "$HUSK_CRI_RESTRICT_OOM"; return; }
   local eff; eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
   if (( (16#$eff >> 24) & 1 )); then echo false; else echo true; fi
 }
