@@ -75,18 +75,20 @@ class Checks:
         return pid
 
     def container(self, pod_id, pod_cfg, name, cmd, mem=0, seccomp=RUNTIME_DEFAULT,
-                  readonly=False, start=True, pid=CONTAINER, user=None, mounts=()):
+                  readonly=False, start=True, pid=CONTAINER, user=None, mounts=(), attempt=0,
+                  caps=None, no_new_privs=False):
         net = pod_cfg.linux.security_context.namespace_options.network
         cfg = api.ContainerConfig(
-            metadata=api.ContainerMetadata(name=name, attempt=0),
+            metadata=api.ContainerMetadata(name=name, attempt=attempt),
             image=api.ImageSpec(image=self.a.image), command=cmd,
-            log_path="%s/0.log" % name, mounts=list(mounts),
+            log_path="%s/%d.log" % (name, attempt), mounts=list(mounts),
             linux=api.LinuxContainerConfig(
                 resources=api.LinuxContainerResources(memory_limit_in_bytes=mem, cpu_shares=2),
                 security_context=api.LinuxContainerSecurityContext(
                     namespace_options=api.NamespaceOption(network=net, pid=pid, ipc=POD),
                     readonly_rootfs=readonly,
                     run_as_user=None if user is None else api.Int64Value(value=user),
+                    capabilities=caps, no_new_privs=no_new_privs,
                     seccomp=api.SecurityProfile(profile_type=seccomp))))
         cid = self.cri.CreateContainer(pod_sandbox_id=pod_id, config=cfg,
                                        sandbox_config=pod_cfg).container_id

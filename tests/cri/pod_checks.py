@@ -209,6 +209,38 @@ def stop_timeout(ck, p):
                "%.1fs (timeout 30) exit %d" % (t_stub, s1.exit_code, t_pol, s2.exit_code))
 
 
+def capabilities(ck, p):
+    cid = ck.container(p.pod, p.cfg, "caps", ["sleep", "infinity"], no_new_privs=True,
+                       caps=api.Capability(drop_capabilities=["ALL"],
+                                           add_capabilities=["NET_BIND_SERVICE", "KILL"]))
+    st = ck.exec(cid, ["grep", "-E", "^(CapEff|CapBnd|NoNewPrivs)", "/proc/self/status"])[0].split()
+    d = dict(zip(st[0::2], st[1::2]))
+    # CAP_KILL is bit 5, CAP_NET_BIND_SERVICE bit 10
+    want = "%016x" % ((1 << 5) | (1 << 10))
+    ck.check("capabilities", d.get("CapEff:") == want and d.get("CapBnd:") == want and
+             d.get("NoNewPrivs:") == "1", "drop ALL, add NET_BIND_SERVICE KILL: %s" % d)
+
+
+def restart(ck, p):
+    """the kubelet restarts an exited container as a new one, the same name, attempt + 1"""
+    first = ck.container(p.pod, p.cfg, "again", ["sh", "-c", "echo run-0; exit 1"])
+    s0 = ck.wait_exited(first, 10)
+    again = ck.container(p.pod, p.cfg, "again", ["sh", "-c", "echo run-1; exec sleep infinity"],
+                         attempt=1)
+    s1 = ck.status(again)
+    log1 = os.path.join(p.cfg.log_directory, "again", "1.log")
+    text = ""
+    for _ in range(50):
+        text = open(log1).read() if os.path.exists(log1) else ""
+        if "run-1" in text:
+            break
+        time.sleep(0.1)
+    ck.check("restart", s0.exit_code == 1 and s1.state == api.CONTAINER_RUNNING and
+             s1.metadata.attempt == 1 and "stdout F run-1" in text,
+             "attempt 0 exit %d; attempt 1 %s, log %r" % (
+                 s0.exit_code, api.ContainerState.Name(s1.state), text.strip()[-40:]))
+
+
 CHECKS = [
     ("cgroup-parent", cgroup_parent),
     ("shared-netns", netns),
@@ -216,6 +248,8 @@ CHECKS = [
     ("pid-namespace", pid_ns),
     ("run-as-user", run_as_user),
     ("exit-status", exit_status),
+    ("capabilities", capabilities),
+    ("restart", restart),
     ("hostpath-propagation", hostpath),
     ("localhost", localhost),
     ("exec-sync", execsync),
