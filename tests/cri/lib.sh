@@ -27,6 +27,7 @@ CRI_SOCK=$CRI_ROOT/containerd.sock
 CRI_CG_NAME=husk-cri              # cgroupfs: pods go under /husk-cri/pod<uid>
 CRI_SLICE=huskcri.slice           # systemd: pods are huskcri-pod<uid>.slice
 CRI_PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1  # nothing written next to the sources
 CRI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 case $CRI_DRIVER in
   cgroupfs) CRI_SYSTEMD_CGROUP=false ;;
