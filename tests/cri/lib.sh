@@ -123,6 +123,7 @@ cri_start() {
   [ -e "$CRI_ROOT" ] && { cri_log "$CRI_ROOT exists (another run, or a leftover): not touching it"; return 1; }
   CRI_SHIMSOCKS_BEFORE=" $(ls /run/containerd/s 2>/dev/null | tr '\n' ' ') "
   CRI_RUN_CONTAINERD_EXISTED=0; [ -d /run/containerd ] && CRI_RUN_CONTAINERD_EXISTED=1
+  CRI_SHIMDIR_EXISTED=0; [ -d /run/containerd/s ] && CRI_SHIMDIR_EXISTED=1
   CRI_VARLIBCNI_EXISTED=0; [ -d /var/lib/cni ] && CRI_VARLIBCNI_EXISTED=1
   CRI_STARTED=1
   cri_write_config "$husk"
@@ -190,9 +191,8 @@ cri_stop() {
     case "$CRI_SHIMSOCKS_BEFORE" in *" $(basename "$d") "*) continue ;; esac
     grep -qxF "$d" <<<"$listening" || grep -qxF "unix://$d" <<<"$listening" || rm -f "$d"
   done
-  if [ "$CRI_RUN_CONTAINERD_EXISTED" = 0 ]; then
-    rmdir /run/containerd/s /run/containerd 2>/dev/null
-  fi
+  [ "$CRI_SHIMDIR_EXISTED" = 0 ] && rmdir /run/containerd/s 2>/dev/null
+  [ "$CRI_RUN_CONTAINERD_EXISTED" = 0 ] && rmdir /run/containerd 2>/dev/null
   CRI_STARTED=0
 }
 
