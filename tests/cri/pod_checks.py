@@ -32,7 +32,7 @@ def netns(ck, p):
     c = ck.exec(p.client, ["readlink", "/proc/self/ns/net"])[0].strip()
     s = os.readlink("/proc/%d/ns/net" % p.sandbox_pid) if p.sandbox_pid else "?"
     ck.check("shared-netns", w == c == s and w != ck.a.node_netns and w.startswith("net:"),
-               "web %s, client %s, sandbox %s, node %s" % (w, c, s, ck.a.node_netns))
+             "web %s, client %s, sandbox %s, node %s" % (w, c, s, ck.a.node_netns))
 
 
 def ipc_uts(ck, p):
@@ -41,8 +41,8 @@ def ipc_uts(ck, p):
     c = ck.exec(p.client, cmd)[0].split()
     s = [os.readlink("/proc/%d/ns/%s" % (p.sandbox_pid, n)) for n in ("ipc", "uts")]
     ck.check("shared-ipc-uts", w == c and w[:2] == s and w[2] == "web" and
-               s[0] != os.readlink("/proc/self/ns/ipc"),
-               "web %s, client %s, sandbox %s" % (w, c, s))
+             s[0] != os.readlink("/proc/self/ns/ipc"),
+             "web %s, client %s, sandbox %s" % (w, c, s))
 
 
 def pid_ns(ck, p):
@@ -53,8 +53,8 @@ def pid_ns(ck, p):
     own_pid1 = (re.search(r"^\s*1\s+sleep infinity", ps_own, re.M) is not None and
                 "/bin/sleep" not in ps_own)
     ck.check("pid-namespace", sandbox_seen and own_pid1,
-               "pid POD sees the sandbox as pid 1: %s; pid CONTAINER is its own pid 1: %s"
-               % (sandbox_seen, own_pid1))
+             "pid POD sees the sandbox as pid 1: %s; pid CONTAINER is its own pid 1: %s"
+             % (sandbox_seen, own_pid1))
 
 
 def run_as_user(ck, p):
@@ -62,7 +62,7 @@ def run_as_user(ck, p):
     out = ck.exec(u, ["id"])[0].strip()
     st = ck.exec(u, ["grep", "-E", "^(Uid|CapEff)", "/proc/self/status"])[0].split()
     ck.check("run-as-user", out.startswith("uid=1000 ") and st[1:5] == ["1000"] * 4 and
-               st[-1] == "0000000000000000", "%s; %s" % (out, " ".join(st)))
+             st[-1] == "0000000000000000", "%s; %s" % (out, " ".join(st)))
 
 
 def exit_status(ck, p):
@@ -70,9 +70,9 @@ def exit_status(ck, p):
     e0 = ck.container(p.pod, p.cfg, "exit0", ["true"])
     s5, s0 = ck.wait_exited(e5, 10), ck.wait_exited(e0, 10)
     ck.check("exit-status", s5.exit_code == 5 and s5.reason == "Error" and
-               s0.exit_code == 0 and s0.reason == "Completed" and s5.finished_at > 0,
-               "exit 5: %r %d; exit 0: %r %d" % (s5.reason, s5.exit_code, s0.reason,
-                                                 s0.exit_code))
+             s0.exit_code == 0 and s0.reason == "Completed" and s5.finished_at > 0,
+             "exit 5: %r %d; exit 0: %r %d" % (s5.reason, s5.exit_code, s0.reason,
+                                               s0.exit_code))
 
 
 def hostpath(ck, p):
@@ -89,11 +89,11 @@ def hostpath(ck, p):
                     os.path.join(src, "sub")], check=True)
     open(os.path.join(src, "sub", "late"), "w").write("propagated\n")
     out, _, rc = ck.exec(hp, ["sh", "-c", "cat /hp/file /hp/sub/late; "
-                                "grep ' /hp/sub ' /proc/self/mountinfo | grep -c master"])
+                              "grep ' /hp/sub ' /proc/self/mountinfo | grep -c master"])
     _, err, rc2 = ck.exec(hp, ["touch", "/hp/x"])
     ck.check("hostpath-propagation", out.split() == ["from-host", "propagated", "1"]
-               and rc2 != 0 and "Read-only" in err,
-               "inside: %r; write: rc %d %r" % (out, rc2, err.strip()))
+             and rc2 != 0 and "Read-only" in err,
+             "inside: %r; write: rc %d %r" % (out, rc2, err.strip()))
 
 
 def localhost(ck, p):
@@ -105,13 +105,13 @@ def localhost(ck, p):
         time.sleep(0.1)
     out2, _, rc2 = ck.exec(p.client, ["wget", "-q", "-O", "-", "http://%s:8080/" % p.ip])
     ck.check("localhost", rc == 0 and out == "husk-cri\n" and rc2 == 0 and out2 == out,
-               "client -> web: 127.0.0.1 rc %d %r, pod ip rc %d %r" % (rc, out, rc2, out2))
+             "client -> web: 127.0.0.1 rc %d %r, pod ip rc %d %r" % (rc, out, rc2, out2))
 
 
 def execsync(ck, p):
     out, err, rc = ck.exec(p.client, ["sh", "-c", "echo out; echo err >&2; exit 3"])
     ck.check("exec-sync", out == "out\n" and err == "err\n" and rc == 3,
-               "stdout %r stderr %r exit %d" % (out, err, rc))
+             "stdout %r stderr %r exit %d" % (out, err, rc))
 
 
 def logs(ck, p):
@@ -134,15 +134,15 @@ def stats(ck, p):
     s = ck.cri.ContainerStats(container_id=p.web).stats
     mem, cpu = s.memory.working_set_bytes.value, s.cpu.usage_core_nano_seconds.value
     ck.check("stats", s.attributes.id == p.web and mem > 0 and cpu > 0 and
-               s.memory.timestamp > 0 and s.cpu.timestamp > 0,
-               "working set %d bytes, cpu %d ns" % (mem, cpu))
+             s.memory.timestamp > 0 and s.cpu.timestamp > 0,
+             "working set %d bytes, cpu %d ns" % (mem, cpu))
 
 
 def read_limits(ck, cid):
     """memory limit, CFS quota, shares as the container reads them (v1, else v2)"""
     out, _, _ = ck.exec(cid, ["sh", "-c", "cd /sys/fs/cgroup; if [ -d memory ]; then "
-                                "cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us "
-                                "cpu/cpu.shares; else cat memory.max cpu.max cpu.weight; fi"])
+                              "cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us "
+                              "cpu/cpu.shares; else cat memory.max cpu.max cpu.weight; fi"])
     return out.split()
 
 
@@ -156,7 +156,7 @@ def update(ck, p):
     want = ([str(96 * MiB), "50000", "512"] if len(after) == 3
             else [str(96 * MiB), "50000", "100000", str(1 + (512 - 2) * 9999 // 262142)])
     ck.check("update-resources", before[0] == str(64 * MiB) and after == want,
-               "memory limit, cpu quota, shares inside: %s -> %s" % (before, after))
+             "memory limit, cpu quota, shares inside: %s -> %s" % (before, after))
 
 
 def seccomp(ck, p):
@@ -164,7 +164,7 @@ def seccomp(ck, p):
     c = re.search(r"Seccomp:\s*(\d)", ck.exec(p.client, ["cat", "/proc/self/status"])[0])
     w, c = w and w.group(1), c and c.group(1)
     ck.check("seccomp-runtime-default", w == "2" and c == "0",
-               "RuntimeDefault: Seccomp %s, Unconfined: Seccomp %s" % (w, c))
+             "RuntimeDefault: Seccomp %s, Unconfined: Seccomp %s" % (w, c))
 
 
 def sysctl(ck, p):
@@ -177,25 +177,27 @@ def readonly(ck, p):
     _, err, rc = ck.exec(ro, ["touch", "/x"])
     _, err2, rc2 = ck.exec(p.client, ["touch", "/x"])
     ck.check("readonly-rootfs", rc != 0 and "Read-only file system" in err and rc2 == 0,
-               "readonly: rc %d %r; writable: rc %d" % (rc, err.strip(), rc2))
+             "readonly: rc %d %r; writable: rc %d" % (rc, err.strip(), rc2))
 
 
 def oom(ck, p):
-    hog = ck.container(p.pod, p.cfg, "hog", ["awk", "BEGIN { s = \"xxxxxxxx\"; "
-                         "while (1) { s = s s; print length(s) > \"/dev/null\" } }"],
-                         mem=32 * MiB)
+    # doubles a string past the 32 MiB limit; stops by itself at 128 MiB (exit 0, a FAIL) so
+    # that a runtime which drops the limit cannot take the machine's memory
+    prog = ('BEGIN { s = "xxxxxxxx"; '
+            'while (length(s) < 134217728) { s = s s; print length(s) > "/dev/null" } }')
+    hog = ck.container(p.pod, p.cfg, "hog", ["awk", prog], mem=32 * MiB)
     s = ck.wait_exited(hog, 30)
     ck.check("oom-killed", s.state == api.CONTAINER_EXITED and s.reason == "OOMKilled"
-               and s.exit_code == 137,
-               "state %s reason %r exit %d" % (api.ContainerState.Name(s.state),
-                                               s.reason, s.exit_code))
+             and s.exit_code == 137,
+             "state %s reason %r exit %d" % (api.ContainerState.Name(s.state),
+                                             s.reason, s.exit_code))
 
 
 def stop_timeout(ck, p):
     stubborn = ck.container(p.pod, p.cfg, "stubborn", ["sh", "-c",
-                              "trap '' TERM; while :; do sleep 1; done"])
+                            "trap '' TERM; while :; do sleep 1; done"])
     polite = ck.container(p.pod, p.cfg, "polite", ["sh", "-c",
-                            "trap 'exit 7' TERM; while :; do sleep 1 & wait $!; done"])
+                          "trap 'exit 7' TERM; while :; do sleep 1 & wait $!; done"])
     time.sleep(0.3)  # let the shells set their traps
     t = time.time(); ck.cri.StopContainer(container_id=stubborn, timeout=2)
     t_stub = time.time() - t
@@ -203,10 +205,10 @@ def stop_timeout(ck, p):
     t_pol = time.time() - t
     s1, s2 = ck.status(stubborn), ck.status(polite)
     ck.check("stop-timeout", 1.9 <= t_stub < 15 and s1.exit_code == 137 and
-               t_pol < 10 and s2.exit_code == 7 and
-               s1.state == s2.state == api.CONTAINER_EXITED,
-               "TERM ignored: stopped after %.1fs (timeout 2) exit %d; TERM handled: "
-               "%.1fs (timeout 30) exit %d" % (t_stub, s1.exit_code, t_pol, s2.exit_code))
+             t_pol < 10 and s2.exit_code == 7 and
+             s1.state == s2.state == api.CONTAINER_EXITED,
+             "TERM ignored: stopped after %.1fs (timeout 2) exit %d; TERM handled: "
+             "%.1fs (timeout 30) exit %d" % (t_stub, s1.exit_code, t_pol, s2.exit_code))
 
 
 def capabilities(ck, p):
