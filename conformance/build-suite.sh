@@ -50,7 +50,7 @@ OUT=$(realpath -e "$OUT")
 TMP=$(mktemp -d /tmp/husk-build-suite.XXXXXX)
 trap 'chmod -R u+w "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-export GOPROXY=off GOFLAGS=-mod=vendor GOTOOLCHAIN=local GOSUMDB=off GONOSUMDB= GOWORK=off
+export GOPROXY=off GOFLAGS=-mod=vendor GOTOOLCHAIN=local GOSUMDB=off GOWORK=off
 export GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOMODCACHE=$TMP/gopath/pkg/mod
 echo "build-suite: $(go version), runtime-tools $PIN, into $OUT"
 

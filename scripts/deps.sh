@@ -6,7 +6,7 @@
 #   scripts/deps.sh --conformance  also Go and git (conformance/build-suite.sh) and jq
 # Options combine: scripts/deps.sh --e2e --conformance.
 set -euo pipefail
-PKGS=(g++ cmake make lld pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time)
+PKGS=(g++ cmake make lld pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time procps iproute2)
 for opt in "$@"; do
   case $opt in
     --e2e) PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux) ;;
