@@ -26,8 +26,7 @@
 # of every hierarchy: they make cgroups under the caller's own.
 # After each program: containers of RUNTIME whose bundle lies in the scratch directory are
 # killed and deleted, mounts left under it are unmounted (a test without a mount namespace
-# makes the runtime mount into ours), and cgroups that appeared under the caller's own
-# cgroups are named in the row's note (left alone: not ours to remove).
+# makes the runtime mount into ours).
 # Last line: "validation: N passed, M failed, K skipped".
 set -u
 SECS=${VALIDATION_TIMEOUT:-60}
@@ -58,27 +57,9 @@ fi
 [ ${#TESTS[@]} -gt 0 ] || { echo "runner: no test programs (*.t) in $SUITE" >&2; exit 2; }
 [ -n "$LOGS" ] && mkdir -p "$LOGS"
 
-# The caller's cgroups: "/" in every hierarchy allows the relative tests; otherwise the
-# directories of its own non-root cgroups, to notice what a test leaves under them.
+# The relative tests need the caller in the root cgroup of every hierarchy.
 AT_ROOT=1
-OWN=()
-while IFS=: read -r _ ctrls path; do
-  [ "$path" = / ] && continue
-  AT_ROOT=0
-  if [ -z "$ctrls" ]; then
-    mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
-  else
-    mnt=
-    for m in $(findmnt -rn -t cgroup -o TARGET); do
-      opts=",$(findmnt -rn -o VFS-OPTIONS,FS-OPTIONS "$m" | tr ' ' ','),"
-      ok=1
-      for c in ${ctrls//,/ }; do [[ $opts == *",$c,"* ]] || ok=0; done
-      [ $ok = 1 ] && { mnt=$m; break; }
-    done
-  fi
-  [ -n "$mnt" ] && [ -d "$mnt$path" ] && OWN+=("$mnt$path")
-done < /proc/self/cgroup
-own_children() { [ ${#OWN[@]} = 0 ] || find "${OWN[@]}" -mindepth 1 -type d 2>/dev/null | LC_ALL=C sort; }
+while IFS=: read -r _ _ path; do [ "$path" = / ] || AT_ROOT=0; done < /proc/self/cgroup
 
 SCRATCH=$(mktemp -d /tmp/husk-validation.XXXXXX)
 unmount_under() {  # unmount_under DIR: prints how many mounts were left under DIR
@@ -132,7 +113,6 @@ for t in "${TESTS[@]}"; do
   mkdir -p "$d/cwd" "$d/tmp"
   cp "$SUITE/runtimetest" "$d/cwd/"
   ln -s "$TARBALL" "$d/cwd/"
-  before=$(own_children)
   start=$(date +%s%N)
   (cd "$d/cwd" && RUNTIME=$RT TMPDIR=$d/tmp exec timeout -k 10 "$SECS" "$SUITE/$t.t") </dev/null >"$d/tap" 2>"$d/err"
   rc=$?
@@ -142,8 +122,6 @@ for t in "${TESTS[@]}"; do
   note=()
   m=$(unmount_under "$d")
   [ "$m" -gt 0 ] && note+=("left $m mounts (unmounted)")
-  new=$(comm -13 <(echo "$before") <(own_children) | grep -c .)
-  [ "$new" -gt 0 ] && note+=("left $new cgroups under the caller's")
   read -r ok notok skip plan results < <(score "$d/tap")
   extra=1
   if [ $rc = 124 ] || [ $rc = 137 ]; then st=timeout
