@@ -3,14 +3,19 @@
 #   scripts/deps.sh          build and test dependencies
 #   scripts/deps.sh --e2e    also the engines of the end-to-end tests (tests/e2e/run.sh)
 #   scripts/deps.sh --bench  also crun, runc and python3-matplotlib (scripts/bench.sh)
+#   scripts/deps.sh --conformance  also Go and git (conformance/build-suite.sh) and jq
+# Options combine: scripts/deps.sh --e2e --conformance.
 set -euo pipefail
 # runc and python3: the reference and the driver of tests/compat (the `compat` step).
-PKGS=(g++ cmake make lld pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time runc python3)
-if [ "${1:-}" = --e2e ]; then
-  PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux)
-elif [ "${1:-}" = --bench ]; then
-  PKGS+=(runc crun python3 python3-matplotlib time)
-fi
+PKGS=(g++ cmake make lld pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time procps iproute2 runc python3)
+for opt in "$@"; do
+  case $opt in
+    --e2e) PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux) ;;
+    --bench) PKGS+=(runc crun python3 python3-matplotlib time) ;;
+    --conformance) PKGS+=(golang-go git tar gzip jq coreutils) ;;
+    *) echo "deps: unknown option $opt (--e2e, --bench, --conformance)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

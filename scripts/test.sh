@@ -1,75 +1,64 @@
 #!/bin/bash
-# Installs, builds and runs every test: unit tests (no root) and integration tests (root;
-# real containers). Then checks that the machine is clean: no mount, state dir, cgroup or
-# process left by the tests. Prints "N passed, M failed" last.
+# scripts/test.sh [STEP...]      run every step, or only the steps named
+# scripts/test.sh --list         print the step names, one a line
+#
+# Installs what the tests need (scripts/deps.sh), builds, and runs the steps in the order of
+# the table below; prints "PASS name" or "FAIL name" for each and "N passed, M failed" last.
+# Exit status 0 iff no step failed. A step that needs root prints "SKIP name (needs root)"
+# for another user; no step is skipped for anything else: a missing tool is installed, and
+# if that fails the step fails.
+#
+# Adding a step: a line in STEPS (name, who may run it, function) and the function. The
+# function runs from the repository's root and returns the step's status.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-scripts/deps.sh || exit 1
-scripts/build.sh || exit 1
+cd "$(dirname "$0")/.." || exit 2
 
-# Tests must leave husk's default --root as they found it (podman and the validation
-# suite use it): remember what is there now.
-. scripts/lib/default-root.sh
-default_root_snapshot
+# name                         needs  function
+STEPS='
+unit                           any    step_unit
+docs                           any    step_docs
+integration                    root   step_integration
+conformance-spec               root   step_conformance_spec
+integration-cgroup-v2          root   step_integration_cgroup_v2
+conformance-spec-cgroup-v2     root   step_conformance_spec_cgroup_v2
+e2e-engines                    root   step_e2e_engines
+bench-smoke                    root   step_bench_smoke
+clean-machine                  any    step_clean_machine
+'
 
-passed=0 failed=0
-step() {  # step NAME CMD...
-  local name=$1; shift
-  echo "== $name"
-  if "$@"; then passed=$((passed + 1)); echo "PASS $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+# ------------------------------------------------------------------------------- steps
+step_unit() { build/husk_unit_tests; }
+step_docs() { tests/docs/man_test.sh build/husk; }
+step_integration() { build/husk_integration_tests; }
+# The runtime-spec's MUST statements, one test each (conformance/*_test.cpp).
+step_conformance_spec() { build/husk_conformance_tests; }
+
+# The same tests on a pure cgroup v2 hierarchy, in a throw-away VM (tests/vm/run.sh). Each
+# finished test prints its duration, so a run the VM's timeout ends names where it stopped.
+vm() {
+  [ -x tests/vm/run.sh ] || { echo "tests/vm/run.sh is missing"; return 1; }
+  tests/vm/run.sh --share "$PWD" "$@"
+}
+step_integration_cgroup_v2() {
+  vm --timeout 1500 -- "$PWD/build/husk_integration_tests" --durations yes
+}
+step_conformance_spec_cgroup_v2() {
+  vm --timeout 900 -- "$PWD/build/husk_conformance_tests" --durations yes
 }
 
-step unit build/husk_unit_tests
-step docs tests/docs/man_test.sh build/husk
-if [ "$(id -u)" = 0 ]; then
-  step integration build/husk_integration_tests
-  # The runtime-spec's MUST statements, one test each (conformance/*_test.cpp).
-  step conformance-spec build/husk_conformance_tests
-else
-  echo "SKIP integration, conformance-spec (need root)"
-fi
-
-# The same integration tests on pure cgroup v2, in a throw-away VM (../shared/tools/v2vm;
-# it apt-installs qemu on first use). Skipped when the tool is not there.
-V2VM=${HUSK_V2VM:-}
-for cand in ../shared/tools/v2vm/run-in-v2vm.sh /work/shared/tools/v2vm/run-in-v2vm.sh; do
-  [ -z "$V2VM" ] && [ -x "$cand" ] && V2VM=$cand
-done
-V2VM=${V2VM:-../shared/tools/v2vm/run-in-v2vm.sh}
-# Each finished test prints its duration, so a run the VM's timeout ends names where it stopped.
-if [ "$(id -u)" = 0 ] && [ -x "$V2VM" ] && [ "${HUSK_SKIP_V2VM:-0}" != 1 ]; then
-  step integration-cgroup-v2 env V2VM_TIMEOUT=1500 "$V2VM" --share "$PWD" -- "$PWD/build/husk_integration_tests" --durations yes
-  step conformance-spec-cgroup-v2 env V2VM_TIMEOUT=900 "$V2VM" --share "$PWD" -- "$PWD/build/husk_conformance_tests" --durations yes
-else
-  echo "SKIP integration-cgroup-v2 (needs root and $V2VM; HUSK_SKIP_V2VM=1 skips it)"
-fi
-
-# husk under dockerd, containerd and podman (tests/e2e/run.sh): the engines are installed
-# from Debian and started offline with private roots, then stopped and removed.
-E2E_TOOL=${HUSK_E2E_TOOLS:-}
-for cand in ../shared/tools/e2e /work/shared/tools/e2e; do
-  [ -z "$E2E_TOOL" ] && [ -x "$cand/setup-engines.sh" ] && E2E_TOOL=$(cd "$cand" && pwd)
-done
-if [ "$(id -u)" = 0 ] && [ -n "$E2E_TOOL" ] && [ "${HUSK_SKIP_E2E:-0}" != 1 ]; then
-  if scripts/deps.sh --e2e; then
-    step e2e-engines env HUSK_E2E_TOOLS="$E2E_TOOL" tests/e2e/run.sh build/husk
-  else
-    step e2e-engines false
-  fi
-else
-  echo "SKIP e2e-engines (needs root and the e2e tools of ../shared/tools/e2e; HUSK_SKIP_E2E=1 skips it)"
-fi
+# husk under dockerd, containerd and podman, started offline with private roots
+# (tests/e2e/engines.sh), then stopped and removed.
+step_e2e_engines() { scripts/deps.sh --e2e && tests/e2e/run.sh build/husk; }
 
 # The benchmark itself works (a quick run: husk, crun and runc, every scenario, the chart).
-if [ "$(id -u)" = 0 ] && [ "${HUSK_SKIP_BENCH:-0}" != 1 ]; then
-  step bench-smoke scripts/bench.sh -q -o build/bench-smoke
-else
-  echo "SKIP bench-smoke (needs root; HUSK_SKIP_BENCH=1 skips it)"
-fi
+step_bench_smoke() { scripts/bench.sh -q -o build/bench-smoke; }
 
-clean_check() {
+# Nothing the steps made is left: mounts, state, cgroups, processes, engines, interfaces.
+step_clean_machine() {
   local bad=0
-  if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo' ; then echo "left: mounts"; bad=1; fi
+  if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo|husk-e2e|husk-validation'; then
+    echo "left: mounts"; bad=1
+  fi
   if ls -d /sys/fs/cgroup/*/husk-test /sys/fs/cgroup/*/husk-test/* 2>/dev/null | grep -q .; then
     echo "left: cgroups under /husk-test"; bad=1
   fi
@@ -78,12 +67,49 @@ clean_check() {
   if pgrep -f '/bin/test_init' >/dev/null; then echo "left: test_init processes"; bad=1; fi
   if [ -e /tmp/husk-e2e ]; then echo "left: e2e engine state"; bad=1; fi
   if ls -d /tmp/husk-bench.* /sys/fs/cgroup/*/husk-bench 2>/dev/null | grep -q .; then echo "left: bench"; bad=1; fi
+  if ip link show husk-e2e0 >/dev/null 2>&1; then echo "left: the e2e bridge husk-e2e0"; bad=1; fi
   if ip link show docker0 >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then echo "left: docker0"; bad=1; fi
   if pgrep -f /tmp/husk-e2e >/dev/null; then echo "left: e2e engine processes"; bad=1; fi
   return $bad
 }
-step clean-machine clean_check
 
+# -------------------------------------------------------------------------------- main
+step_names() { awk 'NF { print $1 }' <<<"$STEPS"; }
+step_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' <<<"$STEPS"; }
+
+if [ "${1:-}" = --list ]; then step_names; exit 0; fi
+case ${1:-} in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+WANT=()
+for a in "$@"; do
+  [ -n "$(step_field "$a" 1)" ] || { echo "test.sh: unknown step '$a' (scripts/test.sh --list)" >&2; exit 2; }
+  WANT+=("$a")
+done
+[ ${#WANT[@]} -gt 0 ] || mapfile -t WANT < <(step_names)
+
+scripts/deps.sh || exit 1
+scripts/build.sh || exit 1
+
+# Tests must leave husk's default --root as they found it (podman and the validation
+# suite use it): remember what is there now.
+. scripts/lib/default-root.sh
+default_root_snapshot
+
+passed=0 failed=0 failed_names=()
+for name in $(step_names); do   # the table's order, whatever the order of the arguments
+  [[ " ${WANT[*]} " == *" $name "* ]] || continue
+  if [ "$(step_field "$name" 2)" = root ] && [ "$(id -u)" != 0 ]; then
+    echo "SKIP $name (needs root)"
+    continue
+  fi
+  echo "== $name"
+  if "$(step_field "$name" 3)"; then
+    passed=$((passed + 1)); echo "PASS $name"
+  else
+    failed=$((failed + 1)); failed_names+=("$name"); echo "FAIL $name"
+  fi
+done
+
+[ $failed = 0 ] || echo "husk tests: failed: ${failed_names[*]}"
 echo "husk tests: $passed passed, $failed failed"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

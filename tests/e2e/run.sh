@@ -1,78 +1,51 @@
 #!/bin/bash
 # tests/e2e/run.sh HUSK_BINARY: husk under the real engines, offline on this machine.
 #
-# dockerd + containerd (the runc v2 shim with husk as its binary) and podman are started
-# with private roots under $HUSK_E2E_ROOT (default /tmp/husk-e2e) by the e2e tool of the
-# shared tools (setup-engines.sh: no registry, a busybox image built from Debian's
-# busybox-static, no iptables changes). Each engine knows husk as the runtime "husk"
-# ($HUSK_E2E_ROOT/bin/husk is pointed at HUSK_BINARY). The checks are what users do; one
-# "PASS|FAIL engine.check" line each, then "e2e: N passed, M failed". Everything is stopped
-# and removed on exit, also on failure or interrupt. Exit status 0 iff nothing failed.
+# tests/e2e/engines.sh starts containerd, dockerd (on that containerd, the runc v2 shim with
+# husk as its binary) and podman with private roots under $HUSK_E2E_ROOT (default
+# /tmp/husk-e2e): no registry, a busybox image made from Debian's busybox-static, no
+# firewall changes. Each engine knows husk as the runtime "husk" ($HUSK_E2E_ROOT/bin/husk
+# points at HUSK_BINARY). The checks are what users do; one "PASS|FAIL engine.check" line
+# each, then "e2e: N passed, M failed". Everything is stopped and removed on exit, also on
+# failure or interrupt. Exit status 0 iff nothing failed.
 #
-# Env: HUSK_E2E_TOOLS  directory holding setup-engines.sh (default: ../shared/tools/e2e
-#                      next to the repository, or /work/shared/tools/e2e)
-#      HUSK_E2E_ONLY   regex: run only the checks whose name matches
+# Env: HUSK_E2E_ONLY   regex: run only the checks whose name matches
+#      HUSK_E2E_ROOT   where the engines live (default /tmp/husk-e2e)
 set -u
 HUSK=$(readlink -f "${1:?usage: tests/e2e/run.sh HUSK_BINARY}")
 [ -x "$HUSK" ] || { echo "e2e: $1 is not executable" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "e2e: must run as root" >&2; exit 2; }
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-TOOLS=${HUSK_E2E_TOOLS:-}
-for d in "$REPO/../shared/tools/e2e" /work/shared/tools/e2e; do
-  [ -z "$TOOLS" ] && [ -x "$d/setup-engines.sh" ] && TOOLS=$(cd "$d" && pwd)
-done
-[ -n "$TOOLS" ] && [ -x "$TOOLS/setup-engines.sh" ] ||
-  { echo "e2e: setup-engines.sh not found (set HUSK_E2E_TOOLS)" >&2; exit 2; }
-for b in dockerd containerd containerd-shim-runc-v2 ctr podman conmon skopeo umoci jq ip script; do
+ENGINES=$REPO/tests/e2e/engines.sh
+for b in dockerd containerd containerd-shim-runc-v2 ctr podman conmon jq ip script; do
   command -v $b >/dev/null || { echo "e2e: $b is missing (scripts/deps.sh --e2e installs the engines)" >&2; exit 2; }
 done
-export E2E_ROOT=${HUSK_E2E_ROOT:-/tmp/husk-e2e}
+export HUSK_E2E_ROOT=${HUSK_E2E_ROOT:-/tmp/husk-e2e}
+E2E_ROOT=$HUSK_E2E_ROOT
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ONLY=${HUSK_E2E_ONLY:-.}
 IMG=busybox-img:latest
 CIMG=docker.io/library/busybox-img:latest
 WORK=$(mktemp -d /tmp/husk-e2e-work.XXXXXX)
-# ctr keeps each task's and exec's stdio fifos in /run/containerd/fifo/<n>/ (whatever
-# containerd's --state is) and leaves an exec's behind: remember what was there before.
 # podman calls husk without --root (state and the seccomp cache in /run/husk).
 . "$REPO/scripts/lib/default-root.sh"
 default_root_snapshot
-FIFO_BEFORE=" $(ls /run/containerd/fifo 2>/dev/null | tr '\n' ' ') "
-RUN_CONTAINERD_EXISTED=0
-[ -d /run/containerd ] && RUN_CONTAINERD_EXISTED=1
 PASS=0 FAIL=0
 
 stop_engines() {
-  "$TOOLS/setup-engines.sh" stop >"$WORK/stop.log" 2>&1 || cat "$WORK/stop.log" >&2
-  # The engines' state (images, layers, podman storage) goes too: nothing is left behind.
-  if [ -d "$E2E_ROOT" ]; then
-    findmnt -rn -o TARGET | grep "^$E2E_ROOT/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-    rm -rf "$E2E_ROOT"
-  fi
-  # containerd keeps per-task fifo and shim socket directories under /run/containerd.
-  for d in /run/containerd/fifo/*; do
-    [ -d "$d" ] || continue
-    case "$FIFO_BEFORE" in *" $(basename "$d") "*) ;; *) rm -rf "$d" ;; esac
-  done
-  find /run/containerd/fifo /run/containerd/s -mindepth 1 -depth -type d -empty -delete 2>/dev/null
+  "$ENGINES" stop >"$WORK/stop.log" 2>&1 || cat "$WORK/stop.log" >&2
   default_root_restore
-  if [ "$RUN_CONTAINERD_EXISTED" = 0 ]; then
-    rmdir /run/containerd/fifo /run/containerd/s /run/containerd 2>/dev/null
-  fi
   rm -rf "$WORK"
 }
 trap stop_engines EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$E2E_ROOT/bin"
-ln -sfn "$HUSK" "$E2E_ROOT/bin/husk"
-if ! "$TOOLS/setup-engines.sh" start >"$WORK/start.log" 2>&1; then
+if ! HUSK_E2E_RUNTIME=$HUSK "$ENGINES" start >"$WORK/start.log" 2>&1; then
   echo "e2e: the engines did not start:" >&2
   tail -20 "$WORK/start.log" >&2
   exit 1
 fi
 . "$E2E_ROOT/env.sh"
-ln -sfn "$HUSK" "$E2E_ROOT/bin/husk"
 
 # run NAME WANT CMD: CMD's trimmed output must be WANT ("" = only its exit status counts)
 run() {
