@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "husk/os/systemd/dbus.hpp"
 #include "husk/os/systemd/path.hpp"
 #include "husk/os/systemd/props.hpp"
 
@@ -309,4 +310,13 @@ TEST_CASE("systemd: D-Bus signatures") {
   CHECK(signature(Value{DeviceAllowList{}}) == "a(ss)");
   CHECK(signature(Value{std::vector<uint8_t>{}}) == "ay");
   CHECK(to_text(Value{uint64_t{5}}) == "uint64 5");
+}
+
+TEST_CASE("systemd: unit object paths and versions") {
+  CHECK(unit_object_path("husk-probe-d.scope") == "/org/freedesktop/systemd1/unit/husk_2dprobe_2dd_2escope");
+  CHECK(unit_object_path("1a.slice") == "/org/freedesktop/systemd1/unit/_31a_2eslice");
+  CHECK(unit_object_path("a_b@c.scope") == "/org/freedesktop/systemd1/unit/a_5fb_40c_2escope");
+  CHECK(parse_version("252.39-1~deb12u2") == 252);
+  CHECK(parse_version("v245.4-1.fc32") == 245);
+  CHECK(parse_version("unknown") == 0);
 }
