@@ -92,6 +92,16 @@ rc=$?
 [ $rc -ne 0 ] && ok "scope for a dead pid: $(tail -1 /tmp/probe.err)" || bad "scope for a dead pid started"
 check "after failure: units" "" "$(systemctl list-units --all --plain --no-legend "husk-probe-*" 2>&1)"
 
+# No answer in time (a 1 ms deadline): an error naming the timeout, no unit left
+sleep 300 &
+child=$!
+"$PROBE" start "system.slice:husk-probe:$id" "$id" "$child" --timeout 1 >/dev/null 2>/tmp/probe.err
+rc=$?
+[ $rc -ne 0 ] && grep -q 'timed out' /tmp/probe.err && ok "timeout: $(tail -1 /tmp/probe.err)" \
+  || bad "timeout: rc=$rc $(cat /tmp/probe.err)"
+check "after timeout: units" "" "$(systemctl list-units --all --plain --no-legend "husk-probe-*" 2>&1)"
+kill "$child" 2>/dev/null; wait "$child" 2>/dev/null
+
 # No bus socket
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/nonexistent/bus "$PROBE" -s connect >/dev/null 2>/tmp/probe.err
 rc=$?

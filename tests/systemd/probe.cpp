@@ -2,7 +2,7 @@
 // against a real systemd, without husk (tests/systemd/guest_check.sh runs it in the VM).
 //   probe [-s] [-a ADDRESS] connect
 //   probe [-s] start CGROUPS_PATH ID PID [--memory N] [--pids N] [--quota Q] [--period P]
-//                    [--cpus LIST] [--annotation NAME=VALUE]...   (prints the unit)
+//                    [--cpus LIST] [--annotation NAME=VALUE]... [--timeout MS]  (prints the unit)
 //   probe stop UNIT | cgroup UNIT | version | reset UNIT
 // -s: the system bus even as root (not systemd's private socket); -a: that D-Bus address.
 // Prints the round trips and the time of each call on stderr.
@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     if (!u) return fail(u.error());
     spec::Resources res;
     std::map<std::string, std::string> annotations;
+    std::chrono::milliseconds timeout = kJobTimeout;
     for (size_t i = 4; i + 1 < args.size(); i += 2) {
       const auto& k = args[i];
       const auto& v = args[i + 1];
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
       else if (k == "--quota") cpu.quota = std::stoll(v);
       else if (k == "--period") cpu.period = std::stoull(v);
       else if (k == "--cpus") cpu.cpus = v;
+      else if (k == "--timeout") timeout = std::chrono::milliseconds(std::stoll(v));
       else if (k == "--annotation") annotations[v.substr(0, v.find('='))] = v.substr(v.find('=') + 1);
       else return std::fprintf(stderr, "probe: unknown option %s\n", k.c_str()), 2;
     }
@@ -105,7 +107,7 @@ int main(int argc, char** argv) {
     if (!ap) return fail(ap.error());
     props.insert(props.end(), ap->begin(), ap->end());
     for (auto& p : props) std::fprintf(stderr, "probe:   %s = %s\n", p.name.c_str(), to_text(p.value).c_str());
-    r = bus->start_transient_unit(u->unit, props);
+    r = bus->start_transient_unit(u->unit, props, timeout);
     if (r) std::printf("%s\n", u->unit.c_str());
   } else if (cmd == "stop" && args.size() == 2) {
     r = bus->stop_unit(args[1]);

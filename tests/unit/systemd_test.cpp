@@ -320,3 +320,10 @@ TEST_CASE("systemd: unit object paths and versions") {
   CHECK(parse_version("v245.4-1.fc32") == 245);
   CHECK(parse_version("unknown") == 0);
 }
+
+TEST_CASE("systemd: this host's device facts") {
+  auto h = read_host(true);
+  CHECK(h.proc_devices.find("Character devices:") != std::string::npos);
+  CHECK(h.device_exists("/dev/char/1:3"));  // /dev/null, through /sys/dev when udev made no link
+  CHECK_FALSE(h.device_exists("/dev/char/4095:4095"));
+}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "husk/core/log.hpp"
@@ -284,9 +285,9 @@ void Bus::take_signal(DBusMessage* m) {
 
 Result<void> Bus::read_some(Clock::time_point deadline, const std::string& what) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  if (left <= 0) return Error::make(Errc::sys, fmt::format("systemd: {}: timed out", what));
+  if (left <= 0) return Error::sys(fmt::format("systemd: {}", what), ETIMEDOUT);
   if (!dbus_connection_read_write(c_, static_cast<int>(left)) || !dbus_connection_get_is_connected(c_))
-    return Error::make(Errc::sys, fmt::format("systemd: {}: the D-Bus connection was closed", what));
+    return Error::sys(fmt::format("systemd: {}: the D-Bus connection was closed", what), ECONNRESET);
   return ok();
 }
 
@@ -354,6 +355,12 @@ Result<void> Bus::start_transient_unit(const std::string& unit, const Properties
   if (!reply) {
     if (reply.error().code() == Errc::exists)
       return Error::make(Errc::exists, fmt::format("systemd unit {} already exists", unit));
+    // No answer in time: systemd may still make the unit. StopUnit queued after it on the
+    // same connection replaces its start job.
+    if (reply.error().sys_errno() == ETIMEDOUT) {
+      (void)stop_unit(unit, std::chrono::milliseconds(2000));
+      (void)reset_failed_unit(unit);
+    }
     return std::move(reply).error();
   }
   Msg r(*reply);

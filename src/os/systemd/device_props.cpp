@@ -3,9 +3,12 @@
 // devices program husk installs itself stays the enforcement; these are best effort.
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <sstream>
 
+#include "husk/core/fd.hpp"
 #include "husk/core/log.hpp"
 #include "husk/os/systemd/props.hpp"
 
@@ -77,6 +80,18 @@ std::string device_group(std::string_view proc_devices, char type, int64_t major
 }
 
 }  // namespace
+
+Host read_host(bool v2, unsigned version) {
+  Host h;
+  h.v2 = v2;
+  h.version = version;
+  if (auto t = read_file("/proc/devices")) h.proc_devices = *t;
+  h.device_exists = [](const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 || stat(("/sys" + p).c_str(), &st) == 0;
+  };
+  return h;
+}
 
 Result<Properties> device_properties(const std::vector<spec::DeviceRule>& rules, const Host& h) {
   Emulator emu;

@@ -64,6 +64,10 @@ struct Host {
   std::function<bool(const std::string&)> device_exists;  // "/dev/char/1:3" (or /sys/dev/...)
 };
 
+// This host's facts: /proc/devices, and a device node check through /dev/{char,block}/M:m
+// or /sys/dev/{char,block}/M:m (udev may not have populated /dev), as runc does.
+Host read_host(bool v2, unsigned version = 0);
+
 // Description, Slice (a scope) or Wants (a slice), Delegate, PIDs (pid > 0), accounting
 // switches, DefaultDependencies=no: runc's Apply.
 Properties unit_properties(const UnitPath& u, pid_t pid, bool v2);
