@@ -3,6 +3,7 @@
 #include "husk/os/systemd/dbus.hpp"
 #include "husk/os/systemd/path.hpp"
 #include "husk/os/systemd/props.hpp"
+#include "husk/os/systemd/unit_plan.hpp"
 
 using namespace husk;
 using namespace husk::os::systemd;
@@ -326,4 +327,48 @@ TEST_CASE("systemd: this host's device facts") {
   CHECK(h.proc_devices.find("Character devices:") != std::string::npos);
   CHECK(h.device_exists("/dev/char/1:3"));  // /dev/null, through /sys/dev when udev made no link
   CHECK_FALSE(h.device_exists("/dev/char/4095:4095"));
+}
+
+TEST_CASE("systemd: the unit plan of a docker container on pure v2") {
+  auto layout = cgroups::parse_layout("35 30 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  spec::Resources r;
+  r.memory = spec::Memory{};
+  r.memory->limit = 64 << 20;
+  r.pids = spec::Pids{50};
+  std::map<std::string, std::string> ann = {{"org.systemd.property.TasksMax", "uint64 7"}};
+  UnitInputs in;
+  in.cgroups_path = "system.slice:docker:abc";
+  in.id = "abc";
+  in.resources = &r;
+  in.annotations = &ann;
+  auto p = *plan_unit(in, layout, {{"", "/init.scope"}}, Host{});
+  CHECK(p.unit.unit == "docker-abc.scope");
+  CHECK(p.cgroup == "/system.slice/docker-abc.scope");
+  CHECK(p.dirs.at("unified") == "/sys/fs/cgroup/system.slice/docker-abc.scope");
+  CHECK(get<uint64_t>(p.props, "MemoryMax") == 64u << 20);
+  CHECK(get<uint64_t>(p.props, "TasksMax") == 7);  // the annotation comes last and wins
+  CHECK(find(p.props, "PIDs") == nullptr);
+  auto sp = start_properties(p, 4321);
+  CHECK(get<std::vector<uint32_t>>(sp, "PIDs") == std::vector<uint32_t>{4321});
+  CHECK(sp.size() == p.props.size() + 1);
+
+  in.rootless = true;
+  in.manager_cgroup = "/user.slice/user-1000.slice/user@1000.service";
+  in.cgroups_path = "";
+  auto rl = *plan_unit(in, layout, {}, Host{});
+  CHECK(rl.unit.unit == "husk-abc.scope");
+  CHECK(rl.dirs.at("unified") ==
+        "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/user.slice/husk-abc.scope");
+  auto hybrid = cgroups::parse_layout(
+      "33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "35 30 0:31 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
+  CHECK_FALSE(plan_unit(in, hybrid, {}, Host{}));
+  in.rootless = false;
+  auto v1 = *plan_unit(in, hybrid, {}, Host{});
+  CHECK(get<uint64_t>(v1.props, "MemoryLimit") == 64u << 20);
+  CHECK(v1.dirs.at("memory") == "/sys/fs/cgroup/memory/system.slice/husk-abc.scope");
+  in.cgroups_path = "bad";
+  auto bad = plan_unit(in, layout, {}, Host{});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message().find("cgroupsPath") != std::string::npos);
 }
