@@ -216,12 +216,16 @@ Result<Group> apply(const std::string& root, const std::string& container_id, co
       return with_status(root, Error::sys(fmt::format("intelRdt: enableMonitoring: mkdir {}", mon)));
     g.mon_path = mon;
   }
-  const std::string p = std::to_string(pid);
-  if (auto w = write_to(g.clos_path + "/tasks", p); !w) return with_status(root, std::move(w).error().context("intelRdt"));
-  if (!g.mon_path.empty())
-    if (auto w = write_to(g.mon_path + "/tasks", p); !w) return with_status(root, std::move(w).error().context("intelRdt"));
+  if (auto w = add_task(g, pid); !w) return with_status(root, std::move(w).error());
   undo.dismiss();
   return g;
+}
+
+Result<void> add_task(const Group& g, pid_t pid) {
+  const std::string p = std::to_string(pid);
+  TRY(write_to(g.clos_path + "/tasks", p).context("intelRdt"));
+  if (!g.mon_path.empty()) TRY(write_to(g.mon_path + "/tasks", p).context("intelRdt"));
+  return {};
 }
 
 Result<void> remove(const Group& g) {

@@ -166,6 +166,10 @@ TEST_CASE("resctrl: enableMonitoring: mon_groups/<container-id>, removed on dele
   CHECK(g->mon_path == fx.root + "/guaranteed/mon_groups/c6");
   CHECK(fx.get("guaranteed/tasks") == "12");
   CHECK(fx.get("guaranteed/mon_groups/c6/tasks") == "12");
+  // exec: the new process joins both.
+  REQUIRE(add_task(*g, 34));
+  CHECK(fx.get("guaranteed/tasks") == "34");
+  CHECK(fx.get("guaranteed/mon_groups/c6/tasks") == "34");
   fx.clear_files("guaranteed/mon_groups/c6");
   REQUIRE(remove(*g));
   CHECK_FALSE(fx.exists("guaranteed/mon_groups/c6"));

@@ -55,6 +55,9 @@ struct Group {
 // `pid` to the tasks of both. On error nothing it made is left behind.
 Result<Group> apply(const std::string& root, const std::string& container_id, const Config& c, pid_t pid);
 
+// exec: another process of the container joins the CLOS group, then its MON group.
+Result<void> add_task(const Group& g, pid_t pid);
+
 // Delete: the MON group, and the CLOS group only when the runtime created it.
 Result<void> remove(const Group& g);
 
