@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "husk/core/log.hpp"
-#include "husk/os/cgroups/manager.hpp"
+#include "husk/os/cgroups/writes.hpp"
 
 namespace husk::os::systemd {
 namespace {

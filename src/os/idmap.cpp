@@ -1,0 +1,132 @@
+#include "husk/os/idmap.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "husk/os/mount_api.hpp"
+#include "husk/os/syscall.hpp"
+
+namespace husk::os::mount_api {
+int sys_mount_setattr_attr(int dirfd, const char* path, unsigned flags, const MountAttr& attr) {
+  return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr));
+}
+}  // namespace husk::os::mount_api
+
+namespace husk::os::idmap {
+
+namespace ma = mount_api;
+
+std::string map_text(const std::vector<spec::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps) out += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
+  return out;
+}
+
+namespace {
+
+// Reaps the child that holds the namespace: closing the pipe lets it exit.
+struct Holder {
+  pid_t pid = -1;
+  UniqueFd release;
+  ~Holder() {
+    release.reset();
+    if (pid > 0)
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+  }
+};
+
+}  // namespace
+
+Result<UniqueFd> make_userns(const std::vector<spec::IdMapping>& uid_maps,
+                             const std::vector<spec::IdMapping>& gid_maps) {
+  if (uid_maps.empty() || gid_maps.empty())
+    return Error::make(Errc::invalid_argument, "idmapped mount: both uid and gid mappings are needed");
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) return Error::sys("pipe2");
+  UniqueFd rd(p[0]);
+  Holder h;
+  h.release = UniqueFd(p[1]);
+  long pid = sys_clone3(CLONE_NEWUSER, SIGCHLD, -1);
+  if (pid < 0) return Error::sys("clone3(CLONE_NEWUSER) for an idmapped mount");
+  if (pid == 0) {
+    // The child only waits until the parent has opened its namespace.
+    ::close(p[1]);
+    char c;
+    while (::read(p[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    ::_exit(0);
+  }
+  h.pid = static_cast<pid_t>(pid);
+  rd.reset();
+  TRY(write_file(fmt::format("/proc/{}/uid_map", pid), map_text(uid_maps)).context("idmapped mount: uid_map"));
+  TRY(write_file(fmt::format("/proc/{}/gid_map", pid), map_text(gid_maps)).context("idmapped mount: gid_map"));
+  int fd = ::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::sys("open the idmapped mount's user namespace");
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_view what) {
+  unsigned flags = ma::kOpenTreeClone | O_CLOEXEC | (req.recursive_tree ? ma::kAtRecursive : 0u);
+  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, req.source.c_str(), flags));
+  if (fd < 0) return Error::sys(fmt::format("{}: open_tree {}", what, req.source));
+  UniqueFd tree(fd);
+  ma::MountAttr attr;
+  attr.attr_set = ma::kAttrIdmap;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  unsigned at = AT_EMPTY_PATH | (req.recursive_idmap ? ma::kAtRecursive : 0u);
+  if (ma::sys_mount_setattr_attr(tree.get(), "", at, attr) < 0) {
+    int e = errno;
+    if (e == EINVAL)
+      return Error::sys(fmt::format("{}: the filesystem of {} does not support idmapped mounts on this kernel "
+                                    "(mount_setattr MOUNT_ATTR_IDMAP)", what, req.source), e);
+    return Error::sys(fmt::format("{}: mount_setattr MOUNT_ATTR_IDMAP on {}", what, req.source), e);
+  }
+  return tree;
+}
+
+Result<void> attach(int tree_fd, const std::string& target, std::string_view what) {
+  if (::syscall(SYS_move_mount, tree_fd, "", AT_FDCWD, target.c_str(), ma::kMoveFEmptyPath) < 0)
+    return Error::sys(fmt::format("{}: move_mount onto {}", what, target));
+  return {};
+}
+
+namespace {
+
+// Sets MOUNT_ATTR_IDMAP on a detached tree with a throwaway 0 -> 65534 mapping.
+bool can_idmap(int tree) {
+  std::vector<spec::IdMapping> m{{0, 65534, 1}};
+  auto ns = make_userns(m, m);
+  if (!ns) return false;
+  ma::MountAttr attr;
+  attr.attr_set = ma::kAttrIdmap;
+  attr.userns_fd = static_cast<uint64_t>(ns->get());
+  return ma::sys_mount_setattr_attr(tree, "", AT_EMPTY_PATH, attr) == 0;
+}
+
+}  // namespace
+
+bool probe_bind(const std::string& dir) {
+  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, dir.c_str(), ma::kOpenTreeClone | O_CLOEXEC));
+  if (fd < 0) return false;
+  UniqueFd tree(fd);
+  return can_idmap(tree.get());
+}
+
+bool probe_tmpfs() {
+  int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", ma::kFsopenCloexec));
+  if (fs < 0) return false;
+  UniqueFd fsfd(fs);
+  if (::syscall(SYS_fsconfig, fs, ma::kFsconfigCmdCreate, nullptr, nullptr, 0) < 0) return false;
+  int m = static_cast<int>(::syscall(SYS_fsmount, fs, ma::kFsmountCloexec, 0));
+  if (m < 0) return false;
+  UniqueFd tree(m);
+  return can_idmap(tree.get());
+}
+
+}  // namespace husk::os::idmap
