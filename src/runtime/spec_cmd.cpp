@@ -17,7 +17,13 @@ Result<void> write_spec(const SpecOptions& o) {
   if (::stat(p.c_str(), &st) == 0) return Error::make(Errc::exists, fmt::format("File {} exists. Remove it first", p));
   UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
   if (!fd) return Error::sys("create " + p);
-  return write_all(fd.get(), spec::default_config(o.rootless).dump(1, '\t') + "\n");
+  auto c = spec::default_config(o.rootless);
+  if (o.rootless) {
+    // As runc's specconv.ToRootless: container root is the caller's euid/egid.
+    c["linux"]["uidMappings"] = nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}});
+    c["linux"]["gidMappings"] = nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}});
+  }
+  return write_all(fd.get(), c.dump(1, '\t') + "\n");
 }
 
 }  // namespace husk::runtime
