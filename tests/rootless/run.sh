@@ -34,6 +34,8 @@ done
 [ "$(id -u)" = 0 ] || { echo "rootless: must run as root (it creates and removes a test user)" >&2; exit 2; }
 RT_PATH=$(command -v "$RT") || { echo "rootless: no runtime $RT" >&2; exit 2; }
 RT_NAME=$(basename "$RT_PATH")
+# A husk build under another name still keeps its state in $XDG_RUNTIME_DIR/husk.
+"$RT_PATH" --version 2>/dev/null | head -1 | grep -qi '^husk' && RT_NAME=husk
 for b in useradd userdel usermod setpriv newuidmap newgidmap jq; do
   command -v $b >/dev/null || { echo "rootless: $b is missing" >&2; exit 2; }
 done
@@ -143,6 +145,13 @@ leftovers() {
   [ -n "$m" ] && s="$s mounts: $m"
   echo "$s"
 }
+# After a check found leftovers: remove them, so that the next checks see only their own.
+reset_user() {
+  local p; p=$(ps -e -o pid=,uid= | awk -v u="$UID_" '$2 == u {print $1}')
+  [ -n "$p" ] && kill -9 $p 2>/dev/null
+  local i; for i in $(seq 20); do [ -z "$(user_procs)" ] && break; sleep 0.1; done
+  rm -rf "$XR/$RT_NAME" "$XR/$RT_NAME-explicit"
+}
 wait_stopped() {
   local id=$1 root=$2 i
   for i in $(seq 50); do
@@ -184,6 +193,7 @@ direct_checks() {
   check "direct: uid_map/gid_map show the caller's ids ($UID_/$GID_)" $? "got '$got' $(head -c 300 "$OUT.err")"
   local l; l=$(leftovers "$root")
   [ -z "$l" ]; check "direct: nothing left after run" $? "$l"
+  [ -z "$l" ] || reset_user
 
   # No --root: state under $XDG_RUNTIME_DIR/<runtime name> (runc's rule for a rootless caller).
   edit_config "$b" '.process.args = ["sleep", "100"]'
@@ -193,6 +203,7 @@ direct_checks() {
   as_user "$R" delete -f r3 || as_user "$R" --root "$XR/$RT_NAME" delete -f r3
   l=$(leftovers "$XR/$RT_NAME")
   [ -z "$l" ]; check "direct: nothing left after create + delete -f (default root)" $? "$l"
+  [ -z "$l" ] || reset_user
   rm -rf "$b"
 }
 
@@ -224,6 +235,7 @@ multi_checks() {
   fi
   local l; l=$(leftovers "$root")
   [ -z "$l" ]; check "multi: nothing left (state, processes, mounts)" $? "$l"
+  [ -z "$l" ] || reset_user
   rm -rf "$b"
 }
 
@@ -239,15 +251,16 @@ bad_check() {
   elif [ -n "$l" ]; then fail "bad: $name" "left behind:$l"
   else pass "bad: $name: $(tr -d '\n' <"$OUT.err" | head -c 160)"; fi
   as_user "$R" --root "$root" delete -f x1
+  [ -z "$l" ] || reset_user
   rm -rf "$b"
 }
 
 bad_checks() {
   bad_check "a host uid the user does not own (uidMappings hostID 0)" uidMapping \
     '.linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}]'
-  bad_check "a device node the host has no such path for (linux.devices)" devices \
+  bad_check "a device node the host has no such path for (linux.devices)" husk-rl-nodev \
     '.linux.devices = [{path: "/dev/husk-rl-nodev", type: "c", major: 1, minor: 3}]'
-  bad_check "a lower oomScoreAdj (-500)" oom_score_adj \
+  bad_check "a lower oomScoreAdj (-500)" "oomScoreAdj\|oom_score_adj" \
     '.process.oomScoreAdj = -500'
   bad_check "a raised RLIMIT_NOFILE hard limit" RLIMIT_NOFILE \
     ".process.rlimits = [{type: \"RLIMIT_NOFILE\", hard: $(( $(ulimit -Hn) * 2 )), soft: 1024}]"
