@@ -72,6 +72,8 @@ cleanup() {
   # own mount namespaces).
   awk -v h="$H" '$5 == h || index($5, h "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null; done
+  # podman's lock file for a rootless uid lives outside the home.
+  [ -n "${UID_:-}" ] && rm -f "/dev/shm/libpod_rootless_lock_$UID_"
   if id -u "$U" >/dev/null 2>&1; then
     usermod --del-subuids "$SUB_START-$SUB_END" --del-subgids "$SUB_START-$SUB_END" "$U" 2>/dev/null
     userdel "$U" 2>/dev/null || echo "rootless: userdel $U failed" >&2
@@ -83,7 +85,7 @@ cleanup() {
   rm -rf "$H"
   rm -f /var/mail/"$U" /var/spool/mail/"$U" 2>/dev/null
 }
-SUB_START=0; SUB_END=0
+SUB_START=0; SUB_END=0; UID_=""
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
