@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "enable debug logging");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
-  app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto (accepted for runc compatibility)");
+  app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
   app.require_subcommand(1);
   app.fallthrough(false);
 
@@ -100,6 +100,11 @@ int main(int argc, char** argv) {
     return usage_error(e, g);
   }
 
+  if (auto m = os::rootless::parse_mode(g.rootless); !m) {
+    std::string line = "husk: " + m.error().describe() + "\n";
+    (void)!::write(2, line.data(), line.size());
+    return 1;
+  }
   // runc's rule: an unprivileged caller (or root in a user namespace, USER not "root")
   // with XDG_RUNTIME_DIR set keeps its state in $XDG_RUNTIME_DIR/husk, mode 01700.
   if (root_opt->count() == 0) {
