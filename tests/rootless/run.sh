@@ -140,7 +140,7 @@ edit_config() {
 user_procs() { ps -e -o pid=,uid=,stat=,comm= | awk -v u="$UID_" '$2 == u && $3 !~ /^Z/ {print $1 "(" $4 ")"}' | tr '\n' ' '; }
 leftovers() {
   local root=$1 s=""
-  [ -d "$root" ] && [ -n "$(ls -A "$root" 2>/dev/null | grep -v '^seccomp' )" ] && s="$s state: $(ls -A "$root" | tr '\n' ' ')"
+  [ -d "$root" ] && [ -n "$(ls -A "$root" 2>/dev/null | grep -vx '.seccomp')" ] && s="$s state: $(ls -A "$root" | tr '\n' ' ')"
   local p i; for i in $(seq 20); do p=$(user_procs); [ -z "$p" ] && break; sleep 0.1; done
   [ -n "$p" ] && s="$s processes: $p"
   local m; m=$(awk -v h="$H" 'index($5, h "/") == 1 {print $5}' /proc/self/mountinfo | tr '\n' ' ')
