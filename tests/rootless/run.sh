@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --runtime) RT=$2; shift 2 ;;
     --runtime=*) RT=${1#--runtime=}; shift ;;
     --skip-podman) SKIP_PODMAN=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# {0,1}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^#//; s/^ //'; exit 0 ;;
     *) RT=$1; shift ;;
   esac
 done
