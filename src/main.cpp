@@ -100,10 +100,13 @@ int main(int argc, char** argv) {
     return usage_error(e, g);
   }
 
-  if (auto m = os::rootless::parse_mode(g.rootless); !m) {
-    std::string line = "husk: " + m.error().describe() + "\n";
-    (void)!::write(2, line.data(), line.size());
-    return 1;
+  // (Checked only when given: the default path stays within the hot-code layout.)
+  if (g.rootless != "auto") {
+    if (auto m = os::rootless::parse_mode(g.rootless); !m) {
+      std::string line = "husk: " + m.error().describe() + "\n";
+      (void)!::write(2, line.data(), line.size());
+      return 1;
+    }
   }
   // runc's rule: an unprivileged caller (or root in a user namespace, USER not "root")
   // with XDG_RUNTIME_DIR set keeps its state in $XDG_RUNTIME_DIR/husk, mode 01700.
