@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <CLI/CLI.hpp>
@@ -110,7 +111,8 @@ int main(int argc, char** argv) {
   }
   // runc's rule: an unprivileged caller (or root in a user namespace, USER not "root")
   // with XDG_RUNTIME_DIR set keeps its state in $XDG_RUNTIME_DIR/husk, mode 01700.
-  if (root_opt->count() == 0) {
+  // (Without XDG_RUNTIME_DIR the default stands: no call outside the hot-code layout.)
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); root_opt->count() == 0 && xdg && *xdg) {
     g.root = os::rootless::default_state_root();
     if (g.root != "/run/husk") {
       if ((::mkdir(g.root.c_str(), 0700) < 0 && errno != EEXIST) || ::chmod(g.root.c_str(), 01700) < 0) {
