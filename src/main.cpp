@@ -1,12 +1,18 @@
 // husk: the CLI. Global flags come before the subcommand, as with runc. Errors are logged
 // once, here, and exit 1.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
 #include "husk/core/log.hpp"
+#include "husk/os/rootless.hpp"
 #include "husk/os/self.hpp"
 #include "husk/runtime/runtime.hpp"
 
@@ -29,12 +35,14 @@ int main(int argc, char** argv) {
   CLI::App app{"husk: an OCI container runtime (runc-compatible)", "husk"};
   runtime::GlobalOptions g;
   app.set_version_flag("--version,-v", runtime::version_text());
-  app.add_option("--root", g.root, "root directory for container state (default: /run/husk)");
+  auto* root_opt = app.add_option("--root", g.root,
+                                  "root directory for container state (default: /run/husk, or $XDG_RUNTIME_DIR/husk for an "
+                                  "unprivileged caller)");
   app.add_option("--log", g.log_file, "append logs to this file (default: stderr)");
   app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "enable debug logging");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
-  app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto (accepted for runc compatibility)");
+  app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
   app.require_subcommand(1);
   app.fallthrough(false);
 
@@ -105,6 +113,28 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     return usage_error(e, g);
+  }
+
+  // (Checked only when given: the default path stays within the hot-code layout.)
+  if (g.rootless != "auto") {
+    if (auto m = os::rootless::parse_mode(g.rootless); !m) {
+      std::string line = "husk: " + m.error().describe() + "\n";
+      (void)!::write(2, line.data(), line.size());
+      return 1;
+    }
+  }
+  // runc's rule: an unprivileged caller (or root in a user namespace, USER not "root")
+  // with XDG_RUNTIME_DIR set keeps its state in $XDG_RUNTIME_DIR/husk, mode 01700.
+  // (Without XDG_RUNTIME_DIR the default stands: no call outside the hot-code layout.)
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); root_opt->count() == 0 && xdg && *xdg) {
+    g.root = os::rootless::default_state_root();
+    if (g.root != "/run/husk") {
+      if ((::mkdir(g.root.c_str(), 0700) < 0 && errno != EEXIST) || ::chmod(g.root.c_str(), 01700) < 0) {
+        std::string line = "husk: state root " + g.root + " (from $XDG_RUNTIME_DIR): " + std::strerror(errno) + "\n";
+        (void)!::write(2, line.data(), line.size());
+        return 1;
+      }
+    }
   }
 
   log::Format fmt = g.log_format == "json" ? log::Format::json : log::Format::text;

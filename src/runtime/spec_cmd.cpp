@@ -29,9 +29,9 @@ Result<void> write_spec(const SpecOptions& o) {
   if (!fd) return Error::sys("create " + p);
   auto c = spec::default_config(o.rootless, cgroup_v2_unified());
   if (o.rootless) {
-    // As runc: the caller's own ids are mapped to root.
-    for (auto* k : {"uidMappings", "gidMappings"})
-      for (auto& m : c["linux"][k]) m["hostID"] = std::string_view(k) == "uidMappings" ? ::geteuid() : ::getegid();
+    // As runc's specconv.ToRootless: container root is the caller's euid/egid.
+    c["linux"]["uidMappings"] = nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}});
+    c["linux"]["gidMappings"] = nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}});
   }
   return write_all(fd.get(), c.dump(1, '\t') + "\n");
 }
