@@ -4,7 +4,7 @@
 #   scripts/deps.sh --e2e    also the engines of the end-to-end tests (tests/e2e/run.sh)
 #   scripts/deps.sh --bench  also crun, runc and python3-matplotlib (scripts/bench.sh)
 set -euo pipefail
-PKGS=(g++ cmake make lld pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time)
+PKGS=(g++ cmake make lld clang-14 libclang-rt-14-dev pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time)
 if [ "${1:-}" = --e2e ]; then
   PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux)
 elif [ "${1:-}" = --bench ]; then
