@@ -118,11 +118,18 @@ Result<void> write_file(const std::string& path, std::string_view data) {
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
   std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  // O_EXCL|O_NOFOLLOW: never write through something planted at the temp name (runc:
+  // "file exists"); fsync before the rename so a crash leaves the old or the new file.
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return Error::sys("create " + tmp);
   if (auto r = write_all(fd.get(), data); !r) {
     ::unlink(tmp.c_str());
     return std::move(r).error().context(tmp);
+  }
+  if (::fsync(fd.get()) < 0) {
+    auto e = Error::sys("fsync " + tmp);
+    ::unlink(tmp.c_str());
+    return e;
   }
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) < 0) {

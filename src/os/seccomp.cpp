@@ -1,4 +1,5 @@
 #include "husk/os/seccomp.hpp"
+#include "husk/os/seccomp_cache.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -283,7 +284,10 @@ Result<Bpf> load_or_compile(const spec::Seccomp& s, const std::string& cache_dir
       ssize_t n;
       while ((n = ::read(f.get(), buf, sizeof buf)) > 0) bytes.append(buf, static_cast<size_t>(n));
       auto b = decode_entry(bytes, key);
-      if (b) return b;
+      if (b) {
+        touch_entry(f.get());  // LRU order for trim_cache (os/seccomp_cache.hpp)
+        return b;
+      }
       log::debug("{}: {}; compiling again", file, b.error().describe());
     } else if (f) {
       log::debug("{}: not a private regular file of ours; compiling again", file);
@@ -308,6 +312,7 @@ Result<Bpf> load_or_compile(const spec::Seccomp& s, const std::string& cache_dir
     log::debug("seccomp cache {} not written: {}", file, std::strerror(errno));
     ::unlink(tmp.c_str());
   }
+  trim_cache(dfd.get());
   return b;
 }
 

@@ -30,7 +30,7 @@ Result<void> Channel::send(MsgType t, std::string_view payload, std::span<const 
   char buf[sizeof(MsgHeader) + kMaxPayload];
   MsgHeader h{t, err, static_cast<uint32_t>(payload.size())};
   std::memcpy(buf, &h, sizeof h);
-  std::memcpy(buf + sizeof h, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(buf + sizeof h, payload.data(), payload.size());  // data() may be null
   return send_with_fds(fd_.get(), std::span<const char>(buf, sizeof h + payload.size()), fds)
       .context(fmt::format("sync: send {}", to_string(t)));
 }

@@ -112,7 +112,9 @@ Result<int64_t> parse_size(std::string_view s) {
   else if (unit == "t") mul = 1024.0 * 1024 * 1024 * 1024;
   else if (unit == "p") mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
   else return Error::make(Errc::invalid_argument, fmt::format("invalid size {:?}", s));
-  return static_cast<int64_t>(v * mul);
+  double bytes = v * mul;  // a double that does not fit int64_t must not be converted
+  if (!(bytes < 9223372036854775807.0)) return Error::make(Errc::invalid_argument, fmt::format("size {:?} is too large", s));
+  return static_cast<int64_t>(bytes);
 }
 
 Result<void> update(const GlobalOptions& g, const UpdateOptions& o) {

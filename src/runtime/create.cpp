@@ -145,7 +145,9 @@ class Rollback {
 Result<void> check_options(const spec::ContainerPlan& plan, const CreateOptions& o, CreateMode mode) {
   if (!plan.has_process && o.starts)
     return Error::make(Errc::invalid_spec, "config.json: /process: is required to run a container");
-  TRY(absolute_dir(plan.rootfs, "root.path").context("config.json: /root/path"));
+  TRY_ASSIGN(std::string real_rootfs, absolute_dir(plan.rootfs, "root.path").context("config.json: /root/path"));
+  if (real_rootfs != plan.rootfs)  // runc: "invalid rootfs: not an absolute path, or a symlink"
+    return Error::make(Errc::invalid_spec, fmt::format("config.json: /root/path: invalid rootfs {}: not an absolute path, or a symlink", plan.rootfs));
   if (plan.process.terminal && o.console_socket.empty() && mode == CreateMode::detached)
     return Error::make(Errc::invalid_argument,
                        "cannot allocate a terminal (process.terminal) without --console-socket when detaching");

@@ -14,6 +14,7 @@
 #include "husk/os/syscall.hpp"
 #include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
+#include "husk/spec/json_input.hpp"
 #include "husk/spec/oci_state.hpp"
 #include "husk/spec/validate.hpp"
 
@@ -122,7 +123,7 @@ static nlohmann::ordered_json state_object(const Loaded& c) {
 Result<std::string> state(const GlobalOptions& g, const std::string& id) {
   auto store = store_for(g);
   TRY_ASSIGN(auto c, load(store, id));
-  return state_object(c).dump(2) + "\n";
+  return spec::dump_json(state_object(c), 2) + "\n";
 }
 
 Result<std::string> list(const GlobalOptions& g, const ListOptions& o) {
@@ -131,8 +132,17 @@ Result<std::string> list(const GlobalOptions& g, const ListOptions& o) {
   auto store = store_for(g);
   TRY_ASSIGN(auto ids, store.list());
   std::vector<Loaded> all;
-  for (auto& id : ids)
-    if (auto c = load(store, id)) all.push_back(std::move(*c));
+  for (auto& id : ids) {
+    auto c = load(store, id);
+    if (c) {
+      all.push_back(std::move(*c));
+    } else if (c.error().code() != Errc::not_found && c.error().code() != Errc::bad_state) {
+      // Gone or still being created: skipped. Unreadable: said, as runc's "load container X".
+      std::string msg = c.error().describe(), own = fmt::format("container {:?}: ", id);
+      if (msg.compare(0, own.size(), own) == 0) msg.erase(0, own.size());
+      fmt::print(stderr, "load container {}: {}\n", id, msg);
+    }
+  }
   if (o.quiet) {
     std::string out;
     for (auto& c : all) out += c.st.id + "\n";
@@ -142,7 +152,7 @@ Result<std::string> list(const GlobalOptions& g, const ListOptions& o) {
     if (all.empty()) return std::string("null\n");
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (auto& c : all) arr.push_back(state_object(c));
-    return arr.dump() + "\n";
+    return spec::dump_json(arr) + "\n";
   }
   // Columns padded like Go's tabwriter (minwidth 12, padding 1), as runc prints them.
   std::vector<std::array<std::string, 6>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};

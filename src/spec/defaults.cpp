@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 namespace husk::spec {
@@ -68,7 +69,9 @@ std::optional<int> io_priority_class(std::string_view n) {
 }
 
 Result<std::vector<unsigned>> cpu_list(std::string_view s) {
-  std::vector<unsigned> out;
+  // Ranges first, merged, then expanded: the result has at most 8192 CPUs however long and
+  // overlapping the list ("0-8191,0-8191,..." must not grow with the input).
+  std::vector<std::pair<unsigned, unsigned>> ranges;
   auto bad = [&](std::string_view why) {
     return Error::make(Errc::invalid_spec, fmt::format("{:?} is not a cpu list like \"0-3,7\" ({})", s, why));
   };
@@ -89,12 +92,17 @@ Result<std::vector<unsigned>> cpu_list(std::string_view s) {
       if (c < a) return bad("descending range");
     }
     if (c >= 8192) return bad("cpu number too large");
-    for (unsigned x = a; x <= c; ++x) out.push_back(x);
+    ranges.emplace_back(a, c);
     if (i < s.size()) {
       if (s[i] != ',' || i + 1 == s.size()) return bad("expected ','");
       ++i;
     }
   }
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<unsigned> out;
+  unsigned next = 0;  // first CPU not yet in `out`
+  for (auto [a, c] : ranges)
+    for (unsigned x = std::max(a, next); x <= c; ++x) out.push_back(x), next = x + 1;
   return out;
 }
 

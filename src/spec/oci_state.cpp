@@ -1,5 +1,7 @@
 #include "husk/spec/oci_state.hpp"
 
+#include "husk/spec/json_input.hpp"
+
 namespace husk::spec {
 
 std::string oci_state_json(const OciState& s) {
@@ -10,7 +12,7 @@ std::string oci_state_json(const OciState& s) {
   j["pid"] = s.pid;
   j["bundle"] = s.bundle;
   if (!s.annotations.empty()) j["annotations"] = s.annotations;
-  return j.dump();
+  return dump_json(j);
 }
 
 }  // namespace husk::spec

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "husk/spec/json.hpp"
+#include "husk/spec/json_input.hpp"
 
 namespace husk::spec {
 namespace {
@@ -34,7 +35,12 @@ class Reader {
     if (!has(key)) return std::nullopt;
     const json& v = j_.at(key);
     if (!v.is_string()) throw Bad{at(key), "must be a string"};
-    return v.get<std::string>();
+    return no_nul(v.get<std::string>(), at(key));
+  }
+  // Strings reach syscalls as C strings: a NUL would silently cut them short.
+  static std::string no_nul(std::string s, const std::string& ptr) {
+    if (s.find('\0') != std::string::npos) throw Bad{ptr, "must not contain a NUL byte"};
+    return s;
   }
   std::optional<bool> boolean(const char* key) const {
     if (!has(key)) return std::nullopt;
@@ -54,18 +60,19 @@ class Reader {
     if (!v.is_array()) throw Bad{at(key), "must be an array of strings"};
     for (size_t i = 0; i < v.size(); ++i) {
       if (!v[i].is_string()) throw Bad{fmt::format("{}/{}", at(key), i), "must be a string"};
-      out.push_back(v[i].get<std::string>());
+      out.push_back(no_nul(v[i].get<std::string>(), fmt::format("{}/{}", at(key), i)));
     }
     return out;
   }
-  std::map<std::string, std::string> string_map(const char* key) const {
+  // `nul_ok`: annotations are only stored and echoed, never handed to a syscall.
+  std::map<std::string, std::string> string_map(const char* key, bool nul_ok = false) const {
     std::map<std::string, std::string> out;
     if (!has(key)) return out;
     const json& v = j_.at(key);
     if (!v.is_object()) throw Bad{at(key), "must be an object"};
     for (auto& [k, val] : v.items()) {
       if (!val.is_string()) throw Bad{at(key) + "/" + k, "must be a string"};
-      out[k] = val.get<std::string>();
+      out[nul_ok ? k : no_nul(k, at(key))] = nul_ok ? val.get<std::string>() : no_nul(val.get<std::string>(), at(key) + "/" + k);
     }
     return out;
   }
@@ -307,7 +314,7 @@ Resources read_resources(const Reader& r) {
     auto u = r.child("unified", json::value_t::object);
     for (auto& [k, v] : u.raw().items()) {
       if (!v.is_string()) throw Bad{u.at(k), "must be a string"};
-      res.unified[k] = v.get<std::string>();
+      res.unified[Reader::no_nul(k, u.ptr())] = Reader::no_nul(v.get<std::string>(), u.at(k));
     }
   }
   return res;
@@ -427,19 +434,14 @@ Spec read_spec(const Reader& r) {
     s.mounts.push_back(m);
   });
   if (r.has("hooks")) s.hooks = read_hooks(r.child("hooks", json::value_t::object));
-  s.annotations = r.string_map("annotations");
+  s.annotations = r.string_map("annotations", true);
   if (r.has("linux")) s.linux_ = read_linux(r.child("linux", json::value_t::object));
   return s;
 }
 
 template <class T, class F>
 Result<T> guarded(std::string_view bytes, std::string_view source, F f) {
-  json j;
-  try {
-    j = json::parse(bytes.begin(), bytes.end());
-  } catch (const json::parse_error& e) {
-    return Error::make(Errc::invalid_spec, fmt::format("{}: invalid JSON at byte {}", source, e.byte));
-  }
+  TRY_ASSIGN(json j, parse_json(bytes, source));
   if (!j.is_object()) return Error::make(Errc::invalid_spec, fmt::format("{}: must be a JSON object", source));
   try {
     return f(Reader(j));

@@ -39,7 +39,7 @@ Result<int> parse_signal(std::string_view s) {
     int base = up[2] == 'M' && up[3] == 'I' ? SIGRTMIN : SIGRTMAX;
     std::string rest = up.substr(5);
     if (rest.empty()) return base;
-    if ((rest[0] == '+' || rest[0] == '-') && rest.size() > 1 &&
+    if ((rest[0] == '+' || rest[0] == '-') && rest.size() > 1 && rest.size() <= 4 &&
         std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       int n = base + std::stoi(rest);
       if (n >= SIGRTMIN && n <= SIGRTMAX) return n;

@@ -212,10 +212,21 @@ Result<void> check_mounts(const Spec& s) {
   return {};
 }
 
+// maskedPaths/readonlyPaths are mounts: without a mount namespace of its own the container
+// would mask the host's paths, so (as runc) the config is refused rather than skipped.
+Result<void> check_restricted_paths(const Spec& s) {
+  if (!s.linux_ || has_ns(s, "mount")) return {};
+  const char* field = !s.linux_->masked_paths.empty()     ? "maskedPaths"
+                      : !s.linux_->readonly_paths.empty() ? "readonlyPaths"
+                                                          : nullptr;
+  if (!field) return {};
+  return invalid(fmt::format("config.json: /linux/{}: unable to restrict sys entries without a private MNT namespace", field));
+}
+
 Result<void> check_sysctl(const Spec& s) {
   if (!s.linux_) return {};
   for (auto& [k, v] : s.linux_->sysctl) {
-    auto is = [&](std::string_view p) { return k.compare(0, p.size(), p) == 0; };
+    auto is = [&, &key = k](std::string_view p) { return key.compare(0, p.size(), p) == 0; };
     const char* need = nullptr;
     if (is("net.")) {
       need = "network";
@@ -424,6 +435,7 @@ Result<std::vector<std::string>> validate(const Spec& s) {
     if (!m.destination.empty() && m.destination[0] != '/')
       warnings.push_back(fmt::format("mount destination {} is not absolute. Support for non-absolute mount "
                                      "destinations will be removed in a future release.", m.destination));
+  TRY(check_restricted_paths(s));
   TRY(check_sysctl(s));
   TRY(check_devices(s));
   TRY(check_cgroups_path(s));

@@ -11,8 +11,79 @@
 
 #include "husk/core/path.hpp"
 #include "husk/spec/json.hpp"
+#include "husk/spec/json_input.hpp"
 
 namespace husk::state {
+
+namespace {
+
+// Paths are bytes: one that is not UTF-8 (runc runs such a bundle) is kept exactly in
+// "<key>Hex" beside its U+FFFD-replaced display form.
+std::string hex(std::string_view s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view h) {
+  if (h.size() % 2) return std::nullopt;
+  auto v = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < h.size(); i += 2) {
+    int a = v(h[i]), b = v(h[i + 1]);
+    if (a < 0 || b < 0) return std::nullopt;
+    out += static_cast<char>(a * 16 + b);
+  }
+  return out;
+}
+
+void put_path(nlohmann::ordered_json& j, const char* key, const std::string& v) {
+  j[key] = v;
+  if (!spec::valid_utf8(v)) j[std::string(key) + "Hex"] = hex(v);
+}
+
+struct Corrupt {
+  std::string what;
+};
+
+std::string get_path(const nlohmann::json& j, const char* key) {
+  if (auto h = j.find(std::string(key) + "Hex"); h != j.end() && h->is_string())
+    if (auto raw = unhex(h->get<std::string>())) return *raw;
+  auto v = j.find(key);
+  if (v == j.end()) return "";
+  if (!v->is_string()) throw Corrupt{fmt::format("{} must be a string", key)};
+  return v->get<std::string>();
+}
+
+// An integer field in [lo, hi]; a float, a string or a value out of range is corruption
+// (never a float->int conversion: 1e300 would be undefined behaviour).
+template <class T>
+T get_int(const nlohmann::json& j, const char* key, bool required, T lo, T hi) {
+  auto v = j.find(key);
+  if (v == j.end()) {
+    if (required) throw Corrupt{fmt::format("{} is missing", key)};
+    return T{};
+  }
+  if (v->is_number_unsigned()) {
+    uint64_t x = v->get<uint64_t>();
+    if (x <= static_cast<uint64_t>(hi)) return static_cast<T>(x);
+  } else if (v->is_number_integer()) {
+    int64_t x = v->get<int64_t>();
+    if (x >= static_cast<int64_t>(lo) && (x < 0 || static_cast<uint64_t>(x) <= static_cast<uint64_t>(hi)))
+      return static_cast<T>(x);
+  }
+  throw Corrupt{fmt::format("{} must be an integer in [{}, {}]", key, lo, hi)};
+}
+
+}  // namespace
 
 std::string to_json(const State& s) {
   nlohmann::ordered_json j;
@@ -20,8 +91,8 @@ std::string to_json(const State& s) {
   j["ociVersion"] = s.oci_version;
   j["pid"] = s.pid;
   j["startTime"] = s.start_time;
-  j["bundle"] = s.bundle;
-  j["rootfs"] = s.rootfs;
+  put_path(j, "bundle", s.bundle);
+  put_path(j, "rootfs", s.rootfs);
   j["created"] = s.created;
   j["owner"] = s.owner;
   j["annotations"] = s.annotations;
@@ -32,19 +103,22 @@ std::string to_json(const State& s) {
   if (s.no_new_keyring) j["noNewKeyring"] = true;
   if (s.no_process) j["noProcess"] = true;
   j["hooks"] = spec::hooks_to_json(s.hooks);
-  return j.dump();
+  return spec::dump_json(j);
 }
 
-Result<State> state_from_json(std::string_view bytes) {
+Result<State> state_from_json(std::string_view bytes, std::string_view source) {
+  auto parsed = spec::parse_json(bytes, source);
+  if (!parsed) return Error::make(Errc::internal, fmt::format("{} (the state file is corrupt)", parsed.error().message()));
+  const nlohmann::json& j = *parsed;
   try {
-    auto j = nlohmann::json::parse(bytes.begin(), bytes.end());
+    if (!j.is_object()) throw Corrupt{"not a JSON object"};
     State s;
     s.id = j.at("id").get<std::string>();
     s.oci_version = j.value("ociVersion", "");
-    s.pid = j.at("pid").get<int>();
-    s.start_time = j.value("startTime", uint64_t{0});
-    s.bundle = j.value("bundle", "");
-    s.rootfs = j.value("rootfs", "");
+    s.pid = get_int<int>(j, "pid", true, 0, std::numeric_limits<int>::max());
+    s.start_time = get_int<uint64_t>(j, "startTime", false, 0, std::numeric_limits<uint64_t>::max());
+    s.bundle = get_path(j, "bundle");
+    s.rootfs = get_path(j, "rootfs");
     s.created = j.value("created", "");
     s.owner = j.value("owner", "");
     s.annotations = j.value("annotations", std::map<std::string, std::string>{});
@@ -55,11 +129,14 @@ Result<State> state_from_json(std::string_view bytes) {
     s.no_new_keyring = j.value("noNewKeyring", false);
     s.no_process = j.value("noProcess", false);
     if (j.contains("hooks")) {
-      TRY_ASSIGN(s.hooks, spec::parse_hooks(j["hooks"]));
+      if (!j.at("hooks").is_object()) throw Corrupt{"hooks must be an object"};
+      TRY_ASSIGN(s.hooks, spec::parse_hooks(j.at("hooks")));
     }
     return s;
+  } catch (const Corrupt& c) {
+    return Error::make(Errc::internal, fmt::format("{} is corrupt: {}", source, c.what));
   } catch (const nlohmann::json::exception& e) {
-    return Error::make(Errc::internal, fmt::format("state.json is corrupt: {}", e.what()));
+    return Error::make(Errc::internal, fmt::format("{} is corrupt: {}", source, e.what()));
   }
 }
 
@@ -118,11 +195,14 @@ Result<State> StateStore::load(const std::string& id) const {
     }
     return std::move(bytes).error();
   }
-  return state_from_json(*bytes).context(fmt::format("container {:?}", id));
+  return state_from_json(*bytes, dir(id) + "/state.json").context(fmt::format("container {:?}", id));
 }
 
 Result<void> StateStore::save(const State& s) const {
-  return write_file_atomic(dir(s.id) + "/state.json", to_json(s), 0600);
+  // The container directory is ours and locked: a temp file left by a killed husk is stale.
+  std::string p = dir(s.id) + "/state.json";
+  ::unlink((p + ".tmp").c_str());
+  return write_file_atomic(p, to_json(s), 0600);
 }
 
 static void remove_tree_at(int dfd) {

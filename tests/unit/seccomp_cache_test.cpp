@@ -8,6 +8,9 @@
 #include "husk/core/sha256.hpp"
 #include "husk/os/procfs.hpp"
 #include "husk/os/seccomp.hpp"
+#include "husk/os/seccomp_cache.hpp"
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 using namespace husk;
 
@@ -86,4 +89,49 @@ TEST_CASE("procfs: the magic check tells procfs from anything else", "[procfs]")
   CHECK_FALSE(os::procfs::is_procfs(t));
   ::close(p);
   ::close(t);
+}
+
+TEST_CASE("seccomp cache: bounded in count and bytes, least recently used out", "[seccomp]") {
+  char dir[] = "/tmp/husk-unit-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  UniqueFd dfd(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(dfd);
+  auto put = [&](int i, size_t size, time_t mtime) {
+    std::string name = fmt::format("{:02}.bpf", i);
+    int fd = ::openat(dfd.get(), name.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    std::string data(size, 'x');
+    REQUIRE(::write(fd, data.data(), data.size()) == static_cast<ssize_t>(size));
+    struct timespec t[2] = {{mtime, 0}, {mtime, 0}};
+    REQUIRE(::futimens(fd, t) == 0);
+    ::close(fd);
+  };
+  auto exists = [&](int i) { return ::faccessat(dfd.get(), fmt::format("{:02}.bpf", i).c_str(), F_OK, 0) == 0; };
+  time_t base = ::time(nullptr) - 1000;
+  for (int i = 0; i < 10; ++i) put(i, 100, base + i);
+  // A stale writer's temp file goes; a fresh one (a create in progress) stays.
+  int t = ::openat(dfd.get(), "old.bpf.1.tmp", O_WRONLY | O_CREAT, 0600);
+  struct timespec old[2] = {{base - 7200, 0}, {base - 7200, 0}};
+  ::futimens(t, old);
+  ::close(t);
+  ::close(::openat(dfd.get(), "new.bpf.2.tmp", O_WRONLY | O_CREAT, 0600));
+  // Within both limits: nothing removed.
+  CHECK(os::seccomp::trim_cache(dfd.get(), {10, 1000}) == 0);
+  // Entry 0 is used now: it becomes the newest.
+  int f0 = ::openat(dfd.get(), "00.bpf", O_RDONLY);
+  os::seccomp::touch_entry(f0);
+  ::close(f0);
+  CHECK(os::seccomp::trim_cache(dfd.get(), {6, 1u << 20}) == 4);  // count: 1,2,3,4 go
+  CHECK(exists(0));
+  for (int i = 1; i <= 4; ++i) CHECK_FALSE(exists(i));
+  CHECK(exists(5));
+  CHECK(os::seccomp::trim_cache(dfd.get(), {100, 350}) == 3);  // bytes: 5,6,7 go
+  CHECK(exists(8));
+  CHECK(exists(9));
+  CHECK(exists(0));
+  CHECK_FALSE(exists(7));
+  CHECK(::faccessat(dfd.get(), "old.bpf.1.tmp", F_OK, 0) != 0);
+  CHECK(::faccessat(dfd.get(), "new.bpf.2.tmp", F_OK, 0) == 0);
+  for (const char* n : {"00.bpf", "08.bpf", "09.bpf", "new.bpf.2.tmp"}) ::unlinkat(dfd.get(), n, 0);
+  CHECK(::rmdir(dir) == 0);
 }

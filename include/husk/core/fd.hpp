@@ -54,7 +54,7 @@ Result<std::string> read_file_at(int dirfd, const std::string& path);
 // Writes the whole buffer to an existing file (no O_CREAT): cgroup, proc and sys files.
 Result<void> write_file(const std::string& path, std::string_view data);
 Result<void> write_file_at(int dirfd, const std::string& path, std::string_view data);
-// tmp + rename in the same directory.
+// <path>.tmp (O_EXCL|O_NOFOLLOW: fails "file exists" if anything is there) + fsync + rename.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
 Result<void> write_all(int fd, std::string_view data);
 

@@ -33,7 +33,8 @@ struct State {
 };
 
 std::string to_json(const State& s);
-Result<State> state_from_json(std::string_view bytes);
+// Errors name `source` ("<dir>/state.json is corrupt: ..."); never throws.
+Result<State> state_from_json(std::string_view bytes, std::string_view source = "state.json");
 
 // An open, locked container directory. The destructor releases the lock (closing an fd).
 class Locked {

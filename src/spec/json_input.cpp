@@ -1,0 +1,86 @@
+#include "husk/spec/json_input.hpp"
+
+#include <fmt/format.h>
+
+namespace husk::spec {
+
+size_t json_depth(std::string_view bytes, size_t limit) {
+  size_t depth = 0, max = 0;
+  bool in_str = false, esc = false;
+  for (char c : bytes) {
+    if (in_str) {
+      if (esc) esc = false;
+      else if (c == '\\') esc = true;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_str = true; break;
+      case '[':
+      case '{':
+        if (++depth > max) {
+          max = depth;
+          if (max > limit) return max;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
+  }
+  return max;
+}
+
+Result<nlohmann::json> parse_json(std::string_view bytes, std::string_view source) {
+  if (json_depth(bytes) > kMaxJsonDepth)
+    return Error::make(Errc::invalid_spec, fmt::format("{}: invalid JSON: exceeded max depth {}", source, kMaxJsonDepth));
+  try {
+    return nlohmann::json::parse(bytes.begin(), bytes.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    return Error::make(Errc::invalid_spec, fmt::format("{}: invalid JSON at byte {}", source, e.byte));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406 "number overflow parsing '1e400'" and the like: keep the reason.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
+    return Error::make(Errc::invalid_spec, fmt::format("{}: invalid JSON: {}", source, what));
+  } catch (const std::bad_alloc&) {
+    return Error::make(Errc::invalid_spec, fmt::format("{}: too large", source));
+  }
+}
+
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string dump_json(const nlohmann::ordered_json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace husk::spec
