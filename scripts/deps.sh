@@ -4,6 +4,8 @@
 #   scripts/deps.sh --e2e    also the engines of the end-to-end tests (tests/e2e/run.sh)
 #   scripts/deps.sh --bench  also crun, runc and python3-matplotlib (scripts/bench.sh)
 #   scripts/deps.sh --conformance  also Go and git (conformance/build-suite.sh) and jq
+#   scripts/deps.sh --vm     also QEMU and what tests/vm/run.sh builds its guest with
+#   scripts/deps.sh --cri    also containerd, CNI plugins and Debian's gRPC for tests/cri
 # Options combine: scripts/deps.sh --e2e --conformance.
 set -euo pipefail
 # runc and python3: the reference and the driver of tests/compat (the `compat` step).
@@ -13,7 +15,9 @@ for opt in "$@"; do
     --e2e) PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux) ;;
     --bench) PKGS+=(runc crun python3 python3-matplotlib time) ;;
     --conformance) PKGS+=(golang-go git tar gzip jq coreutils) ;;
-    *) echo "deps: unknown option $opt (--e2e, --bench, --conformance)" >&2; exit 2 ;;
+    --vm) PKGS+=(qemu-system-x86 kmod xz-utils systemd dbus) ;;
+    --cri) PKGS+=(containerd runc containernetworking-plugins protobuf-compiler python3-grpcio python3-protobuf iproute2) ;;
+    *) echo "deps: unknown option $opt (--e2e, --bench, --conformance, --vm, --cri)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -17,11 +17,16 @@ cd "$(dirname "$0")/.." || exit 2
 STEPS='
 unit                           any    step_unit
 docs                           any    step_docs
+layout-order                   any    step_layout_order
 integration                    root   step_integration
 conformance-spec               root   step_conformance_spec
+compat                         root   step_compat
 integration-cgroup-v2          root   step_integration_cgroup_v2
 conformance-spec-cgroup-v2     root   step_conformance_spec_cgroup_v2
 e2e-engines                    root   step_e2e_engines
+e2e-cri                        root   step_e2e_cri
+fuzz-smoke                     any    step_fuzz_smoke
+sanitizers                     root   step_sanitizers
 bench-smoke                    root   step_bench_smoke
 clean-machine                  any    step_clean_machine
 '
@@ -29,14 +34,21 @@ clean-machine                  any    step_clean_machine
 # ------------------------------------------------------------------------------- steps
 step_unit() { build/husk_unit_tests; }
 step_docs() { tests/docs/man_test.sh build/husk; }
+# Every entry of the hot-code order names a symbol of the binary (a stale one is reported).
+step_layout_order() { scripts/layout/check-order.sh build/husk; }
 step_integration() { build/husk_integration_tests; }
 # The runtime-spec's MUST statements, one test each (conformance/*_test.cpp).
 step_conformance_spec() { build/husk_conformance_tests; }
+
+# husk beside runc 1.1.5 on the same bundles and commands (tests/compat): what a user can
+# observe must match, but for the documented allow-list; pending classes are printed.
+step_compat() { tests/compat/run.sh build/husk; }
 
 # The same tests on a pure cgroup v2 hierarchy, in a throw-away VM (tests/vm/run.sh). Each
 # finished test prints its duration, so a run the VM's timeout ends names where it stopped.
 vm() {
   [ -x tests/vm/run.sh ] || { echo "tests/vm/run.sh is missing"; return 1; }
+  scripts/deps.sh --vm || return 1
   tests/vm/run.sh --share "$PWD" "$@"
 }
 step_integration_cgroup_v2() {
@@ -49,6 +61,17 @@ step_conformance_spec_cgroup_v2() {
 # husk under dockerd, containerd and podman, started offline with private roots
 # (tests/e2e/engines.sh), then stopped and removed.
 step_e2e_engines() { scripts/deps.sh --e2e && tests/e2e/run.sh build/husk; }
+
+# Kubernetes' node path: containerd's CRI service runs pods with runc, then husk, as the
+# runtime handler; our own CRI client (tests/cri) checks what the kubelet relies on.
+step_e2e_cri() { scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler runc --handler husk; }
+
+# libFuzzer targets (config, state file, seccomp profile, update --resources, CLI), 60 s
+# each from the committed corpus (HUSK_FUZZ_SECONDS overrides); any crash fails.
+step_fuzz_smoke() { tests/fuzz/run.sh "${HUSK_FUZZ_SECONDS:-60}"; }
+
+# The unit and integration tests again with an ASan+UBSan build (build-asan): zero reports.
+step_sanitizers() { tests/sanitizers/run.sh; }
 
 # The benchmark itself works (a quick run: husk, crun and runc, every scenario, the chart).
 step_bench_smoke() { scripts/bench.sh -q -o build/bench-smoke; }
@@ -70,6 +93,10 @@ step_clean_machine() {
   if ip link show husk-e2e0 >/dev/null 2>&1; then echo "left: the e2e bridge husk-e2e0"; bad=1; fi
   if ip link show docker0 >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then echo "left: docker0"; bad=1; fi
   if pgrep -f /tmp/husk-e2e >/dev/null; then echo "left: e2e engine processes"; bad=1; fi
+  if [ -e /tmp/husk-cri ] || ip netns list 2>/dev/null | grep -qw husk-cri ||
+     ls -d /sys/fs/cgroup/*/husk-cri 2>/dev/null | grep -q .; then echo "left: cri"; bad=1; fi
+  if ls -d /sys/fs/cgroup/*/husk-compat 2>/dev/null | grep -q .; then echo "left: compat cgroups"; bad=1; fi
+  if ls -d /tmp/husk-fuzz-* 2>/dev/null | grep -q .; then echo "left: fuzz scratch dirs"; bad=1; fi
   return $bad
 }
 

@@ -1,3 +1,4 @@
+#include "husk/core/version.hpp"
 #include "husk/os/seccomp.hpp"
 #include "husk/os/seccomp_cache.hpp"
 
@@ -176,7 +177,7 @@ Result<UniqueFd> install(const Bpf& bpf) {
 
 Sha256::Digest profile_key(const spec::Seccomp& s) {
   Sha256 h;
-  h.field("husk-seccomp-cache-v2-optimize2").field(HUSK_VERSION).field(HUSK_COMMIT);
+  h.field("husk-seccomp-cache-v2-optimize2").field(kVersion).field(kCommit);
   const scmp_version* v = seccomp_version();
   h.field(v->major).field(v->minor).field(v->micro).field(seccomp_api_get()).field(seccomp_arch_native());
   h.field(s.default_action).field(s.default_errno_ret.value_or(~0u)).field(s.default_errno_ret.has_value());

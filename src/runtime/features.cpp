@@ -1,5 +1,6 @@
 // `husk features` (runtime-spec features.md) and `husk --version`: true to what this
 // build implements.
+#include "husk/core/version.hpp"
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -37,12 +38,12 @@ std::string features_json() {
   lin["intelRdt"] = {{"enabled", false}};
   lin["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
   f["linux"] = lin;
-  f["annotations"] = {{"io.github.husk.version", HUSK_VERSION}, {"io.github.husk.commit", HUSK_COMMIT}};
+  f["annotations"] = {{"io.github.husk.version", kVersion}, {"io.github.husk.commit", kCommit}};
   return f.dump(4) + "\n";
 }
 
 std::string version_text() {
-  return fmt::format("husk version {}\ncommit: {}\nspec: {}\n", HUSK_VERSION, HUSK_COMMIT, spec::kOciVersion);
+  return fmt::format("husk version {}\ncommit: {}\nspec: {}\n", kVersion, kCommit, spec::kOciVersion);
 }
 
 }  // namespace husk::runtime

@@ -36,8 +36,6 @@ TEST_CASE("hostile: a number that overflows a double is a one-line error, anywhe
     CHECK(r.error().message().find("config.json") == 0);
     CHECK(r.error().message().find("1e400") != std::string::npos);
   }
-  std::string sub;
-  CHECK_FALSE(spec::parse(with(R"("x": 1e400)"), "config.json", &sub));
   auto p = spec::parse_process(R"({"args":["a"],"x":1E999})", "process.json");
   REQUIRE_FALSE(p);
   CHECK(p.error().message().find("process.json") == 0);
