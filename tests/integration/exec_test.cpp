@@ -562,7 +562,7 @@ TEST_CASE("exec: 100 execs in a row leave no zombie, process or file behind", "[
 
 TEST_CASE("exec: --cgroup runs the process in an existing sub-cgroup", "[exec][cgroups]") {
   Bundle b("exec-subcg");
-  b.config["linux"]["namespaces"].push_back({{"type", "cgroup"}});  // not in `husk spec` on v1 (runc)
+  b.add_namespace("cgroup");
   b.busybox();
   start_paused_init(b);
   bool v1 = cgroup_v1_host();

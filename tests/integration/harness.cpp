@@ -171,6 +171,14 @@ void Bundle::args(std::vector<std::string> a) {
   save();
 }
 
+void Bundle::add_namespace(const std::string& type) {
+  auto& nss = config["linux"]["namespaces"];
+  for (auto& n : nss)
+    if (n["type"] == type) return;
+  nss.push_back({{"type", type}});
+  save();
+}
+
 void Bundle::save() const { std::ofstream(dir + "/config.json") << config.dump(1); }
 
 Out Bundle::run(const std::vector<std::string>& extra) {

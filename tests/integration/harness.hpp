@@ -46,6 +46,9 @@ class Bundle {
   nlohmann::json config;
   std::string dir, rootfs, id, cgroup;
   void args(std::vector<std::string> a);
+  // Asks for a new namespace of this type unless the config has one (`husk spec` adds a
+  // cgroup namespace on a pure cgroup v2 host only, as runc).
+  void add_namespace(const std::string& type);
   // Adds /bin/busybox (Debian's busybox-static) and /bin/sh to the rootfs.
   void busybox();
   void save() const;

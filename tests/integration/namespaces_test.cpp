@@ -67,7 +67,7 @@ TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {
   REQUIRE(a.run({"-d"}).code == 0);
   int pid = a.state()["pid"];
   Bundle b("nsB");
-  b.config["linux"]["namespaces"].push_back({{"type", "cgroup"}});  // not in `husk spec` on v1 (runc)
+  b.add_namespace("cgroup");
   for (auto& n : b.config["linux"]["namespaces"])
     if (n["type"] == "uts") n["path"] = "/proc/" + std::to_string(pid) + "/ns/uts";
   b.config.erase("hostname");
@@ -97,10 +97,7 @@ TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {
 
 TEST_CASE("namespaces: cgroup namespace hides the host path", "[ns]") {
   Bundle b("cgns");
-  // `husk spec` adds a cgroup namespace on a pure v2 host only (as runc): ask for one.
-  auto& nss = b.config["linux"]["namespaces"];
-  if (std::none_of(nss.begin(), nss.end(), [](auto& n) { return n["type"] == "cgroup"; }))
-    nss.push_back({{"type", "cgroup"}});
+  b.add_namespace("cgroup");
   b.args({"/bin/test_init", "cat", "/proc/self/cgroup"});
   Out o = b.run();
   REQUIRE(o.code == 0);
