@@ -218,6 +218,36 @@ void tenant_main(TenantContext& t) noexcept {
   _exit(127);
 }
 
+namespace {
+
+// Until EOF from T: hand each seccomp listener fd it sends to the listenerPath agent.
+Result<void> drive_tenant(os::sync::Channel& ch, const spec::ExecPlan& plan, const Loaded& c, pid_t tpid) {
+  os::sync::ExpectedSequence seq({{MsgType::seccomp_listener_fd, true}, {MsgType::seccomp_listener_fd, true}});
+  for (;;) {
+    auto m = next_msg(ch, seq, "the process");
+    if (!m) return std::move(m).error();
+    if (!*m) return {};
+    if ((*m)->type == MsgType::seccomp_listener_fd) {
+      if ((*m)->fds.size() != 1 || !plan.seccomp || !plan.seccomp->listener_path)
+        return Error::make(Errc::protocol, "sync: unexpected seccomp listener fd");
+      TRY(send_seccomp_listener(*plan.seccomp, c.st, "running", c.st.pid, tpid, (*m)->fds[0].get()));
+      TRY(send_to(ch, "the process", MsgType::seccomp_listener_done));
+    }
+  }
+}
+
+// The foreground tail: the pty master from the console socket's other end, if any, then wait.
+int wait_with_console(pid_t tpid, const UniqueFd& console_peer) {
+  UniqueFd master;
+  if (console_peer) {
+    auto mr = os::console::recv_master(console_peer.get());
+    if (mr) master = std::move(*mr);
+  }
+  return wait_foreground(tpid, master ? master.get() : -1);
+}
+
+}  // namespace
+
 Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   StepClock clock("exec");
   clock.mark("start");
@@ -326,31 +356,15 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     }
   });
 
-  os::sync::ExpectedSequence seq({{MsgType::seccomp_listener_fd, true}, {MsgType::seccomp_listener_fd, true}});
-  for (;;) {
-    auto m = next_msg(ch, seq, "the process");
-    if (!m) return std::move(m).error();
-    if (!*m) break;
-    if ((*m)->type == MsgType::seccomp_listener_fd) {
-      if ((*m)->fds.size() != 1 || !plan.seccomp || !plan.seccomp->listener_path)
-        return Error::make(Errc::protocol, "sync: unexpected seccomp listener fd");
-      TRY(send_seccomp_listener(*plan.seccomp, c.st, "running", c.st.pid, tpid, (*m)->fds[0].get()));
-      TRY(send_to(ch, "the process", MsgType::seccomp_listener_done));
-    }
-  }
+  TRY(drive_tenant(ch, plan, c, tpid));
   // EOF: the process runs (a death before execve is its exit status, reaped below).
   reap = 0;
   if (!o.pid_file.empty()) TRY(write_pid_file(o.pid_file, tpid));
   clock.mark("process runs");
   if (!o.pidfd_socket.empty()) TRY(send_pidfd(o.pidfd_socket, tpid));
   if (o.detach) return 0;
-  UniqueFd master;
-  if (console_peer) {
-    console.reset();
-    auto mr = os::console::recv_master(console_peer.get());
-    if (mr) master = std::move(*mr);
-  }
-  return wait_foreground(tpid, master ? master.get() : -1);
+  console.reset();
+  return wait_with_console(tpid, console_peer);
 }
 
 }  // namespace husk::runtime
