@@ -31,8 +31,10 @@ TEST_CASE("config root: \"If true then the root filesystem MUST be read-only ins
 TEST_CASE("config mounts: \"The runtime MUST mount entries in the listed order\"", "[conformance][config]") {
   // The same destination twice: the later entry is on top.
   Bundle b("cf-mount-order");
-  b.config["mounts"].push_back({{"destination", "/m"}, {"type", "tmpfs"}, {"source", "first"}, {"options", {"size=1m"}}});
-  b.config["mounts"].push_back({{"destination", "/m"}, {"type", "tmpfs"}, {"source", "second"}, {"options", {"size=2m"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/m"}, {"type", "tmpfs"}, {"source", "first"}, {"options", {"size=1m"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/m"}, {"type", "tmpfs"}, {"source", "second"}, {"options", {"size=2m"}}});
   b.config["mounts"].push_back({{"destination", "/m/inner"}, {"type", "tmpfs"}, {"source", "third"}});
   Out o = run_in(b, {"/bin/test_init", "cat", "/proc/self/mountinfo"});
   REQUIRE(o.code == 0);
@@ -54,9 +56,12 @@ TEST_CASE("config mounts: a relative destination \"MUST be interpreted as relati
 
 TEST_CASE("config mounts: the Linux option strings marked MUST take effect", "[conformance][config]") {
   Bundle b("cf-mount-opts");
+  b.config["mounts"].push_back({{"destination", "/o"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"ro", "nosuid", "nodev", "noexec", "noatime"}}});
   b.config["mounts"].push_back(
-      {{"destination", "/o"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"ro", "nosuid", "nodev", "noexec", "noatime"}}});
-  b.config["mounts"].push_back({{"destination", "/b"}, {"type", "bind"}, {"source", b.dir}, {"options", {"rbind", "ro", "rprivate"}}});
+      {{"destination", "/b"}, {"type", "bind"}, {"source", b.dir}, {"options", {"rbind", "ro", "rprivate"}}});
   Out o = run_in(b, {"/bin/test_init", "cat", "/proc/self/mountinfo"});
   REQUIRE(o.code == 0);
   std::istringstream in(o.out);
@@ -78,7 +83,8 @@ TEST_CASE("config process: \"cwd ... This value MUST be an absolute path\"", "[c
   create_fails(b, "/process/cwd");
 }
 
-TEST_CASE("config process: \"Runtimes MUST ignore consoleSize if terminal is false or unset\"", "[conformance][config]") {
+TEST_CASE("config process: \"Runtimes MUST ignore consoleSize if terminal is false or unset\"",
+          "[conformance][config]") {
   Bundle b("cf-consolesize");
   b.config["process"]["consoleSize"] = {{"height", 10}, {"width", 20}};
   Out o = run_in(b, {"/bin/test_init", "isatty"});
@@ -86,8 +92,10 @@ TEST_CASE("config process: \"Runtimes MUST ignore consoleSize if terminal is fal
   CHECK(o.out == "notty\n");
 }
 
-TEST_CASE("config rlimits: \"rlim.rlim_cur MUST match the configured value\", \"rlim.rlim_max MUST match the configured value\"",
-          "[conformance][config]") {
+TEST_CASE(
+    "config rlimits: \"rlim.rlim_cur MUST match the configured value\", \"rlim.rlim_max MUST match the configured "
+    "value\"",
+    "[conformance][config]") {
   Bundle b("cf-rlimits");
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 300}, {"hard", 400}},
                                     {{"type", "RLIMIT_NPROC"}, {"soft", 50}, {"hard", 60}}};
@@ -96,16 +104,19 @@ TEST_CASE("config rlimits: \"rlim.rlim_cur MUST match the configured value\", \"
   CHECK(o.out.find("Max processes             50                   60") != std::string::npos);
 }
 
-TEST_CASE("config rlimits: \"If rlimits contains duplicated entries with same type, the runtime MUST generate an error\"",
-          "[conformance][config]") {
+TEST_CASE(
+    "config rlimits: \"If rlimits contains duplicated entries with same type, the runtime MUST generate an error\"",
+    "[conformance][config]") {
   Bundle b("cf-rlimits-dup");
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 300}, {"hard", 400}},
                                     {{"type", "RLIMIT_NOFILE"}, {"soft", 30}, {"hard", 40}}};
   create_fails(b, "RLIMIT_NOFILE");
 }
 
-TEST_CASE("config rlimits: \"The runtime MUST generate an error for any values which cannot be mapped to a relevant kernel interface\"",
-          "[conformance][config]") {
+TEST_CASE(
+    "config rlimits: \"The runtime MUST generate an error for any values which cannot be mapped to a relevant kernel "
+    "interface\"",
+    "[conformance][config]") {
   Bundle b("cf-rlimits-unknown");
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOSUCH"}, {"soft", 1}, {"hard", 1}}};
   create_fails(b, "RLIMIT_NOSUCH");
@@ -130,7 +141,8 @@ TEST_CASE("config process: \"If oomScoreAdj is not set, the runtime MUST NOT cha
   CHECK(o.out == "321\n");
 }
 
-TEST_CASE("config hooks: \"path MUST be absolute\" and \"If set, timeout MUST be greater than zero\"", "[conformance][config]") {
+TEST_CASE("config hooks: \"path MUST be absolute\" and \"If set, timeout MUST be greater than zero\"",
+          "[conformance][config]") {
   Bundle b("cf-hook-path");
   b.config["hooks"]["prestart"] = {{{"path", "bin/true"}}};
   Out rel = b.create();
@@ -142,8 +154,9 @@ TEST_CASE("config hooks: \"path MUST be absolute\" and \"If set, timeout MUST be
 
 // ---- config-linux.md: namespaces -----------------------------------------------------
 
-TEST_CASE("linux namespaces: \"If path is not specified, the runtime MUST create a new container namespace of type type\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux namespaces: \"If path is not specified, the runtime MUST create a new container namespace of type type\"",
+    "[conformance][linux]") {
   Bundle b("cf-ns-new");
   b.add_namespace("cgroup");  // `husk spec` has none on a v1 host (as runc)
   b.args({"/bin/test_init", "pause"});
@@ -155,8 +168,10 @@ TEST_CASE("linux namespaces: \"If path is not specified, the runtime MUST create
   }
 }
 
-TEST_CASE("linux namespaces: \"If a namespace type is not specified ... the container MUST inherit the runtime namespace of that type\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux namespaces: \"If a namespace type is not specified ... the container MUST inherit the runtime namespace of "
+    "that type\"",
+    "[conformance][linux]") {
   Bundle b("cf-ns-inherit");
   auto& ns = b.config["linux"]["namespaces"];
   nlohmann::json keep = nlohmann::json::array();
@@ -174,15 +189,17 @@ TEST_CASE("linux namespaces: \"If a namespace type is not specified ... the cont
   CHECK(ns_of(pid, "mnt") != ns_of("self", "mnt"));
 }
 
-TEST_CASE("linux namespaces: \"The runtime MUST place the container process in the namespace associated with that path\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux namespaces: \"The runtime MUST place the container process in the namespace associated with that path\"",
+    "[conformance][linux]") {
   Bundle a("cf-ns-owner");
   a.args({"/bin/test_init", "pause"});
   REQUIRE(a.create().code == 0);
   Bundle b("cf-ns-joiner");
   for (auto& n : b.config["linux"]["namespaces"])
     if (n["type"] == "uts" || n["type"] == "ipc" || n["type"] == "network")
-      n["path"] = "/proc/" + pid_of(a) + "/ns/" + (n["type"] == "network" ? std::string("net") : n["type"].get<std::string>());
+      n["path"] =
+          "/proc/" + pid_of(a) + "/ns/" + (n["type"] == "network" ? std::string("net") : n["type"].get<std::string>());
   b.config.erase("hostname");
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.create().code == 0);
@@ -192,16 +209,19 @@ TEST_CASE("linux namespaces: \"The runtime MUST place the container process in t
   }
 }
 
-TEST_CASE("linux namespaces: \"The runtime MUST generate an error if path is not associated with a namespace of type type\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux namespaces: \"The runtime MUST generate an error if path is not associated with a namespace of type type\"",
+    "[conformance][linux]") {
   Bundle b("cf-ns-wrongtype");
   for (auto& n : b.config["linux"]["namespaces"])
     if (n["type"] == "uts") n["path"] = "/proc/self/ns/ipc";
   create_fails(b, "uts");
 }
 
-TEST_CASE("linux namespaces: \"If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux namespaces: \"If a namespaces field contains duplicated namespaces with same type, the runtime MUST "
+    "generate an error\"",
+    "[conformance][linux]") {
   Bundle b("cf-ns-dup");
   b.config["linux"]["namespaces"].push_back({{"type", "uts"}});
   create_fails(b, "uts");
@@ -232,13 +252,16 @@ TEST_CASE("linux devices: \"the runtime MUST also supply\" /dev/null, zero, full
 
 TEST_CASE("linux devices: a device in config \"MUST be available in the container\"", "[conformance][linux]") {
   Bundle b("cf-devices-cfg");
-  b.config["linux"]["devices"] = {{{"path", "/dev/cfnull"}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"fileMode", 0620}, {"uid", 7}, {"gid", 8}}};
+  b.config["linux"]["devices"] = {
+      {{"path", "/dev/cfnull"}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"fileMode", 0620}, {"uid", 7}, {"gid", 8}}};
   Out o = run_in(b, {"/bin/test_init", "stat", "/dev/cfnull"});
   CHECK(o.out == "c 1:3 0620 7:8\n");
 }
 
-TEST_CASE("linux cgroupsPath: \"In the case of an absolute path ... the runtime MUST take the path to be relative to the cgroups mount point\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux cgroupsPath: \"In the case of an absolute path ... the runtime MUST take the path to be relative to the "
+    "cgroups mount point\"",
+    "[conformance][linux]") {
   Bundle b("cf-cgpath");
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.create().code == 0);
@@ -252,8 +275,10 @@ TEST_CASE("linux cgroupsPath: \"In the case of an absolute path ... the runtime 
   CHECK(it::slurp(cgroup_dir(b) + "/cgroup.procs") == pid_of(b) + "\n");
 }
 
-TEST_CASE("linux cgroupsPath: \"the runtime MUST consistently attach to the same place in the cgroups hierarchy given the same value\"",
-          "[conformance][linux]") {
+TEST_CASE(
+    "linux cgroupsPath: \"the runtime MUST consistently attach to the same place in the cgroups hierarchy given the "
+    "same value\"",
+    "[conformance][linux]") {
   Bundle b("cf-cgsame");
   b.add_namespace("cgroup");  // so the path is the cgroup namespace's root
   b.args({"/bin/test_init", "cat", "/proc/self/cgroup"});
@@ -261,7 +286,8 @@ TEST_CASE("linux cgroupsPath: \"the runtime MUST consistently attach to the same
   Out second = b.run();
   REQUIRE(first.code == 0);
   CHECK(first.out == second.out);
-  CHECK(first.out.find(it::cgroup_v1_host() ? ":memory:/\n" : "0::/\n") != std::string::npos);  // cgroupns root = the path
+  CHECK(first.out.find(it::cgroup_v1_host() ? ":memory:/\n" : "0::/\n") !=
+        std::string::npos);  // cgroupns root = the path
 }
 
 TEST_CASE("linux sysctl: the configured kernel parameters are set in the container", "[conformance][linux]") {
@@ -271,7 +297,8 @@ TEST_CASE("linux sysctl: the configured kernel parameters are set in the contain
   CHECK(o.out == "1\n1\n");
 }
 
-TEST_CASE("linux maskedPaths: \"The runtime MUST mask these paths so that they cannot be read\"", "[conformance][linux]") {
+TEST_CASE("linux maskedPaths: \"The runtime MUST mask these paths so that they cannot be read\"",
+          "[conformance][linux]") {
   Bundle b("cf-masked");
   // (this kernel has no /proc/kcore: /proc/keys and /proc/timer_list are readable here)
   b.config["linux"]["maskedPaths"] = {"/proc/keys", "/proc/timer_list", "/sys/firmware"};
@@ -302,7 +329,8 @@ TEST_CASE("linux seccomp: the filter applies the configured errnoRet; \"names MU
   create_fails(b, "/linux/seccomp/syscalls/0/names");
 }
 
-TEST_CASE("linux seccomp: \"listenerMetadata ... MUST NOT be set if listenerPath is not set\"", "[conformance][linux]") {
+TEST_CASE("linux seccomp: \"listenerMetadata ... MUST NOT be set if listenerPath is not set\"",
+          "[conformance][linux]") {
   Bundle b("cf-seccomp-meta");
   b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerMetadata", "x"}};
   create_fails(b, "listenerMetadata");

@@ -69,8 +69,9 @@ TEST_CASE("create: \"MUST generate an error if it is not provided a path to the 
   check_no_trace(b);
 }
 
-TEST_CASE("create: \"If the ID provided is not unique ... MUST generate an error and a new container MUST NOT be created\"",
-          "[conformance][create]") {
+TEST_CASE(
+    "create: \"If the ID provided is not unique ... MUST generate an error and a new container MUST NOT be created\"",
+    "[conformance][create]") {
   Bundle b("cf-unique");
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.create().code == 0);
@@ -100,7 +101,8 @@ TEST_CASE("create: \"All of the properties configured in config.json except for 
   Bundle b("cf-applied");
   b.config["hostname"] = "cf-applied-host";
   b.config["linux"]["resources"] = {{"memory", {{"limit", 64 * 1024 * 1024}}}, {"pids", {{"limit", 32}}}};
-  b.config["mounts"].push_back({{"destination", "/cfmnt"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"size=1m"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/cfmnt"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"size=1m"}}});
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.create().code == 0);
   std::string pid = pid_of(b);
@@ -130,8 +132,10 @@ TEST_CASE("create: \"process.args MUST NOT be applied until triggered by the sta
   CHECK(it::slurp(b.rootfs + "/ran") == "yes");
 }
 
-TEST_CASE("create: \"If the runtime cannot apply a property ... MUST generate an error and a new container MUST NOT be created\"",
-          "[conformance][create][errors]") {
+TEST_CASE(
+    "create: \"If the runtime cannot apply a property ... MUST generate an error and a new container MUST NOT be "
+    "created\"",
+    "[conformance][create][errors]") {
   // "Unless otherwise stated, generating an error MUST leave the state of the environment
   // as if the operation were never attempted".
   SECTION("a sysctl the kernel does not have") {
@@ -181,8 +185,10 @@ TEST_CASE("start: \"This operation MUST generate an error if it is not provided 
   CHECK(o.code != 0);
 }
 
-TEST_CASE("start: \"Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error\"",
-          "[conformance][start]") {
+TEST_CASE(
+    "start: \"Attempting to start a container that is not created MUST have no effect on the container and MUST "
+    "generate an error\"",
+    "[conformance][start]") {
   Bundle b("cf-start-twice");
   b.busybox();
   b.args({"/bin/sh", "-c", "echo run >> /count; exec /bin/test_init pause"});
@@ -257,7 +263,8 @@ TEST_CASE("kill: \"This operation MUST generate an error if it is not provided t
 TEST_CASE("kill: \"This operation MUST send the specified signal to the container process\"", "[conformance][kill]") {
   Bundle b("cf-kill-sig");
   b.busybox();
-  b.args({"/bin/sh", "-c", "trap 'echo usr1 > /got; exit 3' USR1; echo ready > /ready; while :; do busybox sleep 0.05; done"});
+  b.args({"/bin/sh", "-c",
+          "trap 'echo usr1 > /got; exit 3' USR1; echo ready > /ready; while :; do busybox sleep 0.05; done"});
   REQUIRE(b.create().code == 0);
   SECTION("to a running container") {
     REQUIRE(b.start().code == 0);
@@ -272,8 +279,10 @@ TEST_CASE("kill: \"This operation MUST send the specified signal to the containe
   }
 }
 
-TEST_CASE("kill: \"Attempting to send a signal to a container that is neither created nor running MUST have no effect on the container and MUST generate an error\"",
-          "[conformance][kill]") {
+TEST_CASE(
+    "kill: \"Attempting to send a signal to a container that is neither created nor running MUST have no effect on the "
+    "container and MUST generate an error\"",
+    "[conformance][kill]") {
   Bundle b("cf-kill-stopped");
   CHECK(it::husk({"kill", b.id, "KILL"}).code != 0);  // does not exist
   b.args({"/bin/test_init", "exit", "0"});
@@ -296,8 +305,10 @@ TEST_CASE("delete: \"This operation MUST generate an error if it is not provided
   CHECK(it::husk({"delete", "cf-no-such-container"}).code != 0);
 }
 
-TEST_CASE("delete: \"Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error\"",
-          "[conformance][delete]") {
+TEST_CASE(
+    "delete: \"Attempting to delete a container that is not stopped MUST have no effect on the container and MUST "
+    "generate an error\"",
+    "[conformance][delete]") {
   Bundle b("cf-delete-live");
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.create().code == 0);
@@ -354,9 +365,10 @@ TEST_CASE("delete: \"resources associated with the container, but not created by
 static nlohmann::json log_hook(const std::string& log, const std::string& name, const std::string& extra = "") {
   // "<name> <status> <mnt ns>" appended by /bin/sh on the host, state read from stdin.
   return {{"path", "/bin/sh"},
-          {"args", {"sh", "-c",
-                    "read -r s; st=$(echo \"$s\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo " + name +
-                        " $st $(readlink /proc/self/ns/mnt) >> " + log + extra}}};
+          {"args",
+           {"sh", "-c",
+            "read -r s; st=$(echo \"$s\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo " + name +
+                " $st $(readlink /proc/self/ns/mnt) >> " + log + extra}}};
 }
 
 TEST_CASE("lifecycle: hooks MUST be invoked in order, with the state on stdin, in their namespaces",
@@ -365,7 +377,8 @@ TEST_CASE("lifecycle: hooks MUST be invoked in order, with the state on stdin, i
   // container namespace"; runtime.md steps 3-13.
   Bundle b("cf-hooks");
   std::string log = b.dir + "/hooks.log";
-  for (auto n : {"prestart", "createRuntime", "createContainer", "poststart", "poststop"}) b.config["hooks"][n] = {log_hook(log, n)};
+  for (auto n : {"prestart", "createRuntime", "createContainer", "poststart", "poststop"})
+    b.config["hooks"][n] = {log_hook(log, n)};
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.create().code == 0);
   std::string host_mnt = ns_of("self", "mnt"), ctr_mnt = ns_of(pid_of(b), "mnt");
@@ -373,12 +386,15 @@ TEST_CASE("lifecycle: hooks MUST be invoked in order, with the state on stdin, i
   REQUIRE(it::husk({"kill", b.id, "TERM"}).code == 0);
   REQUIRE(wait_status(b, "stopped") == "stopped");
   REQUIRE(it::husk({"delete", b.id}).code == 0);
-  CHECK(it::slurp(log) == "prestart created " + host_mnt + "\ncreateRuntime created " + host_mnt + "\ncreateContainer created " +
-                              ctr_mnt + "\npoststart running " + host_mnt + "\npoststop stopped " + host_mnt + "\n");
+  CHECK(it::slurp(log) == "prestart created " + host_mnt + "\ncreateRuntime created " + host_mnt +
+                              "\ncreateContainer created " + ctr_mnt + "\npoststart running " + host_mnt +
+                              "\npoststop stopped " + host_mnt + "\n");
 }
 
-TEST_CASE("lifecycle: \"If any prestart hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12\"",
-          "[conformance][hooks]") {
+TEST_CASE(
+    "lifecycle: \"If any prestart hook fails, the runtime MUST generate an error, stop the container, and continue the "
+    "lifecycle at step 12\"",
+    "[conformance][hooks]") {
   for (std::string failing : {"prestart", "createRuntime", "createContainer"}) {
     Bundle b("cf-hookfail-" + std::string(failing == "prestart" ? "pre" : failing == "createRuntime" ? "rt" : "ctr"));
     std::string log = b.dir + "/hooks.log";
@@ -389,9 +405,9 @@ TEST_CASE("lifecycle: \"If any prestart hook fails, the runtime MUST generate an
     INFO(failing);
     CHECK(o.code != 0);
     CHECK(o.err.find(failing) != std::string::npos);
-    check_no_trace(b);                                              // step 12: destroyed
-    CHECK(it::slurp(log).rfind("poststop stopped", 0) == 0);        // step 13: poststop ran
-    CHECK_FALSE(it::exists(b.rootfs + "/ran"));                     // the program never ran
+    check_no_trace(b);                                        // step 12: destroyed
+    CHECK(it::slurp(log).rfind("poststop stopped", 0) == 0);  // step 13: poststop ran
+    CHECK_FALSE(it::exists(b.rootfs + "/ran"));               // the program never ran
   }
 }
 
@@ -408,8 +424,10 @@ TEST_CASE("lifecycle: a failing poststart hook MUST generate an error and stop t
   CHECK(it::husk({"delete", b.id}).code == 0);
 }
 
-TEST_CASE("lifecycle: \"If any poststop hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue\"",
-          "[conformance][hooks]") {
+TEST_CASE(
+    "lifecycle: \"If any poststop hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle "
+    "continue\"",
+    "[conformance][hooks]") {
   Bundle b("cf-poststop-fail");
   std::string log = b.dir + "/hooks.log";
   b.config["hooks"]["poststop"] = {{{"path", "/bin/false"}}, log_hook(log, "poststop2")};

@@ -35,14 +35,16 @@ int main(int argc, char** argv) {
   CLI::App app{"husk: an OCI container runtime (runc-compatible)", "husk"};
   runtime::GlobalOptions g;
   app.set_version_flag("--version,-v", runtime::version_text());
-  auto* root_opt = app.add_option("--root", g.root,
-                                  "root directory for container state (default: /run/husk, or $XDG_RUNTIME_DIR/husk for an "
-                                  "unprivileged caller)");
+  auto* root_opt =
+      app.add_option("--root", g.root,
+                     "root directory for container state (default: /run/husk, or $XDG_RUNTIME_DIR/husk for an "
+                     "unprivileged caller)");
   app.add_option("--log", g.log_file, "append logs to this file (default: stderr)");
   app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "enable debug logging");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
-  app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
+  app.add_option("--rootless", g.rootless,
+                 "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
   app.require_subcommand(1);
   app.fallthrough(false);
 
@@ -56,13 +58,20 @@ int main(int argc, char** argv) {
     const char* alias;
     void (*add)(cli::Registry);
   };
-  static const Cmd kCmds[] = {{"create", nullptr, cli::add_create}, {"start", nullptr, cli::add_start},
-                              {"run", nullptr, cli::add_run},       {"state", nullptr, cli::add_state},
-                              {"list", "ls", cli::add_list},        {"kill", nullptr, cli::add_kill},
-                              {"delete", "rm", cli::add_delete},    {"spec", nullptr, cli::add_spec},
-                              {"features", nullptr, cli::add_features}, {"pause", nullptr, cli::add_pause},
-                              {"resume", nullptr, cli::add_resume},     {"ps", nullptr, cli::add_ps},
-                              {"update", nullptr, cli::add_update},     {"events", nullptr, cli::add_events},
+  static const Cmd kCmds[] = {{"create", nullptr, cli::add_create},
+                              {"start", nullptr, cli::add_start},
+                              {"run", nullptr, cli::add_run},
+                              {"state", nullptr, cli::add_state},
+                              {"list", "ls", cli::add_list},
+                              {"kill", nullptr, cli::add_kill},
+                              {"delete", "rm", cli::add_delete},
+                              {"spec", nullptr, cli::add_spec},
+                              {"features", nullptr, cli::add_features},
+                              {"pause", nullptr, cli::add_pause},
+                              {"resume", nullptr, cli::add_resume},
+                              {"ps", nullptr, cli::add_ps},
+                              {"update", nullptr, cli::add_update},
+                              {"events", nullptr, cli::add_events},
                               {"exec", nullptr, cli::add_exec}};
   const Cmd* only = nullptr;
   std::string_view word;
@@ -70,7 +79,8 @@ int main(int argc, char** argv) {
     std::string_view a = argv[i];
     if (!a.empty() && a[0] == '-') {
       // A global option given as "--opt value" consumes the next word.
-      const CLI::Option* opt = a.find('=') == std::string_view::npos ? app.get_option_no_throw(std::string(a)) : nullptr;
+      const CLI::Option* opt =
+          a.find('=') == std::string_view::npos ? app.get_option_no_throw(std::string(a)) : nullptr;
       if (opt && opt->get_items_expected_min() > 0) ++i;
       continue;
     }

@@ -31,14 +31,16 @@ void add_ps(Registry r) {
 
 void add_update(Registry r) {
   static runtime::UpdateOptions o;
-  auto* sub = r.app.add_subcommand("update", "change the resource limits of a container; zero or absent values are left unchanged");
+  auto* sub = r.app.add_subcommand(
+      "update", "change the resource limits of a container; zero or absent values are left unchanged");
   sub->add_option("container-id", o.id, "id of the container")->required();
   sub->add_option("--resources,-r", o.resources, "OCI linux.resources JSON file, or - for stdin");
   sub->add_option("--memory", o.memory, "memory limit (bytes, or 512m, 1g; -1 unlimited)");
   sub->add_option("--memory-swap", o.memory_swap, "memory+swap limit (bytes or size; -1 unlimited)");
   sub->add_option("--memory-reservation", o.memory_reservation, "memory soft limit (bytes or size)");
   sub->add_option("--kernel-memory", o.kernel_memory, "kernel memory limit (ignored by kernels without it)");
-  sub->add_option("--kernel-memory-tcp", o.kernel_memory_tcp, "kernel TCP buffer limit (ignored by kernels without it)");
+  sub->add_option("--kernel-memory-tcp", o.kernel_memory_tcp,
+                  "kernel TCP buffer limit (ignored by kernels without it)");
   sub->add_option("--cpu-share", o.cpu_shares, "CPU shares (relative weight)");
   sub->add_option("--cpu-period", o.cpu_period, "CFS period (microseconds)");
   sub->add_option("--cpu-quota", o.cpu_quota, "CFS quota (microseconds; -1 unlimited)");
@@ -63,9 +65,8 @@ void add_events(Registry r) {
   sub->add_option("container-id", o.id, "id of the container")->required();
   sub->add_flag("--stats", o.stats, "print the statistics once and exit");
   sub->add_option("--interval", o.interval, "interval between statistics (default 5s)");
-  sub->callback([r] {
-    r.action = [g = &r.global]() -> Result<int> { return runtime::events(*g, o).context("events"); };
-  });
+  sub->callback(
+      [r] { r.action = [g = &r.global]() -> Result<int> { return runtime::events(*g, o).context("events"); }; });
 }
 
 }  // namespace husk::cli

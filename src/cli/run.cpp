@@ -11,9 +11,7 @@ void add_run(Registry r) {
   sub->add_flag("--keep", o.keep, "do not delete the container after it exits");
   static bool no_subreaper = false;
   sub->add_flag("--no-subreaper", no_subreaper, "accepted for runc compatibility (husk always reaps as a subreaper)");
-  sub->callback([r] {
-    r.action = [g = &r.global]() -> Result<int> { return runtime::run(*g, o); };
-  });
+  sub->callback([r] { r.action = [g = &r.global]() -> Result<int> { return runtime::run(*g, o); }; });
 }
 
 }  // namespace husk::cli

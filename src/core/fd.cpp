@@ -15,8 +15,7 @@ void UniqueFd::reset(int fd) {
 
 Result<FdPair> make_seqpacket_pair() {
   int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return Error::sys("socketpair");
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
   return FdPair{UniqueFd(sv[0]), UniqueFd(sv[1])};
 }
 
@@ -112,9 +111,7 @@ Result<void> write_file_at(int dirfd, const std::string& path, std::string_view 
   return {};
 }
 
-Result<void> write_file(const std::string& path, std::string_view data) {
-  return write_file_at(AT_FDCWD, path, data);
-}
+Result<void> write_file(const std::string& path, std::string_view data) { return write_file_at(AT_FDCWD, path, data); }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
   std::string tmp = path + ".tmp";

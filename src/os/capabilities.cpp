@@ -29,7 +29,8 @@ Result<void> check_available(const spec::CapSets& c) {
     if (i > last_cap())
       return Error::make(Errc::unsupported, fmt::format("{} is not known to this kernel", cap_label(i)));
     if (cap_get_bound(static_cast<cap_value_t>(i)) != 1)
-      return Error::make(Errc::unsupported, fmt::format("{} is not in the host's capability bounding set", cap_label(i)));
+      return Error::make(Errc::unsupported,
+                         fmt::format("{} is not in the host's capability bounding set", cap_label(i)));
   }
   return {};
 }

@@ -20,7 +20,8 @@ Result<UniqueFd> connect_socket(const std::string& path) {
   if (!s) return Error::sys("socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return Error::make(Errc::invalid_argument, "--console-socket: path too long");
+  if (path.size() >= sizeof addr.sun_path)
+    return Error::make(Errc::invalid_argument, "--console-socket: path too long");
   std::memcpy(addr.sun_path, path.c_str(), path.size());
   if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     return Error::sys(fmt::format("connect to console socket {}", path));

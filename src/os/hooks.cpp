@@ -56,7 +56,8 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const st
   rd.reset();
   // A hook may not read its stdin: ignore SIGPIPE for the write only. The caller may be
   // the container init, whose dispositions the user's process inherits.
-  struct sigaction ign{}, old{};
+  struct sigaction ign {
+  }, old{};
   ign.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ign, &old);
   (void)write_all(wr.get(), state_json);
@@ -89,13 +90,16 @@ Result<void> run_hook(const spec::Hook& h, std::string_view state_json, const st
 
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
   for (size_t i = 0; i < hs.size(); ++i)
-    TRY(run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind)).context(fmt::format("{} hook #{}", kind, i)));
+    TRY(run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind))
+            .context(fmt::format("{} hook #{}", kind, i)));
   return {};
 }
 
 void run_hooks_warn(std::string_view kind, const std::vector<spec::Hook>& hs, std::string_view state_json) {
   for (size_t i = 0; i < hs.size(); ++i)
-    if (auto r = run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind)).context(fmt::format("{} hook #{}", kind, i)); !r)
+    if (auto r = run_hook(hs[i], state_json, runs_in_bundle(kind) ? bundle_of(state_json) : "", runs_in_bundle(kind))
+                     .context(fmt::format("{} hook #{}", kind, i));
+        !r)
       log::warning("{}", r.error().describe());
 }
 

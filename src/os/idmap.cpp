@@ -84,7 +84,9 @@ Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_vi
     int e = errno;
     if (e == EINVAL)
       return Error::sys(fmt::format("{}: the filesystem of {} does not support idmapped mounts on this kernel "
-                                    "(mount_setattr MOUNT_ATTR_IDMAP)", what, req.source), e);
+                                    "(mount_setattr MOUNT_ATTR_IDMAP)",
+                                    what, req.source),
+                        e);
     return Error::sys(fmt::format("{}: mount_setattr MOUNT_ATTR_IDMAP on {}", what, req.source), e);
   }
   return tree;

@@ -48,7 +48,8 @@ Result<std::vector<Range>> parse_map(std::string_view text) {
     if (f.empty()) continue;
     Range r;
     if (f.size() != 3 || !to_u64(f[0], r.inside) || !to_u64(f[1], r.outside) || !to_u64(f[2], r.count))
-      return Error::make(Errc::invalid_argument, fmt::format("id map line \"{}\": want \"inside outside count\"", line));
+      return Error::make(Errc::invalid_argument,
+                         fmt::format("id map line \"{}\": want \"inside outside count\"", line));
     out.push_back(r);
   }
   return out;
@@ -89,8 +90,8 @@ Result<void> check_allowed(const std::vector<Range>& m, uint32_t self, const std
         if (at >= s.start && at < s.start + s.count) in = &s;
       if (!in)
         return Error::make(Errc::invalid_spec,
-                           fmt::format("{}/{}/hostID: host id {} is not yours (you may map {} per {})", field_of(field), i,
-                                       at, have, subid_file));
+                           fmt::format("{}/{}/hostID: host id {} is not yours (you may map {} per {})", field_of(field),
+                                       i, at, have, subid_file));
       at = std::min(end, in->start + in->count);
     }
   }
@@ -175,8 +176,9 @@ Result<void> via_helper(const char* helper, const char* field, const char* subid
   const char* pe = std::getenv("PATH");
   std::string bin = find_on_path(helper, pe && *pe ? pe : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
   if (bin.empty())
-    return Error::make(Errc::not_found, fmt::format("{}: mapping more than your own id needs {} on PATH (package uidmap)",
-                                                    field_of(field), helper));
+    return Error::make(
+        Errc::not_found,
+        fmt::format("{}: mapping more than your own id needs {} on PATH (package uidmap)", field_of(field), helper));
   return run_helper(helper_argv(bin, pid, m)).context(fmt::format("{}", field_of(field)));
 }
 

@@ -17,14 +17,19 @@ namespace {
 
 // linux/mempolicy.h
 enum : int {
-  kDefault = 0, kPreferred = 1, kBind = 2, kInterleave = 3, kLocal = 4, kPreferredMany = 5,
+  kDefault = 0,
+  kPreferred = 1,
+  kBind = 2,
+  kInterleave = 3,
+  kLocal = 4,
+  kPreferredMany = 5,
   kWeightedInterleave = 6,
 };
 enum : int { kFNumaBalancing = 1 << 13, kFRelativeNodes = 1 << 14, kFStaticNodes = 1 << 15 };
 
-constexpr std::string_view kModeNames[] = {"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE",
-                                           "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
-                                           "MPOL_PREFERRED_MANY", "MPOL_LOCAL"};
+constexpr std::string_view kModeNames[] = {
+    "MPOL_DEFAULT",   "MPOL_BIND",           "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+    "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL"};
 constexpr int kModeValues[] = {kDefault, kBind, kInterleave, kWeightedInterleave, kPreferred, kPreferredMany, kLocal};
 constexpr std::string_view kFlagNames[] = {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"};
 constexpr int kFlagValues[] = {kFNumaBalancing, kFRelativeNodes, kFStaticNodes};
@@ -43,9 +48,11 @@ Result<int> parse_id(std::string_view s, std::string_view list) {
   int v = -1;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < 0)
-    return Error::make(Errc::invalid_argument, fmt::format("bad node list \"{}\": \"{}\" is not a node number", list, s));
+    return Error::make(Errc::invalid_argument,
+                       fmt::format("bad node list \"{}\": \"{}\" is not a node number", list, s));
   if (v >= kMaxNodes)
-    return Error::make(Errc::invalid_argument, fmt::format("bad node list \"{}\": node {} is above {}", list, v, kMaxNodes - 1));
+    return Error::make(Errc::invalid_argument,
+                       fmt::format("bad node list \"{}\": node {} is above {}", list, v, kMaxNodes - 1));
   return v;
 }
 
@@ -70,7 +77,8 @@ Result<std::vector<int>> parse_nodes(std::string_view list) {
       TRY_ASSIGN(int lo, parse_id(item.substr(0, dash), list));
       TRY_ASSIGN(int hi, parse_id(item.substr(dash + 1), list));
       if (lo > hi)
-        return Error::make(Errc::invalid_argument, fmt::format("bad node list \"{}\": range {} is reversed", list, item));
+        return Error::make(Errc::invalid_argument,
+                           fmt::format("bad node list \"{}\": range {} is reversed", list, item));
       for (int i = lo; i <= hi; ++i) out.push_back(i);
     }
     if (comma == std::string_view::npos) break;
@@ -98,7 +106,8 @@ Result<Prepared> prepare(const Config& c, const std::vector<int>& online) {
   int flags = 0;
   for (size_t i = 0; i < c.flags.size(); ++i) {
     auto f = std::find(std::begin(kFlagNames), std::end(kFlagNames), c.flags[i]);
-    if (f == std::end(kFlagNames)) return bad(fmt::format("flags/{}", i), fmt::format("unknown flag \"{}\"", c.flags[i]));
+    if (f == std::end(kFlagNames))
+      return bad(fmt::format("flags/{}", i), fmt::format("unknown flag \"{}\"", c.flags[i]));
     flags |= kFlagValues[f - std::begin(kFlagNames)];
   }
   std::vector<int> nodes;

@@ -1,13 +1,13 @@
 // Small per-process facilities: rlimits, sysctl, oom_score_adj, uts, exec.fifo, LSM
 // labels and the session keyring.
-#include <algorithm>
 #include <fcntl.h>
-#include <poll.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <linux/keyctl.h>
 
@@ -15,8 +15,8 @@
 
 #include "husk/core/log.hpp"
 #include "husk/os/exec_fifo.hpp"
-#include "husk/os/process.hpp"
 #include "husk/os/lsm.hpp"
+#include "husk/os/process.hpp"
 #include "husk/os/rlimits.hpp"
 #include "husk/os/syscall.hpp"
 #include "husk/os/sysctl.hpp"
@@ -113,8 +113,9 @@ Result<void> apply_exec_labels(const procfs::Handle& proc, const std::optional<s
                                const std::optional<std::string>& selinux) {
   if (apparmor && !apparmor->empty()) {
     if (!apparmor_enabled())
-      return Error::make(Errc::unsupported,
-                         fmt::format("apparmorProfile {:?} requested, but AppArmor is not enabled on this host", *apparmor));
+      return Error::make(
+          Errc::unsupported,
+          fmt::format("apparmorProfile {:?} requested, but AppArmor is not enabled on this host", *apparmor));
     auto r = proc.write("thread-self/attr/apparmor/exec", "exec " + *apparmor);
     if (!r) TRY(proc.write("thread-self/attr/exec", "exec " + *apparmor).context("set AppArmor profile"));
   }

@@ -18,11 +18,10 @@ Result<std::vector<OpenedNs>> prepare_joins(const spec::NsPlan& plan) {
     UniqueFd fd(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return Error::sys(fmt::format("open {} namespace {}", spec::namespace_proc_name(j.flag), j.path));
     int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
-    if (type < 0)
-      return Error::make(Errc::invalid_spec, fmt::format("namespace path {} is not a namespace", j.path));
+    if (type < 0) return Error::make(Errc::invalid_spec, fmt::format("namespace path {} is not a namespace", j.path));
     if (type != j.flag)
-      return Error::make(Errc::invalid_spec,
-                         fmt::format("namespace path {} is not a {} namespace", j.path, spec::namespace_proc_name(j.flag)));
+      return Error::make(Errc::invalid_spec, fmt::format("namespace path {} is not a {} namespace", j.path,
+                                                         spec::namespace_proc_name(j.flag)));
     out.push_back(OpenedNs{j.flag, std::move(fd), j.path});
   }
   return out;

@@ -40,11 +40,13 @@ Result<void> validate(const std::map<std::string, std::string>& devices, bool ne
   std::set<std::string> names;
   for (const auto& [host, name] : devices) {
     if (!valid_name(host)) return bad(host, "", fmt::format("invalid network device name \"{}\"", host));
-    if (!name.empty() && !valid_name(name)) return bad(host, "/name", fmt::format("invalid network device name \"{}\"", name));
+    if (!name.empty() && !valid_name(name))
+      return bad(host, "/name", fmt::format("invalid network device name \"{}\"", name));
     const std::string& final_name = name.empty() ? host : name;
     if (final_name.find("%d") != std::string::npos) continue;  // the kernel picks a free name
     if (!names.insert(final_name).second)
-      return bad(host, name.empty() ? "" : "/name", fmt::format("two devices would be named \"{}\" in the container", final_name));
+      return bad(host, name.empty() ? "" : "/name",
+                 fmt::format("two devices would be named \"{}\" in the container", final_name));
   }
   return {};
 }
@@ -60,7 +62,9 @@ class Msg {
     hdr()->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
   }
   template <class T>
-  void body(const T& t) { append(&t, sizeof t); }
+  void body(const T& t) {
+    append(&t, sizeof t);
+  }
   void attr(uint16_t type, const void* data, size_t len) {
     rtattr a{};
     a.rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
@@ -222,7 +226,9 @@ Result<void> move_into(int netns_fd, const Move& mv) {
   auto what = fmt::format("netDevices: {}", mv.host_name);
   TRY_ASSIGN(Rtnl host, Rtnl::open());
   auto link = get_link(host, 0, mv.host_name);
-  if (!link) return std::move(link).error().context(fmt::format("{}: no such interface in the runtime's network namespace", what));
+  if (!link)
+    return std::move(link).error().context(
+        fmt::format("{}: no such interface in the runtime's network namespace", what));
   int index = link->first;
   // The spec's check before the move: a taken name is an error (the kernel would move the
   // device first and then fail the rename, leaving it in the namespace under its old name).
@@ -230,7 +236,8 @@ Result<void> move_into(int netns_fd, const Move& mv) {
   bool tmpl = name.find("%d") != std::string::npos;
   if (!tmpl && get_link(inner, 0, name))
     return Error::make(Errc::exists, fmt::format("{}: a device named \"{}\" already exists in the container's "
-                                                 "network namespace", what, name));
+                                                 "network namespace",
+                                                 what, name));
   // Addresses first: taking the link down drops its IPv6 addresses.
   TRY_ASSIGN(auto addrs, permanent_addrs(host, index).context(what));
   TRY(set_up(host, index, false).context(fmt::format("{}: set down", what)));
@@ -247,15 +254,17 @@ Result<void> move_into(int netns_fd, const Move& mv) {
     if (!r) {
       if (r.error().sys_errno() == EEXIST)
         return Error::make(Errc::exists, fmt::format("{}: a device named \"{}\" already exists in the container's "
-                                                     "network namespace", what, name));
-      return std::move(r).error().context(fmt::format("{}: move into the container's network namespace as {}", what, name));
+                                                     "network namespace",
+                                                     what, name));
+      return std::move(r).error().context(
+          fmt::format("{}: move into the container's network namespace as {}", what, name));
     }
   }
   // A template name: the kernel kept the index unless it was taken there.
   auto moved = tmpl ? get_link(inner, index, "") : get_link(inner, 0, name);
   if (!moved || !matches_template(name, moved->second))
-    return Error::make(Errc::not_found, fmt::format("{}: moved, but not found in the container's network namespace as {}",
-                                                    what, name));
+    return Error::make(Errc::not_found,
+                       fmt::format("{}: moved, but not found in the container's network namespace as {}", what, name));
   int nindex = moved->first;
   for (auto& a : addrs) {
     Msg m(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
@@ -265,7 +274,8 @@ Result<void> move_into(int netns_fd, const Move& mv) {
     for (auto& [t, v] : a.attrs) m.attr(t, v.data(), v.size());
     TRY(inner.call(m).context(fmt::format("{}: add its address back in the container's network namespace", what)));
   }
-  TRY(set_up(inner, nindex, true).context(fmt::format("{}: set {} up in the container's network namespace", what, moved->second)));
+  TRY(set_up(inner, nindex, true)
+          .context(fmt::format("{}: set {} up in the container's network namespace", what, moved->second)));
   return {};
 }
 

@@ -118,10 +118,11 @@ Result<std::string> host_root(const std::string& mountinfo_path) {
   TRY_ASSIGN(auto text, read_file(mountinfo_path));
   auto root = find_root(text);
   if (!root)
-    return Error::make(Errc::unsupported,
-                       fmt::format("config.json: /linux/intelRdt: resctrl is not mounted (no resctrl filesystem in {}): "
-                                   "Intel RDT needs the resctrl filesystem (mount -t resctrl resctrl /sys/fs/resctrl)",
-                                   mountinfo_path));
+    return Error::make(
+        Errc::unsupported,
+        fmt::format("config.json: /linux/intelRdt: resctrl is not mounted (no resctrl filesystem in {}): "
+                    "Intel RDT needs the resctrl filesystem (mount -t resctrl resctrl /sys/fs/resctrl)",
+                    mountinfo_path));
   return *root;
 }
 
@@ -139,7 +140,8 @@ Result<void> validate(const Config& c) {
     if (c.mem_bw_schema->find('\n') != std::string::npos) return bad("/memBwSchema", "must not contain a newline");
   }
   for (size_t i = 0; i < c.schemata.size(); ++i)
-    if (c.schemata[i].find('\n') != std::string::npos) return bad(fmt::format("/schemata/{}", i), "must not contain a newline");
+    if (c.schemata[i].find('\n') != std::string::npos)
+      return bad(fmt::format("/schemata/{}", i), "must not contain a newline");
   return {};
 }
 
@@ -191,7 +193,8 @@ Result<Group> apply(const std::string& root, const std::string& container_id, co
   if (clos_set(c) && text.empty()) {
     if (!is_dir(g.clos_path))
       return bad("/closID", fmt::format("resctrl group \"{}\" does not exist in {} (with no schemata it must be "
-                                        "made beforehand)", clos, root));
+                                        "made beforehand)",
+                                        clos, root));
   } else if (clos != "/") {
     if (::mkdir(g.clos_path.c_str(), 0755) == 0)
       g.created = true;
@@ -207,7 +210,8 @@ Result<Group> apply(const std::string& root, const std::string& container_id, co
       TRY_ASSIGN(auto have, read_file(g.clos_path + "/schemata").context("intelRdt"));
       if (!schemata_match(have, text))
         return bad("", fmt::format("resctrl group \"{}\" exists and its schemata do not match the config (has \"{}\", "
-                                   "config wants \"{}\")", clos, trim(have), trim(text)));
+                                   "config wants \"{}\")",
+                                   clos, trim(have), trim(text)));
     }
   }
   if (c.enable_monitoring) {

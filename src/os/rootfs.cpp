@@ -110,7 +110,8 @@ Result<void> check_ordinary_dir(const Context& ctx, const spec::MountOp& m) {
   struct stat st {};
   if (::fstatat(parent->get(), path::basename(dest).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return {};
   if (!S_ISDIR(st.st_mode))
-    return Error::make(Errc::invalid_spec, fmt::format("filesystem \"{}\" must be mounted on ordinary directory", m.type));
+    return Error::make(Errc::invalid_spec,
+                       fmt::format("filesystem \"{}\" must be mounted on ordinary directory", m.type));
   return {};
 }
 
@@ -158,11 +159,20 @@ Result<void> copy_tree(int from, int to) {
     struct stat st;
     if (::fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
     if (S_ISDIR(st.st_mode)) {
-      if (::mkdirat(to, e->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) { res = Error::sys(std::string(n)); break; }
+      if (::mkdirat(to, e->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
+        res = Error::sys(std::string(n));
+        break;
+      }
       UniqueFd a(::openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       UniqueFd b(::openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!a || !b) { res = Error::sys(std::string(n)); break; }
-      if (auto r = copy_tree(a.get(), b.get()); !r) { res = std::move(r); break; }
+      if (!a || !b) {
+        res = Error::sys(std::string(n));
+        break;
+      }
+      if (auto r = copy_tree(a.get(), b.get()); !r) {
+        res = std::move(r);
+        break;
+      }
     } else if (S_ISLNK(st.st_mode)) {
       char buf[4096];
       ssize_t l = ::readlinkat(from, e->d_name, buf, sizeof buf - 1);
@@ -172,7 +182,10 @@ Result<void> copy_tree(int from, int to) {
     } else if (S_ISREG(st.st_mode)) {
       UniqueFd a(::openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       UniqueFd b(::openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777));
-      if (!a || !b) { res = Error::sys(std::string(n)); break; }
+      if (!a || !b) {
+        res = Error::sys(std::string(n));
+        break;
+      }
       char buf[65536];
       ssize_t k;
       while ((k = ::read(a.get(), buf, sizeof buf)) > 0)
@@ -239,8 +252,8 @@ static Result<UniqueFd> ensure_in_root_at(int rootfd, const std::string& p, bool
 
 Result<UniqueFd> ensure_in_root(int rootfd, const std::string& p, bool dir) {
   // Most destinations exist already (/proc, /sys, /dev in the image): one resolution.
-  int fd = sys_openat2(rootfd, path::clean("/" + p).c_str(), O_PATH | O_CLOEXEC, 0,
-                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int fd =
+      sys_openat2(rootfd, path::clean("/" + p).c_str(), O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd >= 0) return UniqueFd(fd);
   if (errno != ENOENT) return Error::sys(fmt::format("resolve {} in the container root", p));
   return ensure_in_root_at(rootfd, p, dir, 0);
@@ -323,7 +336,8 @@ Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
         if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
             sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
           return Error::sys("fsconfig tmpfs");
-        UniqueFd mnt(sys_fsmount(fs.get(), 1 /*FSMOUNT_CLOEXEC*/, 0x1 | 0x2 | 0x4 | 0x8 /*RDONLY|NOSUID|NODEV|NOEXEC*/));
+        UniqueFd mnt(
+            sys_fsmount(fs.get(), 1 /*FSMOUNT_CLOEXEC*/, 0x1 | 0x2 | 0x4 | 0x8 /*RDONLY|NOSUID|NODEV|NOEXEC*/));
         if (!mnt) return Error::sys("fsmount tmpfs");
         TRY(attach_tree(mnt.get(), target.get(), p));
         empty_dir = std::move(mnt);  // now attached: further masks are binds of it

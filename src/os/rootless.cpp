@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstdlib>
 #include <vector>
-#include <fmt/format.h>
 
 #include "husk/core/fd.hpp"
 
@@ -16,7 +16,8 @@ Result<Mode> parse_mode(std::string_view s) {
     if (s == t) return Mode::on;
   for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
     if (s == f) return Mode::off;
-  return Error::make(Errc::invalid_argument, fmt::format("--rootless: invalid value \"{}\": want true, false or auto", s));
+  return Error::make(Errc::invalid_argument,
+                     fmt::format("--rootless: invalid value \"{}\": want true, false or auto", s));
 }
 
 bool is_initial_uid_map(std::string_view text) {

@@ -1,5 +1,5 @@
-#include "husk/core/version.hpp"
 #include "husk/os/seccomp.hpp"
+#include "husk/core/version.hpp"
 #include "husk/os/seccomp_cache.hpp"
 
 #include <fcntl.h>
@@ -75,23 +75,31 @@ Result<Bpf> compile(const spec::Seccomp& s) {
     for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
     uint32_t arch = seccomp_arch_resolve_name(name.c_str());
     if (!arch)
-      return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/seccomp/architectures/{}: unknown architecture {:?}", i, a));
+      return Error::make(Errc::invalid_spec,
+                         fmt::format("config.json: /linux/seccomp/architectures/{}: unknown architecture {:?}", i, a));
     int r = seccomp_arch_add(ctx.c, arch);
     if (r < 0 && r != -EEXIST) return Error::sys(fmt::format("seccomp: add architecture {}", a), -r);
   }
   Bpf out;
   if (s.default_errno_ret && s.default_action != "SCMP_ACT_ERRNO" && s.default_action != "SCMP_ACT_TRACE")
-    return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/seccomp/defaultErrnoRet: {} does not take an errno",
-                                                       s.default_action));
+    return Error::make(
+        Errc::invalid_spec,
+        fmt::format("config.json: /linux/seccomp/defaultErrnoRet: {} does not take an errno", s.default_action));
   if (s.listener_metadata && !s.listener_path)
     return Error::make(Errc::invalid_spec, "config.json: /linux/seccomp/listenerMetadata: set without listenerPath");
   for (size_t i = 0; i < s.flags.size(); ++i) {
     auto& f = s.flags[i];
-    if (f == "SECCOMP_FILTER_FLAG_TSYNC") out.flags |= SECCOMP_FILTER_FLAG_TSYNC;
-    else if (f == "SECCOMP_FILTER_FLAG_LOG") out.flags |= SECCOMP_FILTER_FLAG_LOG;
-    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") out.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-    else if (f == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") out.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-    else return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/seccomp/flags/{}: unknown flag {:?}", i, f));
+    if (f == "SECCOMP_FILTER_FLAG_TSYNC")
+      out.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (f == "SECCOMP_FILTER_FLAG_LOG")
+      out.flags |= SECCOMP_FILTER_FLAG_LOG;
+    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+      out.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (f == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
+      out.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    else
+      return Error::make(Errc::invalid_spec,
+                         fmt::format("config.json: /linux/seccomp/flags/{}: unknown flag {:?}", i, f));
   }
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
     auto& sc = s.syscalls[i];
@@ -138,7 +146,8 @@ Result<Bpf> compile(const spec::Seccomp& s) {
   }
   if (def == SCMP_ACT_NOTIFY) out.notify = true;
   if (out.notify && !s.listener_path)
-    return Error::make(Errc::invalid_spec, "config.json: /linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket");
+    return Error::make(Errc::invalid_spec,
+                       "config.json: /linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket");
   if (out.notify && s.listener_path && (s.listener_path->empty() || (*s.listener_path)[0] != '/'))
     return Error::make(Errc::invalid_spec, "config.json: /linux/seccomp/listenerPath: must be an absolute path");
   // The listener fd comes from the kernel at install; TSYNC cannot be combined with it
@@ -222,7 +231,9 @@ std::string encode_entry(const Sha256::Digest& key, const Bpf& bpf) {
 }
 
 Result<Bpf> decode_entry(std::string_view in, const Sha256::Digest& key) {
-  auto bad = [](const char* why) { return Error::make(Errc::invalid_argument, fmt::format("seccomp cache entry: {}", why)); };
+  auto bad = [](const char* why) {
+    return Error::make(Errc::invalid_argument, fmt::format("seccomp cache entry: {}", why));
+  };
   if (in.size() < kHeader + 32) return bad("too short");
   auto body = in.substr(0, in.size() - 32);
   auto sum = Sha256().update(body).finish();
@@ -318,17 +329,18 @@ Result<Bpf> load_or_compile(const spec::Seccomp& s, const std::string& cache_dir
 }
 
 std::vector<std::string> known_actions() {
-  return {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-          "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+  return {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO",  "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+          "SCMP_ACT_LOG",   "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
 }
 std::vector<std::string> known_operators() {
-  return {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
+  return {"SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
+          "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
 }
 std::vector<std::string> known_archs() {
-  return {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
-          "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64",
-          "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_X32",
-          "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"};
+  return {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",      "SCMP_ARCH_MIPS",        "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
+          "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",    "SCMP_ARCH_PPC64",
+          "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",  "SCMP_ARCH_X32",
+          "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64"};
 }
 std::vector<std::string> known_flags() {
   return {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",

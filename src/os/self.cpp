@@ -40,7 +40,8 @@ Result<void> exec_memfd_copy() {
     ssize_t n = ::sendfile(m.get(), src.get(), &off, static_cast<size_t>(st.st_size - off));
     if (n <= 0) return Error::sys("copy husk into a memfd");
   }
-  if (::fchmod(m.get(), 0555) < 0 || ::fcntl(m.get(), F_ADD_SEALS, kSeals) < 0) return Error::sys("seal the memfd copy");
+  if (::fchmod(m.get(), 0555) < 0 || ::fcntl(m.get(), F_ADD_SEALS, kSeals) < 0)
+    return Error::sys("seal the memfd copy");
   return exec_fd(m.get());
 }
 }  // namespace
@@ -66,7 +67,8 @@ Result<void> ensure_sealed() {
     return exec_memfd_copy();
   }
   UniqueFd t(tree);
-  if (sys_mount_setattr(t.get(), "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0) < 0) {
+  if (sys_mount_setattr(t.get(), "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0) <
+      0) {
     if (errno != ENOSYS) return Error::sys("make our binary's mount read-only");
     return exec_memfd_copy();
   }

@@ -9,18 +9,30 @@ namespace husk::os::sync {
 
 std::string_view to_string(MsgType t) {
   switch (t) {
-    case MsgType::map_ids_request: return "map_ids_request";
-    case MsgType::map_ids_done: return "map_ids_done";
-    case MsgType::init_pid: return "init_pid";
-    case MsgType::continue_: return "continue";
-    case MsgType::hooks_request: return "hooks_request";
-    case MsgType::hooks_done: return "hooks_done";
-    case MsgType::seccomp_listener_fd: return "seccomp_listener_fd";
-    case MsgType::ready: return "ready";
-    case MsgType::run: return "run";
-    case MsgType::log: return "log";
-    case MsgType::error: return "error";
-    case MsgType::seccomp_listener_done: return "seccomp_listener_done";
+    case MsgType::map_ids_request:
+      return "map_ids_request";
+    case MsgType::map_ids_done:
+      return "map_ids_done";
+    case MsgType::init_pid:
+      return "init_pid";
+    case MsgType::continue_:
+      return "continue";
+    case MsgType::hooks_request:
+      return "hooks_request";
+    case MsgType::hooks_done:
+      return "hooks_done";
+    case MsgType::seccomp_listener_fd:
+      return "seccomp_listener_fd";
+    case MsgType::ready:
+      return "ready";
+    case MsgType::run:
+      return "run";
+    case MsgType::log:
+      return "log";
+    case MsgType::error:
+      return "error";
+    case MsgType::seccomp_listener_done:
+      return "seccomp_listener_done";
   }
   return "unknown";
 }
@@ -87,7 +99,9 @@ void Channel::send_log(log::Level l, std::string_view msg) {
 
 Result<Msg> Channel::wait_msg(MsgType want) {
   TRY_ASSIGN(auto m, recv());
-  if (!m) return Error::make(Errc::protocol, fmt::format("sync: parent closed the channel while we waited for {}", to_string(want)));
+  if (!m)
+    return Error::make(Errc::protocol,
+                       fmt::format("sync: parent closed the channel while we waited for {}", to_string(want)));
   if (m->type != want)
     return Error::make(Errc::protocol, fmt::format("sync: expected {}, got {}", to_string(want), to_string(m->type)));
   return std::move(*m);

@@ -1,8 +1,8 @@
 #include "husk/os/syscall.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/sched.h>
-#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -76,7 +76,9 @@ int sys_fsopen(const char* fsname, unsigned flags) { return static_cast<int>(::s
 int sys_fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
   return static_cast<int>(::syscall(SYS_fsconfig, fd, cmd, key, value, aux));
 }
-int sys_fsmount(int fd, unsigned flags, unsigned attr) { return static_cast<int>(::syscall(SYS_fsmount, fd, flags, attr)); }
+int sys_fsmount(int fd, unsigned flags, unsigned attr) {
+  return static_cast<int>(::syscall(SYS_fsmount, fd, flags, attr));
+}
 
 Result<UniqueFd> clone_tree(int dirfd, const std::string& path, bool recursive) {
   unsigned flags = OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0u) | (path.empty() ? AT_EMPTY_PATH : 0u);
@@ -104,8 +106,8 @@ void ms_to_attr(unsigned long s, unsigned long c, uint64_t& set, uint64_t& clr) 
   struct {
     unsigned long ms;
     uint64_t attr;
-  } simple[] = {{MS_RDONLY, kRdonly}, {MS_NOSUID, kNosuid}, {MS_NODEV, kNodev}, {MS_NOEXEC, kNoexec},
-                {MS_NODIRATIME, kNodiratime}, {256 /*MS_NOSYMFOLLOW*/, kNosymfollow}};
+  } simple[] = {{MS_RDONLY, kRdonly}, {MS_NOSUID, kNosuid},         {MS_NODEV, kNodev},
+                {MS_NOEXEC, kNoexec}, {MS_NODIRATIME, kNodiratime}, {256 /*MS_NOSYMFOLLOW*/, kNosymfollow}};
   for (auto& e : simple) {
     if (s & e.ms) set |= e.attr;
     if (c & e.ms) clr |= e.attr;

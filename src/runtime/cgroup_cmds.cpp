@@ -12,16 +12,17 @@
 #include "husk/core/log.hpp"
 #include "husk/os/cgroups/stats.hpp"
 #include "husk/os/process.hpp"
-#include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/validate.hpp"
+#include "lifecycle.hpp"
 
 namespace husk::runtime {
 namespace {
 
 Error not_running(const Loaded& c, std::string_view what) {
-  return Error::make(Errc::bad_state, fmt::format("cannot {} container {:?}: it is {}", what, c.st.id, state::to_string(c.status)));
+  return Error::make(Errc::bad_state,
+                     fmt::format("cannot {} container {:?}: it is {}", what, c.st.id, state::to_string(c.status)));
 }
 
 }  // namespace
@@ -45,11 +46,14 @@ Result<std::string> ps(const GlobalOptions& g, const PsOptions& o) {
   TRY_ASSIGN(auto c, load(store, o.id));
   TRY_ASSIGN(auto pids, c.cgroup->pids());
   if (o.format == "json") return nlohmann::json(pids).dump() + "\n";
-  if (o.format != "table") return Error::make(Errc::invalid_argument, fmt::format("--format {:?}: must be table or json", o.format));
+  if (o.format != "table")
+    return Error::make(Errc::invalid_argument, fmt::format("--format {:?}: must be table or json", o.format));
   // ps(1) with the caller's arguments; keep the header and the container's rows.
   std::vector<std::string> args = {"ps"};
-  if (o.ps_args.empty()) args.push_back("-ef");
-  else args.insert(args.end(), o.ps_args.begin(), o.ps_args.end());
+  if (o.ps_args.empty())
+    args.push_back("-ef");
+  else
+    args.insert(args.end(), o.ps_args.begin(), o.ps_args.end());
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) return Error::sys("pipe");
   pid_t child = ::fork();
@@ -70,7 +74,8 @@ Result<std::string> ps(const GlobalOptions& g, const PsOptions& o) {
   ::close(p[0]);
   TRY_ASSIGN(auto ex, os::process::wait_pid(child));
   if (ex.code() == 127) return Error::make(Errc::not_found, "ps: cannot run ps(1)");
-  if (ex.code() != 0) return Error::make(Errc::invalid_argument, fmt::format("ps {}: exit status {}", fmt::join(args, " "), ex.code()));
+  if (ex.code() != 0)
+    return Error::make(Errc::invalid_argument, fmt::format("ps {}: exit status {}", fmt::join(args, " "), ex.code()));
   std::istringstream in(out);
   std::string header, line, result;
   std::getline(in, header);
@@ -105,15 +110,23 @@ Result<int64_t> parse_size(std::string_view s) {
   if (!unit.empty() && unit.back() == 'b') unit.pop_back();
   if (!unit.empty() && unit.back() == 'i') unit.pop_back();
   double mul = 1;
-  if (unit == "") mul = 1;
-  else if (unit == "k") mul = 1024.0;
-  else if (unit == "m") mul = 1024.0 * 1024;
-  else if (unit == "g") mul = 1024.0 * 1024 * 1024;
-  else if (unit == "t") mul = 1024.0 * 1024 * 1024 * 1024;
-  else if (unit == "p") mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
-  else return Error::make(Errc::invalid_argument, fmt::format("invalid size {:?}", s));
+  if (unit == "")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1024.0;
+  else if (unit == "m")
+    mul = 1024.0 * 1024;
+  else if (unit == "g")
+    mul = 1024.0 * 1024 * 1024;
+  else if (unit == "t")
+    mul = 1024.0 * 1024 * 1024 * 1024;
+  else if (unit == "p")
+    mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
+  else
+    return Error::make(Errc::invalid_argument, fmt::format("invalid size {:?}", s));
   double bytes = v * mul;  // a double that does not fit int64_t must not be converted
-  if (!(bytes < 9223372036854775807.0)) return Error::make(Errc::invalid_argument, fmt::format("size {:?} is too large", s));
+  if (!(bytes < 9223372036854775807.0))
+    return Error::make(Errc::invalid_argument, fmt::format("size {:?} is too large", s));
   return static_cast<int64_t>(bytes);
 }
 
@@ -131,7 +144,8 @@ Result<void> update(const GlobalOptions& g, const UpdateOptions& o) {
     } else {
       TRY_ASSIGN(bytes, read_file(o.resources).context("--resources"));
     }
-    TRY_ASSIGN(r, spec::parse_resources(bytes, o.resources == "-" ? "--resources (stdin)" : "--resources " + o.resources));
+    TRY_ASSIGN(r,
+               spec::parse_resources(bytes, o.resources == "-" ? "--resources (stdin)" : "--resources " + o.resources));
   }
   // Flags override the file, as with runc.
   auto mem = [&]() -> spec::Memory& {
@@ -178,8 +192,9 @@ Result<void> update(const GlobalOptions& g, const UpdateOptions& o) {
   if (r.memory && r.memory->check_before_update.value_or(false) && r.memory->limit && *r.memory->limit > 0) {
     auto s = c.cgroup->stats();
     if (s.memory.usage > static_cast<uint64_t>(*r.memory->limit))
-      return Error::make(Errc::invalid_argument, fmt::format("update: memory usage {} is above the new limit {} (checkBeforeUpdate)",
-                                                             s.memory.usage, *r.memory->limit));
+      return Error::make(Errc::invalid_argument,
+                         fmt::format("update: memory usage {} is above the new limit {} (checkBeforeUpdate)",
+                                     s.memory.usage, *r.memory->limit));
   }
   return c.cgroup->set(r, false).context("update");
 }
@@ -196,12 +211,15 @@ nlohmann::ordered_json blkio_json(const std::vector<os::cgroups::BlkioEntry>& v)
 // runc's `events` stats object (libcontainer/cgroups types, JSON names as runc prints them).
 nlohmann::ordered_json stats_json(const os::cgroups::Stats& s) {
   nlohmann::ordered_json d;
-  d["cpu"] = {{"usage", {{"total", s.cpu_total}, {"percpu", s.cpu_percpu}, {"kernel", s.cpu_kernel}, {"user", s.cpu_user}}},
-              {"throttling", {{"periods", s.periods}, {"throttledPeriods", s.throttled_periods}, {"throttledTime", s.throttled_time}}}};
-  d["memory"] = {{"cache", s.memory_cache}, {"usage", mem_json(s.memory)}, {"swap", mem_json(s.swap)},
-                 {"kernel", mem_json(s.kernel)}, {"kernelTCP", mem_json({})}, {"raw", s.memory_raw}};
+  d["cpu"] = {
+      {"usage", {{"total", s.cpu_total}, {"percpu", s.cpu_percpu}, {"kernel", s.cpu_kernel}, {"user", s.cpu_user}}},
+      {"throttling",
+       {{"periods", s.periods}, {"throttledPeriods", s.throttled_periods}, {"throttledTime", s.throttled_time}}}};
+  d["memory"] = {{"cache", s.memory_cache},      {"usage", mem_json(s.memory)}, {"swap", mem_json(s.swap)},
+                 {"kernel", mem_json(s.kernel)}, {"kernelTCP", mem_json({})},   {"raw", s.memory_raw}};
   d["pids"] = {{"current", s.pids_current}, {"limit", s.pids_limit}};
-  d["blkio"] = {{"ioServiceBytesRecursive", blkio_json(s.io_service_bytes)}, {"ioServicedRecursive", blkio_json(s.io_serviced)}};
+  d["blkio"] = {{"ioServiceBytesRecursive", blkio_json(s.io_service_bytes)},
+                {"ioServicedRecursive", blkio_json(s.io_serviced)}};
   nlohmann::ordered_json h = nlohmann::ordered_json::object();
   for (auto& [size, e] : s.hugetlb) h[size] = {{"usage", e.usage}, {"max", e.max}, {"failcnt", e.failcnt}};
   d["hugetlb"] = h;
@@ -216,11 +234,16 @@ Result<int64_t> parse_interval_ms(std::string_view s) {
   double v = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
   std::string_view u = s.substr(i);
   double ms;
-  if (u == "ms") ms = v;
-  else if (u == "s" || u.empty()) ms = v * 1000;
-  else if (u == "m") ms = v * 60000;
-  else if (u == "h") ms = v * 3600000;
-  else return Error::make(Errc::invalid_argument, fmt::format("--interval {:?}: not a duration", s));
+  if (u == "ms")
+    ms = v;
+  else if (u == "s" || u.empty())
+    ms = v * 1000;
+  else if (u == "m")
+    ms = v * 60000;
+  else if (u == "h")
+    ms = v * 3600000;
+  else
+    return Error::make(Errc::invalid_argument, fmt::format("--interval {:?}: not a duration", s));
   if (ms <= 0) return Error::make(Errc::invalid_argument, "--interval must be positive");
   return static_cast<int64_t>(ms);
 }

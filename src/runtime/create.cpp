@@ -64,8 +64,10 @@ std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layo
     v.subdir = path::basename(h.mountpoint);
     if (!h.v2) {
       for (auto& c : h.controllers) {
-        if (c.rfind("name=", 0) == 0) v.mount_data = "none," + c;
-        else v.mount_data += (v.mount_data.empty() ? "" : ",") + c;
+        if (c.rfind("name=", 0) == 0)
+          v.mount_data = "none," + c;
+        else
+          v.mount_data += (v.mount_data.empty() ? "" : ",") + c;
       }
       if (h.controllers.size() > 1)
         for (auto& c : h.controllers)
@@ -147,7 +149,9 @@ Result<void> check_options(const spec::ContainerPlan& plan, const CreateOptions&
     return Error::make(Errc::invalid_spec, "config.json: /process: is required to run a container");
   TRY_ASSIGN(std::string real_rootfs, absolute_dir(plan.rootfs, "root.path").context("config.json: /root/path"));
   if (real_rootfs != plan.rootfs)  // runc: "invalid rootfs: not an absolute path, or a symlink"
-    return Error::make(Errc::invalid_spec, fmt::format("config.json: /root/path: invalid rootfs {}: not an absolute path, or a symlink", plan.rootfs));
+    return Error::make(
+        Errc::invalid_spec,
+        fmt::format("config.json: /root/path: invalid rootfs {}: not an absolute path, or a symlink", plan.rootfs));
   if (plan.process.terminal && o.console_socket.empty() && mode == CreateMode::detached)
     return Error::make(Errc::invalid_argument,
                        "cannot allocate a terminal (process.terminal) without --console-socket when detaching");

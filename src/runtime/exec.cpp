@@ -36,10 +36,10 @@
 #include <csignal>
 #include <cstring>
 
-#include "husk/core/syscall_compat.hpp"
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/core/scope_guard.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/driver.hpp"
 #include "husk/os/console.hpp"
@@ -49,11 +49,11 @@
 #include "husk/os/rlimits.hpp"
 #include "husk/os/self.hpp"
 #include "husk/os/syscall.hpp"
-#include "lifecycle.hpp"
-#include "roles.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/validate.hpp"
+#include "lifecycle.hpp"
+#include "roles.hpp"
 
 namespace husk::runtime {
 namespace {
@@ -62,7 +62,7 @@ using os::sync::MsgType;
 
 // The namespaces T joins, in setns order for the per-fd fallback: user first (it grants
 // the capabilities for the others), mount last of those that need host paths.
-constexpr int kNsOrder[] = {CLONE_NEWUSER, CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWNET,
+constexpr int kNsOrder[] = {CLONE_NEWUSER,   CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWNET,
                             CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
 
 bool same_ns(pid_t pid, int flag) {
@@ -131,7 +131,8 @@ Result<void> tenant_steps(TenantContext& t) {
   if (!t.no_new_keyring) TRY(os::lsm::join_session_keyring(t.id));
   if (plan.personality && ::personality(*plan.personality) < 0) return Error::sys("set personality");
   TRY(apply_scheduling(pp));
-  bool labels = (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
+  bool labels =
+      (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
   if (labels) {
     TRY_ASSIGN(auto proc, os::procfs::Handle::open());
     TRY(os::lsm::apply_exec_labels(proc, pp.apparmor_profile, pp.selinux_label));
@@ -185,8 +186,9 @@ Result<spec::ExecPlan> plan_exec(const state::StateStore& store, const Loaded& c
     TRY_ASSIGN(auto text, read_file(o.process_file).context("--process"));
     TRY_ASSIGN(from_file, spec::parse_process(text, o.process_file));
   }
-  spec::ExecOverrides ov{o.args, o.cwd, o.apparmor, o.process_label, o.user, o.env, o.caps, o.additional_gids, o.tty,
-                         o.no_new_privs ? std::optional<bool>(true) : std::nullopt};
+  spec::ExecOverrides ov{
+      o.args, o.cwd,  o.apparmor,        o.process_label, o.user,
+      o.env,  o.caps, o.additional_gids, o.tty,           o.no_new_privs ? std::optional<bool>(true) : std::nullopt};
   return spec::make_exec_plan(cfg, from_file, o.process_file, ov);
 }
 

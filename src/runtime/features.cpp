@@ -1,7 +1,7 @@
 // `husk features` (runtime-spec features.md) and `husk --version`: true to what this
 // build implements.
-#include "husk/core/version.hpp"
 #include <fmt/format.h>
+#include "husk/core/version.hpp"
 
 #include <nlohmann/json.hpp>
 

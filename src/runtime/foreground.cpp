@@ -18,8 +18,7 @@ namespace husk::runtime {
 sigset_t forwarded_signals() {
   sigset_t s;
   sigfillset(&s);
-  for (int x : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS})
-    sigdelset(&s, x);
+  for (int x : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS}) sigdelset(&s, x);
   return s;
 }
 
@@ -101,6 +100,5 @@ int wait_foreground(pid_t init, int master) {
   ::close(sfd);
   return code < 0 ? 255 : code;
 }
-
 
 }  // namespace husk::runtime

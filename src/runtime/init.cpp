@@ -13,9 +13,9 @@
 #include <csignal>
 #include <cstring>
 
-#include "husk/core/syscall_compat.hpp"
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/driver.hpp"
 #include "husk/os/console.hpp"
@@ -48,8 +48,10 @@ Result<void> wait_cgroup(ChildContext& ctx) {
   if (ctx.in_cgroup) return {};
   TRY_ASSIGN(auto m, ctx.to_parent_c.wait_msg(MsgType::continue_));
   ctx.hook_state_json = std::move(m.payload);
-  if (!m.fds.empty()) TRY(os::cgroups::join_self_v1(m.fds, ctx.self_join_v1));
-  else TRY(os::cgroups::join_self_v1(ctx.self_join_v1));
+  if (!m.fds.empty())
+    TRY(os::cgroups::join_self_v1(m.fds, ctx.self_join_v1));
+  else
+    TRY(os::cgroups::join_self_v1(ctx.self_join_v1));
   ctx.in_cgroup = true;
   if (ctx.plan->ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return Error::sys("unshare cgroup namespace");
   return {};
@@ -106,7 +108,8 @@ Result<void> init_steps(ChildContext& ctx) {
     return Error::sys("chroot into " + p.rootfs);
   }
   // Writes to /proc use a procfs of our own, checked, never the container's paths.
-  bool labels = (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
+  bool labels =
+      (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
   std::optional<os::procfs::Handle> proc;
   if (!p.sysctl.empty() || labels) {
     TRY_ASSIGN(proc, os::procfs::Handle::open());

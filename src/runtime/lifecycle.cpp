@@ -12,11 +12,11 @@
 #include "husk/os/hooks.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/syscall.hpp"
-#include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/json_input.hpp"
 #include "husk/spec/oci_state.hpp"
 #include "husk/spec/validate.hpp"
+#include "lifecycle.hpp"
 
 namespace husk::runtime {
 
@@ -189,7 +189,8 @@ Result<void> kill(const GlobalOptions& g, const KillOptions& o) {
       for (pid_t p : *pids) ::kill(p, sig);
     return {};
   }
-  if (!state::can_kill(c.status)) return Error::make(Errc::bad_state, fmt::format("container {:?} is not running", o.id));
+  if (!state::can_kill(c.status))
+    return Error::make(Errc::bad_state, fmt::format("container {:?} is not running", o.id));
   return signal_container(c, sig, o.all);
 }
 

@@ -68,7 +68,8 @@ struct StepClock {
 
 // P's side of the sync protocol: the next message of a child, its logs re-emitted and
 // its `error` returned as ours; nullopt on EOF (an error if `seq` is not done).
-Result<std::optional<os::sync::Msg>> next_msg(os::sync::Channel& ch, os::sync::ExpectedSequence& seq, std::string_view who);
+Result<std::optional<os::sync::Msg>> next_msg(os::sync::Channel& ch, os::sync::ExpectedSequence& seq,
+                                              std::string_view who);
 // Sends to a child; if it already died, the error it left in the socket is returned.
 Result<void> send_to(os::sync::Channel& ch, std::string_view who, os::sync::MsgType t, std::string_view payload = {},
                      std::span<const int> fds = {});

@@ -16,9 +16,9 @@
 #include <cstring>
 
 #include "husk/core/path.hpp"
-#include "husk/os/passwd.hpp"
-#include "husk/os/console.hpp"
 #include "husk/os/capabilities.hpp"
+#include "husk/os/console.hpp"
+#include "husk/os/passwd.hpp"
 #include "roles.hpp"
 
 namespace husk::runtime {
@@ -60,7 +60,8 @@ Result<void> refuse_self(const std::string& exe, dev_t dev, ino_t ino) {
     struct stat st;
     return ::stat(p.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino;
   };
-  if (same(exe)) return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: refusing to execute the runtime binary", exe));
+  if (same(exe))
+    return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: refusing to execute the runtime binary", exe));
   UniqueFd f(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
   char buf[256] = {};
   if (f && ::read(f.get(), buf, sizeof buf - 1) > 2 && buf[0] == '#' && buf[1] == '!') {
@@ -124,7 +125,8 @@ Result<std::string> resolve_executable(const std::string& arg0, const std::vecto
   return Error::make(Errc::not_found, fmt::format("exec: {:?}: executable file not found in $PATH", arg0));
 }
 
-Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp, const std::function<Result<void>()>& early_seccomp) {
+Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp,
+                                           const std::function<Result<void>()>& early_seccomp) {
   bool chdir_later = false;
   if (::chdir(pp.cwd.c_str()) < 0) {
     if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));

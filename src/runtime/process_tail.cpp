@@ -31,9 +31,8 @@ Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_
 
 Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
                              os::sync::Channel& to_parent) {
-  TRY(enter_cwd_and_drop_privileges(pp, [&]() -> Result<void> {
-    return bpf ? install_seccomp(*bpf, to_parent) : Result<void>{};
-  }));
+  TRY(enter_cwd_and_drop_privileges(
+      pp, [&]() -> Result<void> { return bpf ? install_seccomp(*bpf, to_parent) : Result<void>{}; }));
   ::umask(pp.umask.value_or(022));
   if (pp.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return Error::sys("prctl(PR_SET_NO_NEW_PRIVS)");

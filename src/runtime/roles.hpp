@@ -33,13 +33,13 @@ struct ChildContext {
   const spec::ContainerPlan* plan = nullptr;
   std::optional<os::seccomp::Bpf> bpf;
   std::vector<os::ns::OpenedNs> joins;
-  os::sync::Channel to_parent_s;  // S's end of the P<->S pair
-  os::sync::Channel to_parent_c;  // C's end of the P<->C pair
-  int fifo_fd = -1;               // exec.fifo, O_PATH
-  int console_fd = -1;            // connected --console-socket, or -1
+  os::sync::Channel to_parent_s;             // S's end of the P<->S pair
+  os::sync::Channel to_parent_c;             // C's end of the P<->C pair
+  int fifo_fd = -1;                          // exec.fifo, O_PATH
+  int console_fd = -1;                       // connected --console-socket, or -1
   int parent_fds_c = -1, parent_fds_s = -1;  // P's ends, closed in the children
-  int lock_fd = -1;  // P's flock on the state dir: a child's copy would keep it held
-  bool parent_fds_closed = false;  // set by the first child that closed P's fds
+  int lock_fd = -1;                          // P's flock on the state dir: a child's copy would keep it held
+  bool parent_fds_closed = false;            // set by the first child that closed P's fds
   os::rootfs::Context rootfs;
   dev_t self_dev = 0;
   ino_t self_ino = 0;
@@ -66,7 +66,7 @@ struct TenantContext {
   pid_t init_pid = 0;
   int ns_flags = 0;                  // namespaces of the init that differ from ours (not pid)
   int root_fd = -1;                  // the init's root, when its mount namespace is ours
-  std::vector<std::string> v1_dirs; // cgroup directories T moves itself into
+  std::vector<std::string> v1_dirs;  // cgroup directories T moves itself into
   std::string v2_dir;                // only without CLONE_INTO_CGROUP
   int console_fd = -1;
   dev_t self_dev = 0;
@@ -103,7 +103,8 @@ Result<void> apply_scheduling(const spec::ProcessPlan& pp);
 // cwd (as root first, again after the uid change on EACCES, as runc), then the privilege
 // drop: `early_seccomp` (the filter, when it must go in while CAP_SYS_ADMIN is still
 // there), bounding set, uid/gid/groups keeping capabilities, then the capability sets.
-Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp, const std::function<Result<void>()>& early_seccomp);
+Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp,
+                                           const std::function<Result<void>()>& early_seccomp);
 // The shared process tail (runtime/process_tail.cpp), in this order for C and T:
 // drop_privileges -> [T: the executable looked up as the user] -> arm_for_exec ->
 // [C: the sync socket closed] -> exec_process. A SCMP_ACT_NOTIFY filter's listener fd

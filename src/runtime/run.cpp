@@ -13,8 +13,8 @@
 
 #include "husk/core/log.hpp"
 #include "husk/os/console.hpp"
-#include "lifecycle.hpp"
 #include "husk/runtime/runtime.hpp"
+#include "lifecycle.hpp"
 
 namespace husk::runtime {
 Result<int> run(const GlobalOptions& g, const RunOptions& o) {

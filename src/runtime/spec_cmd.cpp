@@ -1,8 +1,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/magic.h>
 #include <unistd.h>
 
 #include "husk/core/fd.hpp"
@@ -30,8 +30,10 @@ Result<void> write_spec(const SpecOptions& o) {
   auto c = spec::default_config(o.rootless, cgroup_v2_unified());
   if (o.rootless) {
     // As runc's specconv.ToRootless: container root is the caller's euid/egid.
-    c["linux"]["uidMappings"] = nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}});
-    c["linux"]["gidMappings"] = nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}});
+    c["linux"]["uidMappings"] =
+        nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}});
+    c["linux"]["gidMappings"] =
+        nlohmann::ordered_json::array({{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}});
   }
   return write_all(fd.get(), c.dump(1, '\t') + "\n");
 }

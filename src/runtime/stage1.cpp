@@ -7,8 +7,8 @@
 
 #include <csignal>
 
-#include "husk/core/syscall_compat.hpp"
 #include "husk/core/log.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/process.hpp"
 #include "roles.hpp"
 

@@ -7,21 +7,52 @@
 
 namespace husk::spec {
 namespace {
-constexpr std::array<std::string_view, kCapMaxKnown + 1> kCaps = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+constexpr std::array<std::string_view, kCapMaxKnown + 1> kCaps = {"CAP_CHOWN",
+                                                                  "CAP_DAC_OVERRIDE",
+                                                                  "CAP_DAC_READ_SEARCH",
+                                                                  "CAP_FOWNER",
+                                                                  "CAP_FSETID",
+                                                                  "CAP_KILL",
+                                                                  "CAP_SETGID",
+                                                                  "CAP_SETUID",
+                                                                  "CAP_SETPCAP",
+                                                                  "CAP_LINUX_IMMUTABLE",
+                                                                  "CAP_NET_BIND_SERVICE",
+                                                                  "CAP_NET_BROADCAST",
+                                                                  "CAP_NET_ADMIN",
+                                                                  "CAP_NET_RAW",
+                                                                  "CAP_IPC_LOCK",
+                                                                  "CAP_IPC_OWNER",
+                                                                  "CAP_SYS_MODULE",
+                                                                  "CAP_SYS_RAWIO",
+                                                                  "CAP_SYS_CHROOT",
+                                                                  "CAP_SYS_PTRACE",
+                                                                  "CAP_SYS_PACCT",
+                                                                  "CAP_SYS_ADMIN",
+                                                                  "CAP_SYS_BOOT",
+                                                                  "CAP_SYS_NICE",
+                                                                  "CAP_SYS_RESOURCE",
+                                                                  "CAP_SYS_TIME",
+                                                                  "CAP_SYS_TTY_CONFIG",
+                                                                  "CAP_MKNOD",
+                                                                  "CAP_LEASE",
+                                                                  "CAP_AUDIT_WRITE",
+                                                                  "CAP_AUDIT_CONTROL",
+                                                                  "CAP_SETFCAP",
+                                                                  "CAP_MAC_OVERRIDE",
+                                                                  "CAP_MAC_ADMIN",
+                                                                  "CAP_SYSLOG",
+                                                                  "CAP_WAKE_ALARM",
+                                                                  "CAP_BLOCK_SUSPEND",
+                                                                  "CAP_AUDIT_READ",
+                                                                  "CAP_PERFMON",
+                                                                  "CAP_BPF",
+                                                                  "CAP_CHECKPOINT_RESTORE"};
 
 constexpr std::array<std::string_view, 16> kRlimits = {
-    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
-    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS",
-    "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+    "RLIMIT_CPU",      "RLIMIT_FSIZE",  "RLIMIT_DATA",    "RLIMIT_STACK", "RLIMIT_CORE",  "RLIMIT_RSS",
+    "RLIMIT_NPROC",    "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",    "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO",  "RLIMIT_RTTIME"};
 }  // namespace
 
 std::optional<int> capability_number(std::string_view name) {
@@ -43,8 +74,8 @@ std::optional<int> rlimit_number(std::string_view name) {
 
 std::optional<int> scheduler_policy(std::string_view n) {
   // SCHED_ISO is reserved by the kernel (4) and refused by sched_setattr, as in runc.
-  static const std::pair<std::string_view, int> k[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},
-                                                       {"SCHED_BATCH", 3}, {"SCHED_ISO", 4},  {"SCHED_IDLE", 5},
+  static const std::pair<std::string_view, int> k[] = {{"SCHED_OTHER", 0},   {"SCHED_FIFO", 1}, {"SCHED_RR", 2},
+                                                       {"SCHED_BATCH", 3},   {"SCHED_ISO", 4},  {"SCHED_IDLE", 5},
                                                        {"SCHED_DEADLINE", 6}};
   for (auto& [name, v] : k)
     if (name == n) return v;
@@ -53,8 +84,8 @@ std::optional<int> scheduler_policy(std::string_view n) {
 
 std::optional<uint64_t> scheduler_flag(std::string_view n) {
   static const std::pair<std::string_view, uint64_t> k[] = {
-      {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},        {"SCHED_FLAG_DL_OVERRUN", 0x04},
-      {"SCHED_FLAG_KEEP_POLICY", 0x08},   {"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+      {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},     {"SCHED_FLAG_DL_OVERRUN", 0x04},
+      {"SCHED_FLAG_KEEP_POLICY", 0x08},   {"SCHED_FLAG_KEEP_PARAMS", 0x10}, {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
       {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
   for (auto& [name, v] : k)
     if (name == n) return v;
@@ -107,9 +138,8 @@ Result<std::vector<unsigned>> cpu_list(std::string_view s) {
 }
 
 const std::vector<DefaultDevice>& default_devices() {
-  static const std::vector<DefaultDevice> d = {
-      {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
-      {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
+  static const std::vector<DefaultDevice> d = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+                                               {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
   return d;
 }
 
@@ -131,24 +161,36 @@ nlohmann::ordered_json default_config(bool rootless, bool cgroup_ns) {
   c["hostname"] = "husk";
   oj mounts = oj::array();
   mounts.push_back({{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}});
-  mounts.push_back({{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+  mounts.push_back({{"destination", "/dev"},
+                    {"type", "tmpfs"},
+                    {"source", "tmpfs"},
                     {"options", oj::array({"nosuid", "strictatime", "mode=755", "size=65536k"})}});
   oj pts_opts = oj::array({"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"});
   if (!rootless) pts_opts.push_back("gid=5");
   mounts.push_back({{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"}, {"options", pts_opts}});
-  mounts.push_back({{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+  mounts.push_back({{"destination", "/dev/shm"},
+                    {"type", "tmpfs"},
+                    {"source", "shm"},
                     {"options", oj::array({"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"})}});
-  mounts.push_back({{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+  mounts.push_back({{"destination", "/dev/mqueue"},
+                    {"type", "mqueue"},
+                    {"source", "mqueue"},
                     {"options", oj::array({"nosuid", "noexec", "nodev"})}});
   if (rootless) {
-    mounts.push_back({{"destination", "/sys"}, {"type", "none"}, {"source", "/sys"},
+    mounts.push_back({{"destination", "/sys"},
+                      {"type", "none"},
+                      {"source", "/sys"},
                       {"options", oj::array({"rbind", "nosuid", "noexec", "nodev", "ro"})}});
   } else {
-    mounts.push_back({{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+    mounts.push_back({{"destination", "/sys"},
+                      {"type", "sysfs"},
+                      {"source", "sysfs"},
                       {"options", oj::array({"nosuid", "noexec", "nodev", "ro"})}});
   }
   // runc's default (rootless too) mounts the container's cgroups read-only.
-  mounts.push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"},
+  mounts.push_back({{"destination", "/sys/fs/cgroup"},
+                    {"type", "cgroup"},
+                    {"source", "cgroup"},
                     {"options", oj::array({"nosuid", "noexec", "nodev", "relatime", "ro"})}});
   c["mounts"] = mounts;
   oj lin;
@@ -159,16 +201,19 @@ nlohmann::ordered_json default_config(bool rootless, bool cgroup_ns) {
     lin["resources"] = {{"devices", oj::array({{{"allow", false}, {"access", "rwm"}}})}};
   }
   // runc's rootless spec drops the network namespace (no way to configure one unprivileged).
-  oj ns = rootless ? oj::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}})
-                   : oj::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  oj ns =
+      rootless
+          ? oj::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}})
+          : oj::array(
+                {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
   // As runc: a cgroup namespace only on a pure cgroup v2 host (with v1 controllers the
   // container would see its own v1 paths differently from what engines expect).
   if (cgroup_ns) ns.push_back({{"type", "cgroup"}});
   if (rootless) ns.push_back({{"type", "user"}});
   lin["namespaces"] = ns;
-  lin["maskedPaths"] = oj::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                                  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-                                  "/proc/scsi"});
+  lin["maskedPaths"] =
+      oj::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                 "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"});
   lin["readonlyPaths"] = oj::array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
   c["linux"] = lin;
   return c;

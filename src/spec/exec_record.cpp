@@ -56,7 +56,7 @@ json process_to_json(const Process& p) {
   if (p.oom_score_adj) o["oomScoreAdj"] = *p.oom_score_adj;
   if (p.selinux_label) o["selinuxLabel"] = *p.selinux_label;
   if (auto& s = p.scheduler) {
-    json x = {{"policy", s->policy}, {"nice", s->nice}, {"priority", s->priority},
+    json x = {{"policy", s->policy},   {"nice", s->nice},         {"priority", s->priority},
               {"runtime", s->runtime}, {"deadline", s->deadline}, {"period", s->period}};
     if (!s->flags.empty()) x["flags"] = s->flags;
     o["scheduler"] = x;

@@ -9,13 +9,18 @@ size_t json_depth(std::string_view bytes, size_t limit) {
   bool in_str = false, esc = false;
   for (char c : bytes) {
     if (in_str) {
-      if (esc) esc = false;
-      else if (c == '\\') esc = true;
-      else if (c == '"') in_str = false;
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
       continue;
     }
     switch (c) {
-      case '"': in_str = true; break;
+      case '"':
+        in_str = true;
+        break;
       case '[':
       case '{':
         if (++depth > max) {
@@ -27,7 +32,8 @@ size_t json_depth(std::string_view bytes, size_t limit) {
       case '}':
         if (depth > 0) --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return max;
@@ -35,7 +41,8 @@ size_t json_depth(std::string_view bytes, size_t limit) {
 
 Result<nlohmann::json> parse_json(std::string_view bytes, std::string_view source) {
   if (json_depth(bytes) > kMaxJsonDepth)
-    return Error::make(Errc::invalid_spec, fmt::format("{}: invalid JSON: exceeded max depth {}", source, kMaxJsonDepth));
+    return Error::make(Errc::invalid_spec,
+                       fmt::format("{}: invalid JSON: exceeded max depth {}", source, kMaxJsonDepth));
   try {
     return nlohmann::json::parse(bytes.begin(), bytes.end());
   } catch (const nlohmann::json::parse_error& e) {
@@ -64,11 +71,21 @@ bool valid_utf8(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     size_t len;
     uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > n) return false;
     for (size_t k = 1; k < len; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);

@@ -10,9 +10,9 @@ namespace {
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
-constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8,
-                   kAttrAtimeMask = 0x70, kAttrRelatime = 0x0, kAttrNoatime = 0x10,
-                   kAttrStrictatime = 0x20, kAttrNodiratime = 0x80, kAttrNosymfollow = 0x200000;
+constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8, kAttrAtimeMask = 0x70,
+                   kAttrRelatime = 0x0, kAttrNoatime = 0x10, kAttrStrictatime = 0x20, kAttrNodiratime = 0x80,
+                   kAttrNosymfollow = 0x200000;
 
 struct FlagEntry {
   std::string_view name;
@@ -21,20 +21,34 @@ struct FlagEntry {
 };
 constexpr FlagEntry kFlags[] = {
     {"defaults", false, 0},
-    {"ro", false, MS_RDONLY},           {"rw", true, MS_RDONLY},
-    {"nosuid", false, MS_NOSUID},       {"suid", true, MS_NOSUID},
-    {"nodev", false, MS_NODEV},         {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},       {"exec", true, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS},    {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},     {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},       {"nomand", true, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},     {"atime", true, MS_NOATIME},
-    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME},   {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
-    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
-    {"silent", false, MS_SILENT},       {"loud", true, MS_SILENT},
-    {"bind", false, MS_BIND},           {"rbind", false, MS_BIND | MS_REC},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
+    {"silent", false, MS_SILENT},
+    {"loud", true, MS_SILENT},
+    {"bind", false, MS_BIND},
+    {"rbind", false, MS_BIND | MS_REC},
 };
 
 struct PropEntry {
@@ -42,9 +56,9 @@ struct PropEntry {
   unsigned long flag;
 };
 constexpr PropEntry kProps[] = {
-    {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
@@ -54,12 +68,18 @@ struct AttrEntry {
   uint64_t attr;
 };
 constexpr AttrEntry kAttrs[] = {
-    {"rro", false, kAttrRdonly},        {"rrw", true, kAttrRdonly},
-    {"rnosuid", false, kAttrNosuid},    {"rsuid", true, kAttrNosuid},
-    {"rnodev", false, kAttrNodev},      {"rdev", true, kAttrNodev},
-    {"rnoexec", false, kAttrNoexec},    {"rexec", true, kAttrNoexec},
-    {"rnodiratime", false, kAttrNodiratime}, {"rdiratime", true, kAttrNodiratime},
-    {"rnosymfollow", false, kAttrNosymfollow}, {"rsymfollow", true, kAttrNosymfollow},
+    {"rro", false, kAttrRdonly},
+    {"rrw", true, kAttrRdonly},
+    {"rnosuid", false, kAttrNosuid},
+    {"rsuid", true, kAttrNosuid},
+    {"rnodev", false, kAttrNodev},
+    {"rdev", true, kAttrNodev},
+    {"rnoexec", false, kAttrNoexec},
+    {"rexec", true, kAttrNoexec},
+    {"rnodiratime", false, kAttrNodiratime},
+    {"rdiratime", true, kAttrNodiratime},
+    {"rnosymfollow", false, kAttrNosymfollow},
+    {"rsymfollow", true, kAttrNosymfollow},
 };
 
 }  // namespace

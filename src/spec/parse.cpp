@@ -72,7 +72,8 @@ class Reader {
     if (!v.is_object()) throw Bad{at(key), "must be an object"};
     for (auto& [k, val] : v.items()) {
       if (!val.is_string()) throw Bad{at(key) + "/" + k, "must be a string"};
-      out[nul_ok ? k : no_nul(k, at(key))] = nul_ok ? val.get<std::string>() : no_nul(val.get<std::string>(), at(key) + "/" + k);
+      out[nul_ok ? k : no_nul(k, at(key))] =
+          nul_ok ? val.get<std::string>() : no_nul(val.get<std::string>(), at(key) + "/" + k);
     }
     return out;
   }

@@ -92,7 +92,8 @@ Result<ProcessPlan> process_plan(const Process& sp, int listen_fds, std::string_
     auto& sc = *sp.scheduler;
     SchedPlan sched;
     auto pol = scheduler_policy(sc.policy);
-    if (!pol) return Error::make(Errc::invalid_spec, fmt::format("{}/scheduler/policy: unknown policy {:?}", where, sc.policy));
+    if (!pol)
+      return Error::make(Errc::invalid_spec, fmt::format("{}/scheduler/policy: unknown policy {:?}", where, sc.policy));
     sched.policy = *pol;
     for (auto& f : sc.flags) {
       auto bit = scheduler_flag(f);
@@ -108,12 +109,16 @@ Result<ProcessPlan> process_plan(const Process& sp, int listen_fds, std::string_
   }
   if (sp.io_priority) {
     auto cls = io_priority_class(sp.io_priority->io_class);
-    if (!cls) return Error::make(Errc::invalid_spec, fmt::format("{}/ioPriority/class: unknown class {:?}", where, sp.io_priority->io_class));
+    if (!cls)
+      return Error::make(Errc::invalid_spec,
+                         fmt::format("{}/ioPriority/class: unknown class {:?}", where, sp.io_priority->io_class));
     pp.io_priority = (*cls << 13) | sp.io_priority->priority;
   }
   if (sp.exec_cpu_affinity) {
-    TRY_ASSIGN(pp.cpus_initial, cpu_list(sp.exec_cpu_affinity->initial).context(fmt::format("{}/execCPUAffinity/initial", where)));
-    TRY_ASSIGN(pp.cpus_final, cpu_list(sp.exec_cpu_affinity->final_).context(fmt::format("{}/execCPUAffinity/final", where)));
+    TRY_ASSIGN(pp.cpus_initial,
+               cpu_list(sp.exec_cpu_affinity->initial).context(fmt::format("{}/execCPUAffinity/initial", where)));
+    TRY_ASSIGN(pp.cpus_final,
+               cpu_list(sp.exec_cpu_affinity->final_).context(fmt::format("{}/execCPUAffinity/final", where)));
   }
   return pp;
 }
@@ -123,7 +128,8 @@ Result<std::pair<uint32_t, std::optional<uint32_t>>> parse_user(std::string_view
     if (t.empty() || t.size() > 10 || t.find_first_not_of("0123456789") != std::string_view::npos)
       return Error::make(Errc::invalid_argument, fmt::format("--user {:?}: {} must be a decimal number", s, what));
     uint64_t v = std::stoull(std::string(t));
-    if (v > 0xfffffffeULL) return Error::make(Errc::invalid_argument, fmt::format("--user {:?}: {} is out of range", s, what));
+    if (v > 0xfffffffeULL)
+      return Error::make(Errc::invalid_argument, fmt::format("--user {:?}: {} is out of range", s, what));
     return static_cast<uint32_t>(v);
   };
   auto colon = s.find(':');
@@ -145,8 +151,8 @@ Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Proce
   return make_exec_plan(exec_record(container), from_file, file, o);
 }
 
-Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional<Process>& from_file, std::string_view file,
-                                const ExecOverrides& o) {
+Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional<Process>& from_file,
+                                std::string_view file, const ExecOverrides& o) {
   if (!container.process) return Error::make(Errc::invalid_spec, "config.json: /process: is required");
   const Process& cp = *container.process;
   Process p;
@@ -163,7 +169,8 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
     if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
     if (!o.process_label.empty()) p.selinux_label = o.process_label;
     for (auto& c : o.caps) {
-      if (!capability_number(c)) return Error::make(Errc::invalid_argument, fmt::format("--cap {:?}: unknown capability", c));
+      if (!capability_number(c))
+        return Error::make(Errc::invalid_argument, fmt::format("--cap {:?}: unknown capability", c));
       if (!p.capabilities) p.capabilities = Capabilities{};
       auto add = [&](std::optional<std::vector<std::string>>& set) {
         if (!set) set.emplace();
@@ -191,7 +198,8 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
     }
     for (auto g : o.additional_gids) {
       if (g < 0 || g > 0xfffffffeLL)
-        return Error::make(Errc::invalid_argument, fmt::format("--additional-gids {}: must be a gid (0 to 4294967294)", g));
+        return Error::make(Errc::invalid_argument,
+                           fmt::format("--additional-gids {}: must be a gid (0 to 4294967294)", g));
       p.user.additional_gids.push_back(static_cast<uint32_t>(g));
     }
   }

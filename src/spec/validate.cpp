@@ -6,8 +6,8 @@
 #include <set>
 
 #include "husk/core/path.hpp"
-#include "husk/spec/defaults.hpp"
 #include "husk/core/syscall_compat.hpp"
+#include "husk/spec/defaults.hpp"
 #include "husk/spec/mount_options.hpp"
 
 namespace husk::spec {
@@ -36,14 +36,22 @@ int namespace_flag(std::string_view t) {
 
 std::string_view namespace_proc_name(int f) {
   switch (f) {
-    case CLONE_NEWPID: return "pid";
-    case CLONE_NEWNET: return "net";
-    case CLONE_NEWNS: return "mnt";
-    case CLONE_NEWIPC: return "ipc";
-    case CLONE_NEWUTS: return "uts";
-    case CLONE_NEWUSER: return "user";
-    case CLONE_NEWCGROUP: return "cgroup";
-    case CLONE_NEWTIME: return "time";
+    case CLONE_NEWPID:
+      return "pid";
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWNS:
+      return "mnt";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWUSER:
+      return "user";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time";
   }
   return "";
 }
@@ -98,7 +106,8 @@ Result<void> check_process_object(const Process& p, std::string_view where, std:
         if (capability_number((*v)[i])) continue;
         if (!warnings)
           return invalid(fmt::format("{}/capabilities/{}/{}: unknown capability {:?}", where, set, i, (*v)[i]));
-        warnings->push_back(fmt::format("{}/capabilities/{}/{}: unknown capability {:?} ignored", where, set, i, (*v)[i]));
+        warnings->push_back(
+            fmt::format("{}/capabilities/{}/{}: unknown capability {:?} ignored", where, set, i, (*v)[i]));
       }
       return {};
     };
@@ -131,8 +140,8 @@ Result<void> check_process_object(const Process& p, std::string_view where, std:
       return invalid(fmt::format("{}/scheduler/priority: {} is outside [1, 99] for {}", where, sc.priority, sc.policy));
     if (!rt && sc.priority != 0)
       return invalid(fmt::format("{}/scheduler/priority: must be 0 for {}", where, sc.policy));
-    if (sc.policy == "SCHED_DEADLINE" && (sc.runtime == 0 || sc.runtime > sc.deadline ||
-                                          (sc.period != 0 && sc.deadline > sc.period)))
+    if (sc.policy == "SCHED_DEADLINE" &&
+        (sc.runtime == 0 || sc.runtime > sc.deadline || (sc.period != 0 && sc.deadline > sc.period)))
       return invalid(fmt::format("{}/scheduler: SCHED_DEADLINE needs 0 < runtime <= deadline <= period", where));
   }
   if (p.io_priority) {
@@ -187,13 +196,17 @@ Result<void> check_userns_maps(const Spec& s) {
   bool maps = !s.linux_->uid_mappings.empty() || !s.linux_->gid_mappings.empty();
   if (maps && !user) return invalid("config.json: /linux/uidMappings: id mappings need a user namespace");
   if (user && !joined) {
-    if (s.linux_->uid_mappings.empty()) return invalid("config.json: /linux/uidMappings: a new user namespace needs uid mappings");
-    if (s.linux_->gid_mappings.empty()) return invalid("config.json: /linux/gidMappings: a new user namespace needs gid mappings");
+    if (s.linux_->uid_mappings.empty())
+      return invalid("config.json: /linux/uidMappings: a new user namespace needs uid mappings");
+    if (s.linux_->gid_mappings.empty())
+      return invalid("config.json: /linux/gidMappings: a new user namespace needs gid mappings");
   }
   for (size_t i = 0; i < s.linux_->uid_mappings.size(); ++i)
-    if (s.linux_->uid_mappings[i].size == 0) return invalid(fmt::format("config.json: /linux/uidMappings/{}/size: must be > 0", i));
+    if (s.linux_->uid_mappings[i].size == 0)
+      return invalid(fmt::format("config.json: /linux/uidMappings/{}/size: must be > 0", i));
   for (size_t i = 0; i < s.linux_->gid_mappings.size(); ++i)
-    if (s.linux_->gid_mappings[i].size == 0) return invalid(fmt::format("config.json: /linux/gidMappings/{}/size: must be > 0", i));
+    if (s.linux_->gid_mappings[i].size == 0)
+      return invalid(fmt::format("config.json: /linux/gidMappings/{}/size: must be > 0", i));
   return {};
 }
 
@@ -203,8 +216,9 @@ Result<void> check_mounts(const Spec& s) {
     if (m.destination.empty()) return invalid(fmt::format("config.json: /mounts/{}/destination: must not be empty", i));
     auto o = parse_mount_options(m.options);
     if (o.idmap)
-      return Error::make(Errc::unsupported,
-                         fmt::format("config.json: /mounts/{}/options: idmapped mounts are not supported by husk yet", i));
+      return Error::make(
+          Errc::unsupported,
+          fmt::format("config.json: /mounts/{}/options: idmapped mounts are not supported by husk yet", i));
     bool bind = (o.flags & 0x1000 /*MS_BIND*/) || m.type.value_or("") == "bind";
     if (bind && (!m.source || m.source->empty()))
       return invalid(fmt::format("config.json: /mounts/{}/source: a bind mount needs a source", i));
@@ -220,7 +234,8 @@ Result<void> check_restricted_paths(const Spec& s) {
                       : !s.linux_->readonly_paths.empty() ? "readonlyPaths"
                                                           : nullptr;
   if (!field) return {};
-  return invalid(fmt::format("config.json: /linux/{}: unable to restrict sys entries without a private MNT namespace", field));
+  return invalid(
+      fmt::format("config.json: /linux/{}: unable to restrict sys entries without a private MNT namespace", field));
 }
 
 Result<void> check_sysctl(const Spec& s) {
@@ -231,12 +246,15 @@ Result<void> check_sysctl(const Spec& s) {
     if (is("net.")) {
       need = "network";
     } else if (k == "kernel.msgmax" || k == "kernel.msgmnb" || k == "kernel.msgmni" || k == "kernel.sem" ||
-               k == "kernel.shmall" || k == "kernel.shmmax" || k == "kernel.shmmni" ||
-               k == "kernel.shm_rmid_forced" || is("fs.mqueue.")) {
+               k == "kernel.shmall" || k == "kernel.shmmax" || k == "kernel.shmmni" || k == "kernel.shm_rmid_forced" ||
+               is("fs.mqueue.")) {
       need = "ipc";
     } else if (k == "kernel.hostname") {
       // As runc: the dedicated `hostname` field owns it (else one silently loses).
-      return invalid(fmt::format("config.json: /linux/sysctl/{}: sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI \"hostname\" field", k));
+      return invalid(
+          fmt::format("config.json: /linux/sysctl/{}: sysctl \"kernel.hostname\" is not allowed as it conflicts with "
+                      "the OCI \"hostname\" field",
+                      k));
     } else if (k == "kernel.domainname") {
       need = "uts";
     } else if (is("user.")) {
@@ -250,8 +268,7 @@ Result<void> check_sysctl(const Spec& s) {
     // A joined netns is still the container's own: allow net.* with a path too.
     for (auto& n : s.linux_->namespaces)
       if (n.type == need && n.path && std::string_view(need) == "network") ok = true;
-    if (!ok)
-      return invalid(fmt::format("config.json: /linux/sysctl/{}: needs a {} namespace", k, need));
+    if (!ok) return invalid(fmt::format("config.json: /linux/sysctl/{}: needs a {} namespace", k, need));
   }
   return {};
 }
@@ -343,9 +360,12 @@ Result<void> check_resources(const Resources& r, const std::string& where) {
       return bad("memory/swap", "memory+swap must not be below the memory limit");
   }
   if (auto& c = r.cpu) {
-    if (c->cpus && !valid_cpuset(*c->cpus)) return bad("cpu/cpus", fmt::format("{:?} is not a cpu list like \"0-2,4\"", *c->cpus));
-    if (c->mems && !valid_cpuset(*c->mems)) return bad("cpu/mems", fmt::format("{:?} is not a node list like \"0-1\"", *c->mems));
-    if (c->quota && *c->quota < -1) return bad("cpu/quota", fmt::format("{} is negative (-1 means unlimited)", *c->quota));
+    if (c->cpus && !valid_cpuset(*c->cpus))
+      return bad("cpu/cpus", fmt::format("{:?} is not a cpu list like \"0-2,4\"", *c->cpus));
+    if (c->mems && !valid_cpuset(*c->mems))
+      return bad("cpu/mems", fmt::format("{:?} is not a node list like \"0-1\"", *c->mems));
+    if (c->quota && *c->quota < -1)
+      return bad("cpu/quota", fmt::format("{} is negative (-1 means unlimited)", *c->quota));
     if (c->realtime_runtime && *c->realtime_runtime < -1) return bad("cpu/realtimeRuntime", "must be >= -1");
     if (c->idle && *c->idle != 0 && *c->idle != 1) return bad("cpu/idle", "must be 0 or 1");
   }
@@ -363,7 +383,8 @@ Result<void> check_resources(const Resources& r, const std::string& where) {
   }
   for (size_t i = 0; i < r.hugepage_limits.size(); ++i)
     if (!valid_page_size(r.hugepage_limits[i].page_size))
-      return bad(fmt::format("hugepageLimits/{}/pageSize", i), fmt::format("{:?} is not like \"2MB\"", r.hugepage_limits[i].page_size));
+      return bad(fmt::format("hugepageLimits/{}/pageSize", i),
+                 fmt::format("{:?} is not like \"2MB\"", r.hugepage_limits[i].page_size));
   if (r.network)
     for (size_t i = 0; i < r.network->priorities.size(); ++i) {
       auto& n = r.network->priorities[i].name;
@@ -371,14 +392,16 @@ Result<void> check_resources(const Resources& r, const std::string& where) {
         return bad(fmt::format("network/priorities/{}/name", i), fmt::format("{:?} is not an interface name", n));
     }
   for (auto& [k, v] : r.rdma)
-    if (k.empty() || k.find_first_of(" \n/") != std::string::npos) return bad("rdma", fmt::format("{:?} is not a device name", k));
+    if (k.empty() || k.find_first_of(" \n/") != std::string::npos)
+      return bad("rdma", fmt::format("{:?} is not a device name", k));
   for (auto& [k, v] : r.unified) {
     // A key is a file of the container's own cgroup: never a path, never the runtime's
     // control files; a value is one line.
-    if (k.empty() || k.find('/') != std::string::npos || k.find("..") != std::string::npos || k.find('.') == std::string::npos ||
-        k.find_first_of(" \n\0") != std::string::npos)
+    if (k.empty() || k.find('/') != std::string::npos || k.find("..") != std::string::npos ||
+        k.find('.') == std::string::npos || k.find_first_of(" \n\0") != std::string::npos)
       return bad(fmt::format("unified/{}", k), "not a cgroup file name like \"memory.high\"");
-    if (k.rfind("cgroup.", 0) == 0) return bad(fmt::format("unified/{}", k), "cgroup.* files are managed by the runtime");
+    if (k.rfind("cgroup.", 0) == 0)
+      return bad(fmt::format("unified/{}", k), "cgroup.* files are managed by the runtime");
     if (v.find('\n') != std::string::npos && v.find('\n') + 1 != v.size())
       return bad(fmt::format("unified/{}", k), "the value must be a single line");
   }
@@ -405,7 +428,8 @@ Result<void> check_unsupported(const Spec& s) {
   if (!s.linux_) return {};
   if (auto& p = s.linux_->personality) {
     if (p->domain != "LINUX" && p->domain != "LINUX32")
-      return invalid(fmt::format("config.json: /linux/personality/domain: unknown domain {:?} (LINUX or LINUX32)", p->domain));
+      return invalid(
+          fmt::format("config.json: /linux/personality/domain: unknown domain {:?} (LINUX or LINUX32)", p->domain));
     // runtime-spec: "Currently no flag values are supported."
     if (!p->flags.empty())
       return invalid(fmt::format("config.json: /linux/personality/flags/0: unsupported flag {:?}", p->flags[0]));
@@ -413,8 +437,8 @@ Result<void> check_unsupported(const Spec& s) {
   if (s.linux_->has_intel_rdt)
     return Error::make(Errc::unsupported, "config.json: /linux/intelRdt: Intel RDT is unsupported on this host");
   if (auto& p = s.linux_->rootfs_propagation; p && !p->empty()) {
-    static const std::set<std::string> ok = {"private", "rprivate", "shared", "rshared", "slave",
-                                             "rslave", "unbindable", "runbindable"};
+    static const std::set<std::string> ok = {"private", "rprivate", "shared",     "rshared",
+                                             "slave",   "rslave",   "unbindable", "runbindable"};
     if (!ok.count(*p)) return invalid(fmt::format("config.json: /linux/rootfsPropagation: unknown value {:?}", *p));
   }
   return {};
@@ -433,8 +457,10 @@ Result<std::vector<std::string>> validate(const Spec& s) {
   // runc accepts a relative destination (as relative to the root) with this warning.
   for (auto& m : s.mounts)
     if (!m.destination.empty() && m.destination[0] != '/')
-      warnings.push_back(fmt::format("mount destination {} is not absolute. Support for non-absolute mount "
-                                     "destinations will be removed in a future release.", m.destination));
+      warnings.push_back(
+          fmt::format("mount destination {} is not absolute. Support for non-absolute mount "
+                      "destinations will be removed in a future release.",
+                      m.destination));
   TRY(check_restricted_paths(s));
   TRY(check_sysctl(s));
   TRY(check_devices(s));
@@ -443,7 +469,8 @@ Result<std::vector<std::string>> validate(const Spec& s) {
   TRY(check_hooks(s));
   TRY(check_unsupported(s));
   if (!s.linux_ || s.linux_->namespaces.empty())
-    warnings.push_back("config.json: /linux/namespaces: no namespaces: the container shares every namespace with the host");
+    warnings.push_back(
+        "config.json: /linux/namespaces: no namespaces: the container shares every namespace with the host");
   return warnings;
 }
 

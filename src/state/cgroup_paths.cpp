@@ -44,8 +44,10 @@ std::map<std::string, std::string> CgroupPaths::to_map() const {
 CgroupPaths CgroupPaths::from_map(const std::map<std::string, std::string>& m) {
   CgroupPaths p;
   for (auto& [name, dir] : m) {
-    if (name == kV2Key) p.v2 = dir;
-    else p.v1[name] = dir;
+    if (name == kV2Key)
+      p.v2 = dir;
+    else
+      p.v1[name] = dir;
   }
   return p;
 }

@@ -4,11 +4,16 @@ namespace husk::state {
 
 std::string_view to_string(Status s) {
   switch (s) {
-    case Status::creating: return "creating";
-    case Status::created: return "created";
-    case Status::running: return "running";
-    case Status::paused: return "paused";
-    case Status::stopped: return "stopped";
+    case Status::creating:
+      return "creating";
+    case Status::created:
+      return "created";
+    case Status::running:
+      return "running";
+    case Status::paused:
+      return "paused";
+    case Status::stopped:
+      return "stopped";
   }
   return "unknown";
 }

@@ -108,7 +108,8 @@ std::string to_json(const State& s) {
 
 Result<State> state_from_json(std::string_view bytes, std::string_view source) {
   auto parsed = spec::parse_json(bytes, source);
-  if (!parsed) return Error::make(Errc::internal, fmt::format("{} (the state file is corrupt)", parsed.error().message()));
+  if (!parsed)
+    return Error::make(Errc::internal, fmt::format("{} (the state file is corrupt)", parsed.error().message()));
   const nlohmann::json& j = *parsed;
   try {
     if (!j.is_object()) throw Corrupt{"not a JSON object"};

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string cg(const std::string& controller, const Bundle& b, const std::string& file) {
-  std::string v = slurp("/sys/fs/cgroup/" + controller + (controller.empty() ? "" : "/") + b.cgroup.substr(1) + "/" + file);
+  std::string v =
+      slurp("/sys/fs/cgroup/" + controller + (controller.empty() ? "" : "/") + b.cgroup.substr(1) + "/" + file);
   while (!v.empty() && v.back() == '\n') v.pop_back();
   return v;
 }
@@ -61,7 +62,9 @@ TEST_CASE("cgroups: on pure v2 the limits are in the unified files exactly", "[c
   REQUIRE(it::husk({"update", "--memory", "128m", "--memory-swap", "256m", b.id}).code == 0);
   CHECK(f("memory.max") == "134217728");
   CHECK(f("memory.swap.max") == "134217728");
-  REQUIRE(it::husk({"update", "-r", "-", b.id}, R"({"memory":{"limit":0},"pids":{"limit":55},"cpu":{"shares":0}})").code == 0);
+  REQUIRE(
+      it::husk({"update", "-r", "-", b.id}, R"({"memory":{"limit":0},"pids":{"limit":55},"cpu":{"shares":0}})").code ==
+      0);
   CHECK(f("pids.max") == "55");
   CHECK(f("memory.max") == "134217728");
   CHECK(f("cpu.weight") == "20");
@@ -91,7 +94,8 @@ TEST_CASE("cgroups: memory, pids and cpu limits are in the cgroup files exactly"
   CHECK(cg("cpu", b, "cpu.cfs_quota_us") == "50000");
   CHECK(cg("cpu", b, "cpu.cfs_period_us") == "100000");
   CHECK(cg("cpuset", b, "cpuset.cpus") == "0");
-  CHECK(cg("blkio", b, "blkio.throttle.read_bps_device") == std::to_string(bmaj) + ":" + std::to_string(bmin) + " 1048576");
+  CHECK(cg("blkio", b, "blkio.throttle.read_bps_device") ==
+        std::to_string(bmaj) + ":" + std::to_string(bmin) + " 1048576");
   // The init is in every hierarchy's directory.
   std::string pid = std::to_string(b.state()["pid"].get<int>());
   for (auto c2 : {"memory", "pids", "cpu", "cpuset", "blkio", "devices", "freezer"})
@@ -137,8 +141,9 @@ TEST_CASE("cgroups: devices: an allowed node can be made and opened, a denied on
   b.busybox();
   auto& caps = b.config["process"]["capabilities"];
   for (auto set : {"bounding", "effective", "permitted"}) caps[set].push_back("CAP_MKNOD");
-  b.config["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}},
-                                               {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}};
+  b.config["linux"]["resources"]["devices"] = {
+      {{"allow", false}, {"access", "rwm"}},
+      {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}};
   b.args({"/bin/sh", "-c",
           "busybox mknod /tmp/null c 1 3 && echo made-null; echo x > /tmp/null && echo wrote-null; "
           "busybox mknod /tmp/kmsg c 1 11; busybox cat /tmp/kmsg 2>&1; echo read-kmsg=$?"});
@@ -161,8 +166,8 @@ TEST_CASE("cgroups: the v2 device program allows exactly the listed devices", "[
   std::string dir = mnt + "/husk-test/" + std::to_string(::getpid()) + "-bpf";
   fs::create_directories(dir);
   std::vector<husk::spec::DeviceRule> rules = {{false, std::nullopt, std::nullopt, std::nullopt, std::string("rwm")},
-                                                {true, std::string("c"), 1, 3, std::string("rwm")},
-                                                {true, std::string("c"), 1, 5, std::string("r")}};
+                                               {true, std::string("c"), 1, 3, std::string("rwm")},
+                                               {true, std::string("c"), 1, 5, std::string("r")}};
   auto r = husk::os::cgroups::apply_device_program(dir, rules);
   INFO((r ? std::string() : r.error().describe()));
   REQUIRE(r);
@@ -177,8 +182,8 @@ TEST_CASE("cgroups: the v2 device program allows exactly the listed devices", "[
     if (fd >= 0) bits |= 2;
     if (::mknod((tmp + "/kmsg").c_str(), S_IFCHR | 0600, makedev(1, 11)) < 0 && errno == EPERM) bits |= 4;
     if (::open("/dev/kmsg", O_RDONLY) < 0 && errno == EPERM) bits |= 8;
-    if (::open("/dev/zero", O_RDONLY) >= 0) bits |= 16;   // 1:5 read: allowed
-    if (::open("/dev/zero", O_WRONLY) < 0) bits |= 32;    // 1:5 write: not
+    if (::open("/dev/zero", O_RDONLY) >= 0) bits |= 16;  // 1:5 read: allowed
+    if (::open("/dev/zero", O_WRONLY) < 0) bits |= 32;   // 1:5 write: not
     _exit(bits);
   }
   int st = 0;
@@ -191,7 +196,8 @@ TEST_CASE("cgroups: the v2 device program allows exactly the listed devices", "[
   // A replacement program (update) detaches the old one.
   fs::create_directories(dir);
   REQUIRE(husk::os::cgroups::apply_device_program(dir, rules));
-  REQUIRE(husk::os::cgroups::apply_device_program(dir, {{true, std::string("a"), std::nullopt, std::nullopt, std::string("rwm")}}));
+  REQUIRE(husk::os::cgroups::apply_device_program(
+      dir, {{true, std::string("a"), std::nullopt, std::nullopt, std::string("rwm")}}));
   c = ::fork();
   if (c == 0) {
     std::ofstream(dir + "/cgroup.procs") << "0";
@@ -222,7 +228,8 @@ TEST_CASE("cgroups: pause and resume freeze the cgroup; state says paused", "[cg
 TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values alone", "[cgroups]") {
   if (!v1_host()) return it::skip("cgroup v1 files only");
   Bundle b("update");
-  b.config["linux"]["resources"] = {{"memory", {{"limit", 67108864}}}, {"pids", {{"limit", 100}}}, {"cpu", {{"shares", 256}}}};
+  b.config["linux"]["resources"] = {
+      {"memory", {{"limit", 67108864}}}, {"pids", {{"limit", 100}}}, {"cpu", {{"shares", 256}}}};
   b.args({"/bin/test_init", "pause"});
   REQUIRE(b.run({"--detach"}).code == 0);
   Out u = it::husk({"update", "--memory", "128m", b.id});
@@ -232,9 +239,10 @@ TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values 
   CHECK(cg("pids", b, "pids.max") == "100");
   CHECK(cg("cpu", b, "cpu.shares") == "256");
   // docker sends zeros for everything it does not change.
-  Out r = it::husk({"update", "--resources", "-", b.id},
-               R"({"memory":{"limit":0,"reservation":0,"swap":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},)"
-               R"("pids":{"limit":55},"blockIO":{"weight":0}})");
+  Out r = it::husk(
+      {"update", "--resources", "-", b.id},
+      R"({"memory":{"limit":0,"reservation":0,"swap":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},)"
+      R"("pids":{"limit":55},"blockIO":{"weight":0}})");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(cg("pids", b, "pids.max") == "55");
@@ -247,7 +255,8 @@ TEST_CASE("cgroups: update changes exactly the given fields; zeros leave values 
   CHECK(cg("memory", b, "memory.limit_in_bytes") == "67108864");
   CHECK(cg("memory", b, "memory.memsw.limit_in_bytes") == "100663296");
   // Bad input: one line, nothing changed.
-  for (auto args : std::vector<std::vector<std::string>>{{"--cpuset-cpus", "3-1"}, {"--memory", "lots"}, {"--pids-limit", "x"}}) {
+  for (auto args :
+       std::vector<std::vector<std::string>>{{"--cpuset-cpus", "3-1"}, {"--memory", "lots"}, {"--pids-limit", "x"}}) {
     std::vector<std::string> a = {"update"};
     a.insert(a.end(), args.begin(), args.end());
     a.push_back(b.id);

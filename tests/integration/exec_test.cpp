@@ -2,9 +2,9 @@
 // confinement (plus what the exec asks for); exit codes, terminals, detaching, signals,
 // errors and leftovers, each checked from inside the container.
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -171,10 +171,12 @@ TEST_CASE("exec: joins the container's namespaces, cgroups, root and pid 1", "[e
   CHECK(std::stoi(pid.out) > 1);
   CHECK(std::stoi(pid.out) < 100);
   // Every namespace is the init's; same cgroups and same mounts as the init sees them.
-  Out ns = exec_in(b, {"/bin/sh", "-c",
-                       "for n in cgroup ipc mnt net pid time user uts; do "
-                       "[ \"$(busybox readlink /proc/1/ns/$n)\" = \"$(busybox readlink /proc/self/ns/$n)\" ] || echo differ $n; done; "
-                       "echo checked"});
+  Out ns = exec_in(
+      b,
+      {"/bin/sh", "-c",
+       "for n in cgroup ipc mnt net pid time user uts; do "
+       "[ \"$(busybox readlink /proc/1/ns/$n)\" = \"$(busybox readlink /proc/self/ns/$n)\" ] || echo differ $n; done; "
+       "echo checked"});
   CHECK(ns.out == "checked\n");
   Out cg = exec_in(b, {"/bin/sh", "-c", "busybox cmp /proc/1/cgroup /proc/self/cgroup && echo same"});
   CHECK(cg.out == "same\n");
@@ -259,11 +261,13 @@ TEST_CASE("exec: --process FILE is used as it is; bad ones are named", "[exec]")
   b.busybox();
   start_paused_init(b);
   std::string pf = b.dir + "/process.json";
-  nlohmann::json p = {{"args", {"/bin/sh", "-c", "echo $X $(busybox id -u):$(busybox id -g) $(pwd); busybox grep CapBnd /proc/self/status"}},
-                      {"env", {"PATH=/bin", "X=from-file"}},
-                      {"cwd", "/tmp"},
-                      {"user", {{"uid", 1000}, {"gid", 1000}}},
-                      {"capabilities", {{"bounding", {"CAP_KILL"}}, {"effective", {"CAP_KILL"}}, {"permitted", {"CAP_KILL"}}}}};
+  nlohmann::json p = {
+      {"args",
+       {"/bin/sh", "-c", "echo $X $(busybox id -u):$(busybox id -g) $(pwd); busybox grep CapBnd /proc/self/status"}},
+      {"env", {"PATH=/bin", "X=from-file"}},
+      {"cwd", "/tmp"},
+      {"user", {{"uid", 1000}, {"gid", 1000}}},
+      {"capabilities", {{"bounding", {"CAP_KILL"}}, {"effective", {"CAP_KILL"}}, {"permitted", {"CAP_KILL"}}}}};
   std::ofstream(pf) << p.dump();
   Out o = it::husk({"exec", "--process", pf, b.id});
   INFO(o.err);
@@ -365,7 +369,8 @@ TEST_CASE("exec: -t --console-socket gives the process a pty; the shim's --proce
     // containerd's shim: terminal in the process file, --console-socket without --tty.
     ConsoleSocket cs(b.dir + "/c2.sock");
     std::string pf = b.dir + "/p.json";
-    std::ofstream(pf) << R"({"terminal":true,"consoleSize":{"height":33,"width":111},"args":["/bin/sh","-c","busybox tty; busybox stty size"],"cwd":"/","env":["PATH=/bin"]})";
+    std::ofstream(pf)
+        << R"({"terminal":true,"consoleSize":{"height":33,"width":111},"args":["/bin/sh","-c","busybox tty; busybox stty size"],"cwd":"/","env":["PATH=/bin"]})";
     Out o = it::husk({"exec", "--process", pf, "--console-socket", cs.path, "--detach", b.id});
     INFO(o.err);
     CHECK(o.code == 0);
@@ -512,8 +517,9 @@ TEST_CASE("exec: --preserve-fds passes fds; nothing of husk leaks", "[exec][secu
   Bundle b("exec-fds");
   b.busybox();
   start_paused_init(b);
-  Out o = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; exec ") + HUSK_BIN + " --root " + state_root() +
-                                       " exec --preserve-fds 1 " + b.id + " /bin/test_init fds"});
+  Out o = run_cmd({"/bin/sh", "-c",
+                   std::string("exec 3</etc/hostname; exec ") + HUSK_BIN + " --root " + state_root() +
+                       " exec --preserve-fds 1 " + b.id + " /bin/test_init fds"});
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out.find("\n3 /etc/hostname") != std::string::npos);
@@ -526,7 +532,8 @@ TEST_CASE("exec: --preserve-fds passes fds; nothing of husk leaks", "[exec][secu
 TEST_CASE("exec: our binary is never executed in the container", "[exec][security][escape]") {
   Bundle b("exec-self");
   b.busybox();
-  b.config["mounts"].push_back({{"destination", "/husk"}, {"type", "bind"}, {"source", HUSK_BIN}, {"options", {"bind", "ro"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/husk"}, {"type", "bind"}, {"source", HUSK_BIN}, {"options", {"bind", "ro"}}});
   b.save();
   std::ofstream(b.rootfs + "/husk") << "";
   start_paused_init(b);
@@ -554,7 +561,9 @@ TEST_CASE("exec: 100 execs in a row leave no zombie, process or file behind", "[
   CHECK(pids.size() == 1);
   CHECK(pids.at(0) == b.state()["pid"].get<int>());
   // No zombie anywhere in the container (the init would have to reap strays).
-  Out z = exec_in(b, {"/bin/sh", "-c", "for s in /proc/[0-9]*/stat; do busybox cut -d' ' -f3 $s; done | busybox sort | busybox uniq -c"});
+  Out z =
+      exec_in(b, {"/bin/sh", "-c",
+                  "for s in /proc/[0-9]*/stat; do busybox cut -d' ' -f3 $s; done | busybox sort | busybox uniq -c"});
   CHECK(z.out.find(" Z") == std::string::npos);
   auto after = fs::directory_iterator(state_root() + "/" + b.id);
   CHECK(static_cast<size_t>(std::distance(after, fs::directory_iterator{})) == files);
@@ -593,7 +602,8 @@ TEST_CASE("exec: execCPUAffinity, scheduler and ioPriority of the exec'd process
   b.save();
   start_paused_init(b);
   std::string pf = b.dir + "/p.json";
-  std::ofstream(pf) << R"({"args":["/bin/sh","-c","busybox grep Cpus_allowed_list /proc/self/status; busybox cut -d' ' -f19,41 /proc/self/stat; busybox ionice"],
+  std::ofstream(pf)
+      << R"({"args":["/bin/sh","-c","busybox grep Cpus_allowed_list /proc/self/status; busybox cut -d' ' -f19,41 /proc/self/stat; busybox ionice"],
     "cwd":"/","env":["PATH=/bin"],"execCPUAffinity":{"initial":"0","final":"0"},"ioPriority":{"class":"IOPRIO_CLASS_IDLE","priority":0}})";
   Out o = it::husk({"exec", "-p", pf, b.id});
   INFO(o.err);

@@ -66,8 +66,10 @@ Out run_cmd(const std::vector<std::string>& argv, const std::string& stdin_data)
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) fds[i].fd = -1;
-      else (i ? o.err : o.out).append(buf, static_cast<size_t>(n));
+      if (n <= 0)
+        fds[i].fd = -1;
+      else
+        (i ? o.err : o.out).append(buf, static_cast<size_t>(n));
     }
   }
   for (int i = 0; i < 2; ++i) {
@@ -102,7 +104,8 @@ std::vector<std::string> host_mounts_with(const std::string& needle) {
 
 std::vector<std::string> leftover_cgroups() {
   std::vector<std::string> out;
-  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"}) {
+  for (const char* c :
+       {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"}) {
     std::string base = std::string("/sys/fs/cgroup/") + c + "/husk-test/" + std::to_string(::getpid());
     // Our bundles use /husk-test/<pid>-<name>: list what is left.
     std::string top = std::string("/sys/fs/cgroup/") + c + "/husk-test";
@@ -141,7 +144,8 @@ Bundle::Bundle(const std::string& name) {
 Bundle::~Bundle() {
   husk({"delete", "--force", id});
   run_cmd({"/bin/rm", "-rf", dir});
-  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"})
+  for (const char* c :
+       {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"})
     ::rmdir((std::string("/sys/fs/cgroup/") + c + cgroup).c_str());
 }
 

@@ -10,8 +10,10 @@ using namespace it;
 static nlohmann::json hook(const std::string& log, const std::string& name) {
   // Appends "<name> <status> <pid>" using /bin/sh on the host.
   return {{"path", "/bin/sh"},
-          {"args", {"sh", "-c", "read -r s; st=$(echo \"$s\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo " + name +
-                                    " $st >> " + log}}};
+          {"args",
+           {"sh", "-c",
+            "read -r s; st=$(echo \"$s\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo " + name + " $st >> " +
+                log}}};
 }
 
 TEST_CASE("hooks: every hook runs, in order, with the state on stdin", "[hooks]") {
@@ -20,13 +22,15 @@ TEST_CASE("hooks: every hook runs, in order, with the state on stdin", "[hooks]"
   for (auto n : {"prestart", "createRuntime", "createContainer", "poststart", "poststop"})
     b.config["hooks"][n] = {hook(log, n)};
   // startContainer runs inside the container, after pivot_root: a container path.
-  b.config["hooks"]["startContainer"] = {{{"path", "/bin/test_init"}, {"args", {"test_init", "write", "/started", "x"}}}};
+  b.config["hooks"]["startContainer"] = {
+      {{"path", "/bin/test_init"}, {"args", {"test_init", "write", "/started", "x"}}}};
   b.args({"/bin/test_init", "cat", "/started"});
   Out o = b.run();
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out == "wrote\nx");  // the hook's stdout is the container's
-  CHECK(slurp(log) == "prestart created\ncreateRuntime created\ncreateContainer created\npoststart running\npoststop stopped\n");
+  CHECK(slurp(log) ==
+        "prestart created\ncreateRuntime created\ncreateContainer created\npoststart running\npoststop stopped\n");
 }
 
 TEST_CASE("hooks: the init's hooks leave no ignored signal to the user's process", "[hooks]") {

@@ -131,7 +131,8 @@ TEST_CASE("hostile: a garbled state.json is a one-line error naming the file; li
                           std::string(R"({"id":"x","pid":1e300})")}) {
     std::ofstream(file, std::ios::trunc) << bad;
     INFO(bad);
-    for (auto cmd : {std::vector<std::string>{"state", b.id}, {"kill", b.id, "KILL"}, {"exec", b.id, "/bin/test_init", "pid"}}) {
+    for (auto cmd :
+         {std::vector<std::string>{"state", b.id}, {"kill", b.id, "KILL"}, {"exec", b.id, "/bin/test_init", "pid"}}) {
       Out o = husk(cmd);
       CHECK(one_error_line(o));
       CHECK(o.err.find(file) != std::string::npos);

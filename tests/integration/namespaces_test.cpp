@@ -79,10 +79,10 @@ TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {
   b.args({"/bin/test_init", "cat", "/proc/self/cgroup"});
   Out cg = b.run();
   CHECK(cg.out.find(cgroup_v1_host() ? ":memory:/\n" : "0::/\n") != std::string::npos);  // own cgroup namespace
-  b.config["linux"]["namespaces"].erase(std::remove_if(b.config["linux"]["namespaces"].begin(),
-                                                       b.config["linux"]["namespaces"].end(),
-                                                       [](auto& n) { return n["type"] == "cgroup"; }),
-                                        b.config["linux"]["namespaces"].end());
+  b.config["linux"]["namespaces"].erase(
+      std::remove_if(b.config["linux"]["namespaces"].begin(), b.config["linux"]["namespaces"].end(),
+                     [](auto& n) { return n["type"] == "cgroup"; }),
+      b.config["linux"]["namespaces"].end());
   Out cg2 = b.run();
   if (cgroup_v1_host()) CHECK(cg2.out.find(":memory:" + b.cgroup + "\n") != std::string::npos);
   CHECK(cg2.out.find("0::" + b.cgroup + "\n") != std::string::npos);

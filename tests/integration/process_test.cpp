@@ -35,7 +35,10 @@ TEST_CASE("process: user, additionalGids, groups from /etc/group, umask", "[proc
 
 TEST_CASE("process: capabilities, noNewPrivileges, rlimits, oomScoreAdj", "[process]") {
   Bundle b("caps");
-  b.config["process"]["capabilities"] = {{"bounding", {"CAP_KILL", "CAP_CHOWN"}}, {"effective", {"CAP_KILL"}}, {"permitted", {"CAP_KILL"}}, {"ambient", nlohmann::json::array()}};
+  b.config["process"]["capabilities"] = {{"bounding", {"CAP_KILL", "CAP_CHOWN"}},
+                                         {"effective", {"CAP_KILL"}},
+                                         {"permitted", {"CAP_KILL"}},
+                                         {"ambient", nlohmann::json::array()}};
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 2048}, {"soft", 512}}};
   b.config["process"]["oomScoreAdj"] = 123;
   b.config["process"]["noNewPrivileges"] = true;
@@ -113,8 +116,9 @@ TEST_CASE("process: terminal through --console-socket", "[process]") {
 TEST_CASE("process: --preserve-fds passes fds; nothing else leaks", "[process]") {
   Bundle b("fds");
   b.args({"/bin/test_init", "fds"});
-  Out o = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; exec ") + HUSK_BIN + " --root " + state_root() +
-                                       " run --preserve-fds 1 --bundle " + b.dir + " " + b.id});
+  Out o = run_cmd({"/bin/sh", "-c",
+                   std::string("exec 3</etc/hostname; exec ") + HUSK_BIN + " --root " + state_root() +
+                       " run --preserve-fds 1 --bundle " + b.dir + " " + b.id});
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out.find("\n3 /etc/hostname") != std::string::npos);
@@ -126,9 +130,10 @@ TEST_CASE("process: --preserve-fds passes fds; nothing else leaks", "[process]")
 
 TEST_CASE("process: seccomp errno and the Docker-like profile", "[process]") {
   Bundle b("seccomp");
-  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"architectures", {"SCMP_ARCH_X86_64"}},
-                                  {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}}};
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"architectures", {"SCMP_ARCH_X86_64"}},
+      {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}}};
   b.args({"/bin/test_init", "cwd"});
   Out o = b.run();
   INFO(o.err);
@@ -137,7 +142,8 @@ TEST_CASE("process: seccomp errno and the Docker-like profile", "[process]") {
   b.args({"/bin/test_init", "cat", "/proc/self/status"});
   CHECK(b.run().out.find("Seccomp:\t2") != std::string::npos);
   // ~130 rules, default ERRNO, three architectures, an unknown syscall name skipped.
-  b.config["linux"]["seccomp"] = nlohmann::json::parse(slurp(std::string(HUSK_TEST_DATA) + "/docker-like-seccomp.json"));
+  b.config["linux"]["seccomp"] =
+      nlohmann::json::parse(slurp(std::string(HUSK_TEST_DATA) + "/docker-like-seccomp.json"));
   b.args({"/bin/test_init", "hostname"});
   Out d = b.run();
   INFO(d.err);
@@ -153,15 +159,17 @@ TEST_CASE("process: seccomp errno and the Docker-like profile", "[process]") {
 TEST_CASE("process: LISTEN_FDS passes socket-activation fds and sets the env", "[process]") {
   Bundle b("listenfds");
   b.args({"/bin/test_init", "env"});
-  Out o = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; LISTEN_FDS=1 exec ") + HUSK_BIN + " --root " +
-                                       state_root() + " run --bundle " + b.dir + " " + b.id});
+  Out o = run_cmd({"/bin/sh", "-c",
+                   std::string("exec 3</etc/hostname; LISTEN_FDS=1 exec ") + HUSK_BIN + " --root " + state_root() +
+                       " run --bundle " + b.dir + " " + b.id});
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out.find("LISTEN_FDS=1\n") != std::string::npos);
   CHECK(o.out.find("LISTEN_PID=1\n") != std::string::npos);
   b.args({"/bin/test_init", "fds"});
-  Out f = run_cmd({"/bin/sh", "-c", std::string("exec 3</etc/hostname; LISTEN_FDS=1 exec ") + HUSK_BIN + " --root " +
-                                       state_root() + " run --bundle " + b.dir + " " + b.id});
+  Out f = run_cmd({"/bin/sh", "-c",
+                   std::string("exec 3</etc/hostname; LISTEN_FDS=1 exec ") + HUSK_BIN + " --root " + state_root() +
+                       " run --bundle " + b.dir + " " + b.id});
   CHECK(f.out.find("\n3 /etc/hostname") != std::string::npos);
 }
 

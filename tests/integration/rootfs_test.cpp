@@ -46,9 +46,12 @@ TEST_CASE("rootfs: readonly root, bind mounts, tmpfs with tmpcopyup", "[rootfs]"
   std::ofstream(b.dir + "/data/hello") << "from host";
   ::mkdir((b.rootfs + "/seed").c_str(), 0755);
   std::ofstream(b.rootfs + "/seed/file") << "seeded";
-  b.config["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", "data"}, {"options", {"rbind", "ro"}}});
-  b.config["mounts"].push_back({{"destination", "/seed"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"tmpcopyup", "mode=755"}}});
-  b.config["mounts"].push_back({{"destination", "/rw"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "rnodev"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/data"}, {"type", "bind"}, {"source", "data"}, {"options", {"rbind", "ro"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/seed"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"tmpcopyup", "mode=755"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/rw"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "rnodev"}}});
   b.args({"/bin/test_init", "cat", "/data/hello", "/seed/file"});
   Out o = b.run();
   INFO(o.err);
@@ -70,9 +73,11 @@ TEST_CASE("rootfs: overlay and any other filesystem type", "[rootfs]") {
   Bundle b("overlay");
   for (auto d : {"/lower", "/upper", "/work"}) ::mkdir((b.dir + d).c_str(), 0755);
   std::ofstream(b.dir + "/lower/file") << "lower";
-  b.config["mounts"].push_back({{"destination", "/ov"}, {"type", "overlay"}, {"source", "overlay"},
-                                {"options", {"lowerdir=" + b.dir + "/lower", "upperdir=" + b.dir + "/upper",
-                                             "workdir=" + b.dir + "/work"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/ov"},
+       {"type", "overlay"},
+       {"source", "overlay"},
+       {"options", {"lowerdir=" + b.dir + "/lower", "upperdir=" + b.dir + "/upper", "workdir=" + b.dir + "/work"}}});
   b.args({"/bin/test_init", "write", "/ov/new", "x"});
   Out o = b.run();
   INFO(o.err);
@@ -89,7 +94,8 @@ TEST_CASE("rootfs: a symlink in the image cannot redirect a mount onto the host"
   ::mkdir(victim.c_str(), 0755);
   // /evil -> <absolute host path>: must resolve inside the rootfs.
   ::symlink(victim.c_str(), (b.rootfs + "/evil").c_str());
-  b.config["mounts"].push_back({{"destination", "/evil"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"mode=755"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/evil"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"mode=755"}}});
   b.args({"/bin/test_init", "write", "/evil/marker", "x"});
   Out o = b.run();
   INFO(o.err);
@@ -101,8 +107,15 @@ TEST_CASE("rootfs: a symlink in the image cannot redirect a mount onto the host"
 
 TEST_CASE("rootfs: default devices, linux.devices and /dev symlinks", "[rootfs]") {
   Bundle b("devices");
-  b.config["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/fuse"}, {"major", 10}, {"minor", 229}, {"fileMode", 0640}, {"uid", 7}, {"gid", 8}}};
-  b.config["linux"]["resources"]["devices"].push_back({{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rwm"}});
+  b.config["linux"]["devices"] = {{{"type", "c"},
+                                   {"path", "/dev/fuse"},
+                                   {"major", 10},
+                                   {"minor", 229},
+                                   {"fileMode", 0640},
+                                   {"uid", 7},
+                                   {"gid", 8}}};
+  b.config["linux"]["resources"]["devices"].push_back(
+      {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rwm"}});
   b.args({"/bin/test_init", "stat", "/dev/null"});
   CHECK(b.run().out == "c 1:3 0666 0:0\n");
   b.args({"/bin/test_init", "stat", "/dev/fuse"});
@@ -111,7 +124,8 @@ TEST_CASE("rootfs: default devices, linux.devices and /dev symlinks", "[rootfs]"
   CHECK(b.run().out.rfind("l ", 0) == 0);
   b.args({"/bin/test_init", "ls", "/dev"});
   Out o = b.run();
-  for (auto n : {"fd", "stdin", "stdout", "stderr", "ptmx", "null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue"})
+  for (auto n : {"fd", "stdin", "stdout", "stderr", "ptmx", "null", "zero", "full", "random", "urandom", "tty", "pts",
+                 "shm", "mqueue"})
     CHECK(o.out.find(std::string(n) + "\n") != std::string::npos);
 }
 

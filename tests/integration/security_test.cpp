@@ -133,13 +133,16 @@ TEST_CASE("security: a capability missing from the host's bounding set is named 
 TEST_CASE("security: an allow-list profile runs a shell; NNP, id, ulimit inside it", "[security]") {
   Bundle b("allowlist");
   b.busybox();
-  b.config["linux"]["seccomp"] = nlohmann::json::parse(slurp(std::string(HUSK_TEST_DATA) + "/docker-like-seccomp.json"));
+  b.config["linux"]["seccomp"] =
+      nlohmann::json::parse(slurp(std::string(HUSK_TEST_DATA) + "/docker-like-seccomp.json"));
   REQUIRE(b.config["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO");
   b.config["linux"]["seccomp"]["defaultErrnoRet"] = 38;  // ENOSYS: not to be confused with EPERM
   b.config["process"]["noNewPrivileges"] = true;
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {10, 20}}};
   b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 4096}, {"soft", 321}}};
-  b.args({"/bin/sh", "-c", "busybox id; ulimit -n; busybox grep NoNewPrivs /proc/self/status; busybox chroot / /bin/busybox true 2>&1; echo chroot=$?"});
+  b.args({"/bin/sh", "-c",
+          "busybox id; ulimit -n; busybox grep NoNewPrivs /proc/self/status; busybox chroot / /bin/busybox true 2>&1; "
+          "echo chroot=$?"});
   Out o = b.run();
   INFO(o.out << o.err);
   REQUIRE(o.code == 0);
@@ -174,7 +177,8 @@ TEST_CASE("security: seccomp actions, args operators and errnoRet", "[security]"
         {{"names", {"getpid"}}, {"action", "SCMP_ACT_LOG"}},
         {{"names", {"no_such_syscall_at_all"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
   b.args({"/bin/sh", "-c",
-          "busybox touch /tmp/f; busybox chmod 700 /tmp/f 2>&1; echo chmod700=$?; busybox chmod 644 /tmp/f; echo chmod644=$?; "
+          "busybox touch /tmp/f; busybox chmod 700 /tmp/f 2>&1; echo chmod700=$?; busybox chmod 644 /tmp/f; echo "
+          "chmod644=$?; "
           "busybox hostname x 2>&1; echo hostname=$?; echo pid=$$"});
   Out o = b.run();
   INFO(o.err);
@@ -233,8 +237,9 @@ TEST_CASE("security: SCMP_ACT_NOTIFY hands the listener fd and the state to list
 
 TEST_CASE("security: the compiled seccomp cache is used, and a tampered entry is not", "[security]") {
   Bundle b("sccache");
-  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}}};
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}}};
   b.args({"/bin/test_init", "cwd"});
   std::string dir = state_root() + "/.seccomp";
   fs::remove_all(dir);
@@ -278,21 +283,39 @@ TEST_CASE("security: bad seccomp, rlimit and capability input fails create, nami
     const char* want;
   };
   std::vector<Case> cases = {
-      {"action", [](nlohmann::json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOPE"}}; },
+      {"action",
+       [](nlohmann::json& c) {
+         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOPE"}};
+       },
        "/linux/seccomp/defaultAction: unknown seccomp action"},
-      {"arch", [](nlohmann::json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", {"SCMP_ARCH_VAX"}}}; },
+      {"arch",
+       [](nlohmann::json& c) {
+         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", {"SCMP_ARCH_VAX"}}};
+       },
        "/linux/seccomp/architectures/0: unknown architecture"},
       {"op",
        [](nlohmann::json& c) {
          c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_ERRNO"}, {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_ALMOST"}}}}}}}};
+                                  {"syscalls",
+                                   {{{"names", {"read"}},
+                                     {"action", "SCMP_ACT_ERRNO"},
+                                     {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_ALMOST"}}}}}}}};
        },
        "/linux/seccomp/syscalls/0/args/0/op: unknown seccomp operator"},
-      {"flag", [](nlohmann::json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"flags", {"SECCOMP_FILTER_FLAG_NOPE"}}}; },
+      {"flag",
+       [](nlohmann::json& c) {
+         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"flags", {"SECCOMP_FILTER_FLAG_NOPE"}}};
+       },
        "/linux/seccomp/flags/0: unknown flag"},
-      {"rlneg", [](nlohmann::json& c) { c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", -1}, {"soft", 10}}}; },
+      {"rlneg",
+       [](nlohmann::json& c) {
+         c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", -1}, {"soft", 10}}};
+       },
        "/process/rlimits/0/hard"},
-      {"rltype", [](nlohmann::json& c) { c["process"]["rlimits"] = {{{"type", "RLIMIT_NOPE"}, {"hard", 1}, {"soft", 1}}}; },
+      {"rltype",
+       [](nlohmann::json& c) {
+         c["process"]["rlimits"] = {{{"type", "RLIMIT_NOPE"}, {"hard", 1}, {"soft", 1}}};
+       },
        "/process/rlimits/0/type: unknown rlimit"},
       {"cap", [](nlohmann::json& c) { c["process"]["capabilities"]["effective"] = {"CAP_FLY"}; },
        "/process/capabilities/effective/0: unknown capability"},
@@ -360,7 +383,8 @@ TEST_CASE("security: processes entering a container run from a read-only view of
           "while [ ! -e /stop ]; do for e in /proc/[0-9]*/exe; do [ $e = /proc/1/exe ] && continue; "
           "command exec 7<$e 2>/dev/null || continue; echo seen >> /tmp/seen; "
           "echo -n X >> $e 2>/dev/null && echo \"direct $(busybox readlink $e)\" >> /tmp/wrote; done; "
-          "echo -n X >> /proc/self/fd/7 2>/dev/null && echo \"held $(busybox readlink /proc/self/fd/7)\" >> /tmp/wrote; done"});
+          "echo -n X >> /proc/self/fd/7 2>/dev/null && echo \"held $(busybox readlink /proc/self/fd/7)\" >> "
+          "/tmp/wrote; done"});
   a.save();
   REQUIRE(h({"run", "--detach", "--bundle", a.dir, a.id}).code == 0);
   int apid = a.state()["pid"];
@@ -369,7 +393,9 @@ TEST_CASE("security: processes entering a container run from a read-only view of
   // busybox, so that a write to it harms nothing) keeps each init there for a while.
   Bundle v("victim");
   v.config["linux"]["namespaces"] = {{{"type", "pid"}, {"path", "/proc/" + std::to_string(apid) + "/ns/pid"}},
-                                     {{"type", "mount"}}, {{"type", "uts"}}, {{"type", "ipc"}}};
+                                     {{"type", "mount"}},
+                                     {{"type", "uts"}},
+                                     {{"type", "ipc"}}};
   std::string hookbin = v.dir + "/hook-busybox";
   fs::copy_file("/bin/busybox", hookbin);
   v.config["hooks"]["createContainer"] = {{{"path", hookbin}, {"args", {"sleep", "0.3"}}}};
@@ -442,7 +468,8 @@ TEST_CASE("security: sysctl writes go to the real procfs, not to what is mounted
   std::ofstream(host + "/ipv4/ip_forward") << "host-marker\n";
   b.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
   b.config["linux"]["readonlyPaths"] = nlohmann::json::array();
-  b.config["mounts"].push_back({{"destination", "/proc/sys/net"}, {"type", "bind"}, {"source", host}, {"options", {"rbind"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/proc/sys/net"}, {"type", "bind"}, {"source", host}, {"options", {"rbind"}}});
   b.args({"/bin/test_init", "cat", "/proc/self/status"});
   Out o = b.run();
   INFO(o.err);
@@ -457,8 +484,9 @@ TEST_CASE("security: a /dev/null that is not the null device is never used to ma
   std::string dev = b.dir + "/imagedev";
   fs::create_directories(dev);
   std::ofstream(dev + "/null") << "host-marker\n";
-  b.config["mounts"] = nlohmann::json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-                                              {{"destination", "/dev"}, {"type", "bind"}, {"source", dev}, {"options", {"rbind"}}}});
+  b.config["mounts"] =
+      nlohmann::json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                             {{"destination", "/dev"}, {"type", "bind"}, {"source", dev}, {"options", {"rbind"}}}});
   b.config["linux"]["maskedPaths"] = {"/proc/keys"};
   b.config["linux"]["readonlyPaths"] = nlohmann::json::array();
   Out o = b.create();

@@ -50,8 +50,10 @@ int main(int argc, char** argv) {
     printf(" umask=%04o\n", m);
   } else if (cmd == "cwd") {
     char b[4096];
-    if (getcwd(b, sizeof b)) printf("%s\n", b);
-    else printf("getcwd: %s\n", strerror(errno));
+    if (getcwd(b, sizeof b))
+      printf("%s\n", b);
+    else
+      printf("getcwd: %s\n", strerror(errno));
   } else if (cmd == "isatty") {
     printf("%s\n", isatty(0) ? ttyname(0) : "notty");
   } else if (cmd == "env") {
@@ -82,7 +84,12 @@ int main(int argc, char** argv) {
       printf("stat %s: %s\n", argv[2], strerror(errno));
       return 1;
     }
-    char t = S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : S_ISFIFO(st.st_mode) ? 'p' : 'f';
+    char t = S_ISCHR(st.st_mode)    ? 'c'
+             : S_ISBLK(st.st_mode)  ? 'b'
+             : S_ISDIR(st.st_mode)  ? 'd'
+             : S_ISLNK(st.st_mode)  ? 'l'
+             : S_ISFIFO(st.st_mode) ? 'p'
+                                    : 'f';
     printf("%c %u:%u %04o %u:%u\n", t, major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777, st.st_uid, st.st_gid);
   } else if (cmd == "write") {
     int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);

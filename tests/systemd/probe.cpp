@@ -59,9 +59,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto ms = [&] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  };
+  auto ms = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
   auto bus = open_bus(address, system_bus);
   if (!bus) return fail(bus.error());
   std::fprintf(stderr, "probe: connected in %.2f ms\n", ms());
@@ -86,14 +84,22 @@ int main(int argc, char** argv) {
       const auto& v = args[i + 1];
       auto& mem = res.memory ? *res.memory : res.memory.emplace();
       auto& cpu = res.cpu ? *res.cpu : res.cpu.emplace();
-      if (k == "--memory") mem.limit = std::stoll(v);
-      else if (k == "--pids") res.pids = spec::Pids{std::stoll(v)};
-      else if (k == "--quota") cpu.quota = std::stoll(v);
-      else if (k == "--period") cpu.period = std::stoull(v);
-      else if (k == "--cpus") cpu.cpus = v;
-      else if (k == "--timeout") timeout = std::chrono::milliseconds(std::stoll(v));
-      else if (k == "--annotation") annotations[v.substr(0, v.find('='))] = v.substr(v.find('=') + 1);
-      else return std::fprintf(stderr, "probe: unknown option %s\n", k.c_str()), 2;
+      if (k == "--memory")
+        mem.limit = std::stoll(v);
+      else if (k == "--pids")
+        res.pids = spec::Pids{std::stoll(v)};
+      else if (k == "--quota")
+        cpu.quota = std::stoll(v);
+      else if (k == "--period")
+        cpu.period = std::stoull(v);
+      else if (k == "--cpus")
+        cpu.cpus = v;
+      else if (k == "--timeout")
+        timeout = std::chrono::milliseconds(std::stoll(v));
+      else if (k == "--annotation")
+        annotations[v.substr(0, v.find('='))] = v.substr(v.find('=') + 1);
+      else
+        return std::fprintf(stderr, "probe: unknown option %s\n", k.c_str()), 2;
     }
     Host h;
     h.v2 = is_v2();

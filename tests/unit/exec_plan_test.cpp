@@ -62,8 +62,8 @@ TEST_CASE("exec plan: the CLI form changes the container's process") {
 }
 
 TEST_CASE("exec plan: --process is used as it is, with container-wide fallbacks") {
-  auto proc = spec::parse_process(R"({"args":["top"],"cwd":"/","terminal":true,"env":["HOME=","X=1"],"user":{"uid":5,"gid":6}})",
-                                  "p.json");
+  auto proc = spec::parse_process(
+      R"({"args":["top"],"cwd":"/","terminal":true,"env":["HOME=","X=1"],"user":{"uid":5,"gid":6}})", "p.json");
   REQUIRE(proc);
   auto o = args({"ignored"});
   o.cwd = "/ignored";
@@ -75,7 +75,7 @@ TEST_CASE("exec plan: --process is used as it is, with container-wide fallbacks"
   CHECK(pp.terminal);
   CHECK(pp.env == std::vector<std::string>{"X=1"});  // an empty HOME is dropped
   CHECK_FALSE(pp.no_new_privileges);                 // the file's (absent = false), as runc
-  REQUIRE(pp.caps);                                   // none in the file: the container's
+  REQUIRE(pp.caps);                                  // none in the file: the container's
   CHECK(pp.caps->bounding == (1u << 5));
   CHECK(pp.rlimits.size() == 1);
   CHECK(pp.umask == 18u);
@@ -139,7 +139,8 @@ TEST_CASE("env: duplicates keep the last value; an empty HOME is dropped") {
 TEST_CASE("process: scheduler, ioPriority and execCPUAffinity are parsed and checked") {
   auto ok = spec::parse_process(R"({"args":["x"],"cwd":"/","scheduler":{"policy":"SCHED_FIFO","priority":10,
       "flags":["SCHED_FLAG_RESET_ON_FORK"]},"ioPriority":{"class":"IOPRIO_CLASS_IDLE","priority":7},
-      "execCPUAffinity":{"initial":"0,2-3","final":""}})", "p.json");
+      "execCPUAffinity":{"initial":"0,2-3","final":""}})",
+                                "p.json");
   REQUIRE(ok);
   CHECK(spec::check_process_object(*ok, "p.json: "));
   auto pp = spec::process_plan(*ok, 0, "p.json: ");
@@ -157,7 +158,8 @@ TEST_CASE("process: scheduler, ioPriority and execCPUAffinity are parsed and che
     auto c = spec::check_process_object(*p, "p.json: ");
     return c ? std::string("ok") : c.error().message();
   };
-  CHECK(err(R"({"args":["x"],"cwd":"/","scheduler":{"policy":"SCHED_X"}})") == "p.json: /scheduler/policy: unknown policy \"SCHED_X\"");
+  CHECK(err(R"({"args":["x"],"cwd":"/","scheduler":{"policy":"SCHED_X"}})") ==
+        "p.json: /scheduler/policy: unknown policy \"SCHED_X\"");
   CHECK(err(R"({"args":["x"],"cwd":"/","scheduler":{}})") == "p.json: /scheduler/policy: is required");
   CHECK(err(R"({"args":["x"],"cwd":"/","scheduler":{"policy":"SCHED_OTHER","flags":["NOPE"]}})") ==
         "p.json: /scheduler/flags/0: unknown flag \"NOPE\"");
@@ -171,7 +173,8 @@ TEST_CASE("process: scheduler, ioPriority and execCPUAffinity are parsed and che
         "p.json: /ioPriority/priority: 8 is outside [0, 7]");
   CHECK(err(R"({"args":["x"],"cwd":"/","ioPriority":{"class":"RT","priority":1}})") ==
         "p.json: /ioPriority/class: unknown class \"RT\"");
-  CHECK(err(R"({"args":["x"],"cwd":"/","execCPUAffinity":{"final":"3-1"}})").find("p.json: /execCPUAffinity/final:") == 0);
+  CHECK(err(R"({"args":["x"],"cwd":"/","execCPUAffinity":{"final":"3-1"}})").find("p.json: /execCPUAffinity/final:") ==
+        0);
   CHECK(err(R"({"args":["x"],"cwd":"/","env":["=x"]})") == "p.json: /env/0: \"=x\" is not KEY=VALUE");
 }
 

@@ -29,8 +29,10 @@ void check_carried(const json& want, const json& got, const std::string& where) 
     std::string at = where + "/" + k;
     INFO(at);
     REQUIRE(got.contains(k));
-    if (v.is_object()) check_carried(v, got.at(k), at);
-    else CHECK(got.at(k) == v);
+    if (v.is_object())
+      check_carried(v, got.at(k), at);
+    else
+      CHECK(got.at(k) == v);
   }
 }
 
@@ -41,9 +43,9 @@ TEST_CASE("exec record: the maximal config's process names every runtime-spec pr
   // here and to the model must be added to config-maximal.json, and the test below then
   // fails until the record carries it.
   auto p = maximal().at("process");
-  for (const char* k : {"terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
-                        "noNewPrivileges", "apparmorProfile", "oomScoreAdj", "selinuxLabel", "scheduler", "ioPriority",
-                        "execCPUAffinity"}) {
+  for (const char* k :
+       {"terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges",
+        "apparmorProfile", "oomScoreAdj", "selinuxLabel", "scheduler", "ioPriority", "execCPUAffinity"}) {
     INFO(k);
     CHECK(p.contains(k));
   }

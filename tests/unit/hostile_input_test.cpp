@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
-#include <csignal>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <csignal>
 
 #include "husk/core/fd.hpp"
 #include "husk/runtime/runtime.hpp"
@@ -71,9 +71,11 @@ TEST_CASE("hostile: NUL bytes in strings handed to syscalls are refused, naming 
   CHECK(bad([&](J& j) { j["root"]["path"] = nul; }) == "config.json: /root/path: must not contain a NUL byte");
   CHECK(bad([&](J& j) { j["mounts"][0]["destination"] = "/mnt" + nul; }) ==
         "config.json: /mounts/0/destination: must not contain a NUL byte");
-  CHECK(bad([&](J& j) { j["process"]["args"][0] = nul; }) == "config.json: /process/args/0: must not contain a NUL byte");
-  CHECK(bad([&](J& j) { j["linux"]["sysctl"] = {{"net.ipv4.ip_forward", nul}}; }) ==
-        "config.json: /linux/sysctl/net.ipv4.ip_forward: must not contain a NUL byte");
+  CHECK(bad([&](J& j) { j["process"]["args"][0] = nul; }) ==
+        "config.json: /process/args/0: must not contain a NUL byte");
+  CHECK(bad([&](J& j) {
+          j["linux"]["sysctl"] = {{"net.ipv4.ip_forward", nul}};
+        }) == "config.json: /linux/sysctl/net.ipv4.ip_forward: must not contain a NUL byte");
   // Annotations are data, never passed to a syscall.
   J j = J::parse(minimal());
   j["annotations"] = {{"a", nul}};
@@ -142,10 +144,10 @@ TEST_CASE("hostile: a bundle path that is not UTF-8 is written and read back exa
 }
 
 TEST_CASE("hostile: garbled state files are one-line errors, huge numbers included") {
-  for (const char* t : {"", "{", "garbage", "[]", "{}", R"({"id":"x"})", R"({"id":"x","pid":1e300})",
-                        R"({"id":"x","pid":-5})", R"({"id":"x","pid":1,"startTime":1e400})",
-                        R"({"id":"x","pid":1,"startTime":-1})", R"({"id":"x","pid":1,"hooks":[1]})",
-                        R"({"id":7,"pid":1})", R"({"id":"x","pid":1,"bundle":3})"}) {
+  for (const char* t :
+       {"", "{", "garbage", "[]", "{}", R"({"id":"x"})", R"({"id":"x","pid":1e300})", R"({"id":"x","pid":-5})",
+        R"({"id":"x","pid":1,"startTime":1e400})", R"({"id":"x","pid":1,"startTime":-1})",
+        R"({"id":"x","pid":1,"hooks":[1]})", R"({"id":7,"pid":1})", R"({"id":"x","pid":1,"bundle":3})"}) {
     auto r = state::state_from_json(t, "/run/husk/x/state.json");
     INFO(t);
     REQUIRE_FALSE(r);

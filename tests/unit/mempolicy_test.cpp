@@ -56,10 +56,12 @@ TEST_CASE("mempolicy: the host's online nodes") {
 
 TEST_CASE("mempolicy: modes and flags are the spec's, in its order") {
   std::vector<std::string_view> modes(known_modes().begin(), known_modes().end());
-  CHECK(modes == std::vector<std::string_view>{"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
-                                               "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL"});
+  CHECK(modes == std::vector<std::string_view>{"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE",
+                                               "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED", "MPOL_PREFERRED_MANY",
+                                               "MPOL_LOCAL"});
   std::vector<std::string_view> flags(known_flags().begin(), known_flags().end());
-  CHECK(flags == std::vector<std::string_view>{"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"});
+  CHECK(flags ==
+        std::vector<std::string_view>{"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"});
 }
 
 TEST_CASE("mempolicy: prepared arguments") {
@@ -90,7 +92,8 @@ TEST_CASE("mempolicy: refused configs name the field") {
   CHECK(err({"MPOL_BIND", "0", {"MPOL_F_STATIC_NODES", "MPOL_F_X"}}) ==
         "config.json: /linux/memoryPolicy/flags/1: unknown flag \"MPOL_F_X\"");
   CHECK(err({"MPOL_BIND", "0-", {}}).rfind("config.json: /linux/memoryPolicy/nodes: bad node list \"0-\"", 0) == 0);
-  CHECK(err({"MPOL_BIND", std::nullopt, {}}) == "config.json: /linux/memoryPolicy/nodes: MPOL_BIND needs at least one node");
+  CHECK(err({"MPOL_BIND", std::nullopt, {}}) ==
+        "config.json: /linux/memoryPolicy/nodes: MPOL_BIND needs at least one node");
   CHECK(err({"MPOL_INTERLEAVE", "", {}}) ==
         "config.json: /linux/memoryPolicy/nodes: MPOL_INTERLEAVE needs at least one node");
   CHECK(err({"MPOL_DEFAULT", "0", {}}) == "config.json: /linux/memoryPolicy/nodes: MPOL_DEFAULT takes no nodes");

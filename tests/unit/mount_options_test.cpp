@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <sys/mount.h>
+#include <catch2/catch.hpp>
 
 #include "husk/spec/mount_options.hpp"
 

@@ -41,10 +41,12 @@ TEST_CASE("netdev: the config checks name the field") {
   CHECK(e.error().message() == "config.json: /linux/netDevices/eth/0: invalid network device name \"eth/0\"");
   e = validate({{"eth0", "a very long name!"}}, true);
   REQUIRE_FALSE(e);
-  CHECK(e.error().message() == "config.json: /linux/netDevices/eth0/name: invalid network device name \"a very long name!\"");
+  CHECK(e.error().message() ==
+        "config.json: /linux/netDevices/eth0/name: invalid network device name \"a very long name!\"");
   e = validate({{"eth0", ""}, {"eth1", "eth0"}}, true);
   REQUIRE_FALSE(e);
-  CHECK(e.error().message() == "config.json: /linux/netDevices/eth1/name: two devices would be named \"eth0\" in the container");
+  CHECK(e.error().message() ==
+        "config.json: /linux/netDevices/eth1/name: two devices would be named \"eth0\" in the container");
 }
 
 namespace {
@@ -96,7 +98,8 @@ TEST_CASE("netdev: a veth end moves into a network namespace, renamed, with its 
 
   REQUIRE(sh(fmt::format("ip link add {} type veth peer name {}", a, b)) == 0);
   REQUIRE(sh(fmt::format("ip addr add 10.213.7.1/24 dev {0} && ip addr add 10.214.7.1/24 scope link dev {0} && "
-                         "ip -6 addr add fd00:213::1/64 dev {0} nodad && ip link set {0} up", a)) == 0);
+                         "ip -6 addr add fd00:213::1/64 dev {0} nodad && ip link set {0} up",
+                         a)) == 0);
   auto r = move_into(ns.get(), {a, "eth9"});
   INFO((r ? std::string() : r.error().describe()));
   REQUIRE(r);

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <sched.h>
 #include <sys/mount.h>
+#include <catch2/catch.hpp>
 
 #include "husk/core/fd.hpp"
 #include "husk/spec/json.hpp"
@@ -20,7 +20,8 @@ TEST_CASE("plan: paths, namespaces and id maps") {
   auto p = plan_of("minimal.json");
   CHECK(p.rootfs == "/bundles/b/rootfs");
   CHECK(p.ns.new_user);
-  CHECK((p.ns.unshare_flags & (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS)) == (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS));
+  CHECK((p.ns.unshare_flags & (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS)) ==
+        (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS));
   CHECK((p.ns.unshare_flags & CLONE_NEWUSER) == 0);  // S unshares the user namespace first, alone
   REQUIRE(p.ns.joins.size() == 1);
   CHECK(p.ns.joins[0].flag == CLONE_NEWNET);

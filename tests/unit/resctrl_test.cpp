@@ -128,7 +128,8 @@ TEST_CASE("resctrl: a pre-made closID without schemata is joined and never remov
   // ... and a closID that does not exist is an error, with nothing made.
   auto e = apply(fx.root, "c3", {"missing", {}, {}, {}, false}, 99);
   REQUIRE_FALSE(e);
-  CHECK(e.error().message().rfind("config.json: /linux/intelRdt/closID: resctrl group \"missing\" does not exist", 0) == 0);
+  CHECK(e.error().message().rfind("config.json: /linux/intelRdt/closID: resctrl group \"missing\" does not exist", 0) ==
+        0);
   CHECK_FALSE(fx.exists("missing"));
 }
 
@@ -141,7 +142,8 @@ TEST_CASE("resctrl: an existing closID's schemata must match the config's") {
   CHECK(fx.get("guaranteed/schemata") == "    L3:0=7f0;1=01f\n    MB:0=20;1=70\n");  // not rewritten
   auto e = apply(fx.root, "c4", {"guaranteed", "L3:0=ff", {}, {}, false}, 5);
   REQUIRE_FALSE(e);
-  CHECK(e.error().message().find("resctrl group \"guaranteed\" exists and its schemata do not match") != std::string::npos);
+  CHECK(e.error().message().find("resctrl group \"guaranteed\" exists and its schemata do not match") !=
+        std::string::npos);
   // A new closID with schemata is made (and, closID being set, not removed on delete).
   g = apply(fx.root, "c4", {"newclos", {}, {}, {"L3:0=3"}, false}, 5);
   REQUIRE(g);

@@ -9,7 +9,8 @@ TEST_CASE("rootless: --rootless values as runc parses them") {
   CHECK(*rootless::parse_mode("auto") == rootless::Mode::automatic);
   CHECK(*rootless::parse_mode("") == rootless::Mode::automatic);
   for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) CHECK(*rootless::parse_mode(t) == rootless::Mode::on);
-  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) CHECK(*rootless::parse_mode(f) == rootless::Mode::off);
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"})
+    CHECK(*rootless::parse_mode(f) == rootless::Mode::off);
   auto bad = rootless::parse_mode("yes");
   REQUIRE(!bad);
   CHECK(bad.error().describe().find("--rootless") != std::string::npos);
@@ -73,13 +74,15 @@ TEST_CASE("idmap: subordinate ranges by name or uid") {
 
 TEST_CASE("idmap: which maps the caller may ask for") {
   std::vector<idmap::SubRange> sub{{100000, 65536}};
-  auto ok = [&](std::vector<idmap::Range> m) { return bool(idmap::check_allowed(m, 1000, sub, "uidMappings", "/etc/subuid")); };
+  auto ok = [&](std::vector<idmap::Range> m) {
+    return bool(idmap::check_allowed(m, 1000, sub, "uidMappings", "/etc/subuid"));
+  };
   CHECK(ok({{0, 1000, 1}}));
   CHECK(ok({{0, 1000, 1}, {1, 100000, 65536}}));
   CHECK(ok({{0, 100000, 65536}}));
   CHECK_FALSE(ok({{0, 0, 1}}));
-  CHECK_FALSE(ok({{0, 1000, 2}}));               // 1001 is not ours
-  CHECK_FALSE(ok({{0, 100000, 65537}}));         // one past the range
+  CHECK_FALSE(ok({{0, 1000, 2}}));        // 1001 is not ours
+  CHECK_FALSE(ok({{0, 100000, 65537}}));  // one past the range
   auto e = idmap::check_allowed({{0, 1000, 1}, {1, 0, 1}}, 1000, sub, "uidMappings", "/etc/subuid");
   REQUIRE(!e);
   std::string d = e.error().describe();

@@ -5,18 +5,19 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include "husk/core/sha256.hpp"
 #include "husk/os/procfs.hpp"
 #include "husk/os/seccomp.hpp"
 #include "husk/os/seccomp_cache.hpp"
-#include <fmt/format.h>
-#include <sys/stat.h>
 
 using namespace husk;
 
 TEST_CASE("sha256: standard vectors", "[sha256]") {
   CHECK(Sha256::hex(Sha256().finish()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(Sha256::hex(Sha256().update("abc").finish()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(Sha256::hex(Sha256().update("abc").finish()) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(Sha256::hex(Sha256().update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").finish()) ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   Sha256 m;

@@ -35,7 +35,8 @@ TEST_CASE("parse: errors name the JSON pointer of the bad field") {
         "config.json: /linux/resources/memory/limit: must be a number");
   CHECK(bad(R"({"ociVersion":"1.2.0","process":{"user":{"uid":-1}}})") ==
         "config.json: /process/user/uid: must be a non-negative integer");
-  CHECK(bad(R"({"ociVersion":"1.2.0","mounts":[{"type":"tmpfs"}]})") == "config.json: /mounts/0/destination: is required");
+  CHECK(bad(R"({"ociVersion":"1.2.0","mounts":[{"type":"tmpfs"}]})") ==
+        "config.json: /mounts/0/destination: is required");
   CHECK(bad(R"({"ociVersion":)").find("invalid JSON") != std::string::npos);
   CHECK(bad("[]") == "config.json: must be a JSON object");
 }
@@ -46,7 +47,8 @@ TEST_CASE("parse: unknown fields are ignored") {
 }
 
 TEST_CASE("parse: process.json (exec --process)") {
-  auto r = spec::parse_process(R"({"args":["sh"],"cwd":"/","terminal":true,"consoleSize":{"height":24,"width":80}})", "process.json");
+  auto r = spec::parse_process(R"({"args":["sh"],"cwd":"/","terminal":true,"consoleSize":{"height":24,"width":80}})",
+                               "process.json");
   REQUIRE(r);
   CHECK(r->terminal);
   CHECK(r->console_size->width == 80);

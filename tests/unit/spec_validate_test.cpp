@@ -42,7 +42,8 @@ TEST_CASE("check_namespaces") {
   s = base();
   s.linux_->namespaces.erase(s.linux_->namespaces.begin() + 2);  // no uts
   s.hostname = "x";
-  CHECK(spec::check_namespaces(s).error().message() == "config.json: /hostname: setting a hostname needs a uts namespace");
+  CHECK(spec::check_namespaces(s).error().message() ==
+        "config.json: /hostname: setting a hostname needs a uts namespace");
 }
 
 TEST_CASE("check_userns_maps") {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <catch2/catch.hpp>
 
 #include "husk/state/store.hpp"
 

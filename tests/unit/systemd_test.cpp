@@ -30,7 +30,8 @@ TEST_CASE("systemd: cgroupsPath slice:prefix:name") {
 
   auto k = *parse_cgroups_path("kubepods-burstable-pod12.slice:cri-containerd:c1", "id", false);
   CHECK(k.unit == "cri-containerd-c1.scope");
-  CHECK(*unit_cgroup(k) == "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12.slice/cri-containerd-c1.scope");
+  CHECK(*unit_cgroup(k) ==
+        "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12.slice/cri-containerd-c1.scope");
 }
 
 TEST_CASE("systemd: empty cgroupsPath and empty slice take runc's defaults") {
@@ -60,8 +61,8 @@ TEST_CASE("systemd: a name ending in .slice makes a slice unit") {
 }
 
 TEST_CASE("systemd: bad cgroupsPath syntax is one line naming cgroupsPath") {
-  for (auto bad : {"onlyone", "a:b", "a:b:c:d", "notaslice:p:n", "a--b.slice:p:n", "-a.slice:p:n", "a.slice:p:",
-                   "a.slice:p:x/y", "a.slice:p:bad-.slice"}) {
+  for (auto bad : {"onlyone", "a:b", "a:b:c:d", "notaslice:p:n", "a--b.slice:p:n", "-a.slice:p:n",
+                   "a.slice:p:", "a.slice:p:x/y", "a.slice:p:bad-.slice"}) {
     auto r = parse_cgroups_path(bad, "c1", false);
     INFO(bad);
     REQUIRE_FALSE(r);
@@ -92,7 +93,8 @@ TEST_CASE("systemd: the unit's directories on v2, hybrid and in a container") {
       "33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
       "34 30 0:30 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
       "35 30 0:31 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
-  d = unit_dirs(hy, "/system.slice/husk-c1.scope", {{"memory", "/"}, {"name=systemd", "/init.scope"}, {"", "/init.scope"}});
+  d = unit_dirs(hy, "/system.slice/husk-c1.scope",
+                {{"memory", "/"}, {"name=systemd", "/init.scope"}, {"", "/init.scope"}});
   CHECK(d.at("memory") == "/sys/fs/cgroup/memory/system.slice/husk-c1.scope");
   CHECK(d.at("name=systemd") == "/sys/fs/cgroup/systemd/system.slice/husk-c1.scope");
   CHECK(d.at("unified") == "/sys/fs/cgroup/unified/system.slice/husk-c1.scope");
@@ -131,7 +133,7 @@ TEST_CASE("systemd: v2 resources as docker -m 64m --cpus 0.5 --pids-limit 50 sen
   CHECK(get<uint64_t>(ps, "MemoryMax") == 64u << 20);
   CHECK(get<uint64_t>(ps, "MemoryLow") == 32u << 20);
   CHECK(get<uint64_t>(ps, "MemorySwapMax") == 64u << 20);  // memory.swap - memory
-  CHECK(get<uint64_t>(ps, "CPUWeight") == 39);                 // runc's linear shares -> weight
+  CHECK(get<uint64_t>(ps, "CPUWeight") == 39);             // runc's linear shares -> weight
   CHECK(get<uint64_t>(ps, "CPUQuotaPerSecUSec") == 500000);
   CHECK(get<uint64_t>(ps, "CPUQuotaPeriodUSec") == 100000);
   CHECK(get<uint64_t>(ps, "TasksMax") == 50);
@@ -205,8 +207,8 @@ TEST_CASE("systemd: swap conversion and cpu masks") {
 
 TEST_CASE("systemd: unified keys systemd knows") {
   spec::Resources r;
-  r.unified = {{"memory.high", "1000"}, {"memory.max", "max"}, {"pids.max", "7"}, {"cpu.max", "max 20000"},
-               {"cpu.weight", "50"}, {"io.max", "8:0 rbps=1"}};
+  r.unified = {{"memory.high", "1000"},  {"memory.max", "max"}, {"pids.max", "7"},
+               {"cpu.max", "max 20000"}, {"cpu.weight", "50"},  {"io.max", "8:0 rbps=1"}};
   auto ps = *resource_properties(r, Host{});
   CHECK(get<uint64_t>(ps, "MemoryHigh") == 1000);
   CHECK(get<uint64_t>(ps, "MemoryMax") == kInfinity);
@@ -243,8 +245,8 @@ TEST_CASE("systemd: device rules become DevicePolicy/DeviceAllow") {
   CHECK(get<std::string>(ps, "DevicePolicy") == "strict");
   CHECK(ps[1].name == "DeviceAllow");  // emptied first, as runc does
   CHECK(std::get<DeviceAllowList>(ps[1].value).empty());
-  DeviceAllowList want = {{"/dev/char/1:3", "rwm"}, {"char-pts", "rwm"}, {"block-*", "m"},
-                          {"block-sd", "r"},        {"/dev/char/1:5", "rm"}};
+  DeviceAllowList want = {
+      {"/dev/char/1:3", "rwm"}, {"char-pts", "rwm"}, {"block-*", "m"}, {"block-sd", "r"}, {"/dev/char/1:5", "rm"}};
   CHECK(get<DeviceAllowList>(ps, "DeviceAllow") == want);
   // allow-all
   auto all = *device_properties({rule(true, "a", {}, {}, "rwm")}, h);

@@ -13,8 +13,7 @@
 
 namespace husk {
 
-enum class Errc { sys, invalid_spec, invalid_argument, not_found, exists, bad_state, protocol,
-                  unsupported, internal };
+enum class Errc { sys, invalid_spec, invalid_argument, not_found, exists, bad_state, protocol, unsupported, internal };
 
 class [[nodiscard]] Error {
  public:
@@ -45,7 +44,7 @@ class [[nodiscard]] Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(implicit)
+  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}      // NOLINT(implicit)
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT(implicit)
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -96,15 +95,15 @@ inline Result<void> ok() { return {}; }
 #define HUSK_CAT_(a, b) HUSK_CAT2_(a, b)
 
 // Propagates the error of a Result-returning expression.
-#define TRY(expr)                                                  \
-  do {                                                             \
-    auto&& husk_try_r_ = (expr);                                   \
-    if (!husk_try_r_) return std::move(husk_try_r_).error();       \
+#define TRY(expr)                                            \
+  do {                                                       \
+    auto&& husk_try_r_ = (expr);                             \
+    if (!husk_try_r_) return std::move(husk_try_r_).error(); \
   } while (0)
 
 // Binds the value of a Result-returning expression: TRY_ASSIGN(auto fd, open_x());
 #define TRY_ASSIGN(lhs, expr) TRY_ASSIGN_IMPL_(HUSK_CAT_(husk_try_v_, __LINE__), lhs, expr)
-#define TRY_ASSIGN_IMPL_(tmp, lhs, expr)                 \
-  auto tmp = (expr);                                     \
-  if (!tmp) return std::move(tmp).error();               \
+#define TRY_ASSIGN_IMPL_(tmp, lhs, expr)   \
+  auto tmp = (expr);                       \
+  if (!tmp) return std::move(tmp).error(); \
   lhs = std::move(*tmp)

@@ -28,8 +28,7 @@ class Sink {
 // a file (engines read the file, people read stderr).
 class FdSink final : public Sink {
  public:
-  FdSink(int fd, Format f, bool mirror_errors_to_stderr)
-      : fd_(fd), format_(f), mirror_(mirror_errors_to_stderr) {}
+  FdSink(int fd, Format f, bool mirror_errors_to_stderr) : fd_(fd), format_(f), mirror_(mirror_errors_to_stderr) {}
   void write(Level level, std::string_view msg) override;
 
  private:

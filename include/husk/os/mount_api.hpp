@@ -29,14 +29,14 @@
 
 namespace husk::os::mount_api {
 
-inline constexpr unsigned kOpenTreeClone = 1;          // OPEN_TREE_CLONE
-inline constexpr unsigned kAtRecursive = 0x8000;       // AT_RECURSIVE
-inline constexpr uint64_t kAttrIdmap = 0x00100000;     // MOUNT_ATTR_IDMAP
-inline constexpr unsigned kMoveFEmptyPath = 0x4;       // MOVE_MOUNT_F_EMPTY_PATH
-inline constexpr unsigned kMoveTEmptyPath = 0x40;      // MOVE_MOUNT_T_EMPTY_PATH
-inline constexpr unsigned kFsconfigCmdCreate = 6;      // FSCONFIG_CMD_CREATE
-inline constexpr unsigned kFsopenCloexec = 1;          // FSOPEN_CLOEXEC
-inline constexpr unsigned kFsmountCloexec = 1;         // FSMOUNT_CLOEXEC
+inline constexpr unsigned kOpenTreeClone = 1;       // OPEN_TREE_CLONE
+inline constexpr unsigned kAtRecursive = 0x8000;    // AT_RECURSIVE
+inline constexpr uint64_t kAttrIdmap = 0x00100000;  // MOUNT_ATTR_IDMAP
+inline constexpr unsigned kMoveFEmptyPath = 0x4;    // MOVE_MOUNT_F_EMPTY_PATH
+inline constexpr unsigned kMoveTEmptyPath = 0x40;   // MOVE_MOUNT_T_EMPTY_PATH
+inline constexpr unsigned kFsconfigCmdCreate = 6;   // FSCONFIG_CMD_CREATE
+inline constexpr unsigned kFsopenCloexec = 1;       // FSOPEN_CLOEXEC
+inline constexpr unsigned kFsmountCloexec = 1;      // FSMOUNT_CLOEXEC
 
 // struct mount_attr (MOUNT_ATTR_SIZE_VER0 = 32 bytes).
 struct MountAttr {

@@ -14,15 +14,15 @@ namespace husk::os::rootfs {
 
 // One cgroup hierarchy as the container should see it at a `cgroup` mount.
 struct CgroupView {
-  std::string subdir;       // "memory", "cpu,cpuacct", "systemd", "unified"
-  std::string host_dir;     // the container's cgroup directory on the host
-  std::string mount_data;   // "memory", "none,name=systemd"; "" for v2
+  std::string subdir;      // "memory", "cpu,cpuacct", "systemd", "unified"
+  std::string host_dir;    // the container's cgroup directory on the host
+  std::string mount_data;  // "memory", "none,name=systemd"; "" for v2
   bool v2 = false;
   std::vector<std::string> aliases;  // symlinks for co-mounted controllers
 };
 
 struct Context {
-  int rootfd = -1;   // O_PATH of the (bound) rootfs
+  int rootfd = -1;  // O_PATH of the (bound) rootfs
   bool in_userns = false;
   bool cgroupns = false;
   std::vector<CgroupView> cgroups;

@@ -20,8 +20,8 @@ int sys_mount_setattr(int dirfd, const char* path, unsigned flags, uint64_t attr
 int sys_close_range(unsigned first, unsigned last, unsigned flags);
 int sys_pidfd_open(pid_t pid, unsigned flags);
 
-Result<void> mount(const std::string& source, const std::string& target, const char* fstype,
-                   unsigned long flags, const std::string& data);
+Result<void> mount(const std::string& source, const std::string& target, const char* fstype, unsigned long flags,
+                   const std::string& data);
 
 // "/proc/self/fd/N": the path mount(2) and friends follow to the fd's file.
 std::string fd_path(int fd);

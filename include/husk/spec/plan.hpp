@@ -23,10 +23,10 @@ struct NsJoin {
 };
 
 struct NsPlan {
-  int unshare_flags = 0;        // namespaces S creates (CLONE_NEWUSER handled first)
-  std::vector<NsJoin> joins;    // setns targets; the user namespace first
+  int unshare_flags = 0;      // namespaces S creates (CLONE_NEWUSER handled first)
+  std::vector<NsJoin> joins;  // setns targets; the user namespace first
   bool new_user = false, join_user = false;
-  bool new_cgroup = false;      // unshared by C after it is in its cgroup
+  bool new_cgroup = false;  // unshared by C after it is in its cgroup
   bool new_mount = false;
   bool new_pid = false;
 };
@@ -97,14 +97,14 @@ struct ContainerPlan {
   std::string id, bundle, rootfs, oci_version;
   bool readonly_root = false;
   bool no_pivot = false, no_new_keyring = false;
-  unsigned long root_propagation = 0;   // applied to "/" after pivot_root (0: none)
+  unsigned long root_propagation = 0;     // applied to "/" after pivot_root (0: none)
   unsigned long prepare_propagation = 0;  // applied to "/" before the rootfs bind
   NsPlan ns;
   std::string uid_map, gid_map;  // exact /proc/<pid>/uid_map text
   std::string time_offsets;      // exact /proc/<pid>/timens_offsets text
   std::optional<std::string> hostname, domainname;
   std::vector<MountOp> mounts;
-  bool dev_is_mounted = false;   // a mount at /dev: default devices and symlinks go there
+  bool dev_is_mounted = false;    // a mount at /dev: default devices and symlinks go there
   std::vector<DeviceOp> devices;  // default devices first, then linux.devices
   std::vector<std::string> masked_paths, readonly_paths;
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys relative path, value
@@ -148,8 +148,8 @@ struct ExecPlan {
 };
 
 // `file` names the --process file in errors ("" when there is none).
-Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional<Process>& from_file, std::string_view file,
-                                const ExecOverrides& o);
+Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional<Process>& from_file,
+                                std::string_view file, const ExecOverrides& o);
 Result<ExecPlan> make_exec_plan(const Spec& container, const std::optional<Process>& from_file, std::string_view file,
                                 const ExecOverrides& o);
 // "UID[:GID]" with decimal numbers only (crun's CVE-2026-30892 was a lax parser).

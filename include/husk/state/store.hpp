@@ -25,11 +25,11 @@ struct State {
   std::map<std::string, std::string> annotations;
   CgroupPaths cgroup_paths;
   std::string cgroup_driver = "cgroupfs";  // the driver that made them (os/cgroups/driver.hpp)
-  bool created_cgroup = false;  // husk made it, so delete removes it
-  spec::Hooks hooks;            // poststart/poststop from config.json at create time
-  bool shared_pid_ns = false;   // no new pid namespace: kill --all / delete kill every pid
-  bool no_new_keyring = false;  // create --no-new-keyring: exec joins no session keyring either
-  bool no_process = false;      // config.json had no process: start refuses
+  bool created_cgroup = false;             // husk made it, so delete removes it
+  spec::Hooks hooks;                       // poststart/poststop from config.json at create time
+  bool shared_pid_ns = false;              // no new pid namespace: kill --all / delete kill every pid
+  bool no_new_keyring = false;             // create --no-new-keyring: exec joins no session keyring either
+  bool no_process = false;                 // config.json had no process: start refuses
 };
 
 std::string to_json(const State& s);

@@ -28,8 +28,10 @@ Paths resolve_paths(const Layout& l, const std::string& cgroups_path, const std:
     // The hierarchy may be mounted at a sub-root (cgroup namespaces, containers).
     if (h.root != "/" && path::is_within(h.root, p)) p = p.substr(h.root.size());
     std::string dir = path::clean(path::join(h.mountpoint, p));
-    if (h.v2) out.v2 = dir;
-    else out.v1[h.name] = dir;
+    if (h.v2)
+      out.v2 = dir;
+    else
+      out.v1[h.name] = dir;
   }
   return out;
 }
@@ -89,9 +91,11 @@ class Cgroupfs final : public Driver {
     // the configuration, it MUST generate an error"). cgroup v2 has neither of these.
     if (r.network) {
       if (r.network->class_id && paths_.v1_dir("net_cls").empty())
-        return Error::make(Errc::unsupported, "linux.resources.network.classID: this host has no net_cls cgroup controller");
+        return Error::make(Errc::unsupported,
+                           "linux.resources.network.classID: this host has no net_cls cgroup controller");
       if (!r.network->priorities.empty() && paths_.v1_dir("net_prio").empty())
-        return Error::make(Errc::unsupported, "linux.resources.network.priorities: this host has no net_prio cgroup controller");
+        return Error::make(Errc::unsupported,
+                           "linux.resources.network.priorities: this host has no net_prio cgroup controller");
     }
     for (auto& [name, dir] : paths_.v1) TRY(v1::set(name, dir, r));
     if (!paths_.v2.empty()) TRY(v2::set(paths_.v2, r, paths_.pure_v2(), creating));
@@ -151,7 +155,8 @@ Result<std::map<std::string, std::string>> sub_cgroups(const std::vector<std::st
     while (!sub.empty() && sub[0] == '/') sub.erase(0, 1);
     if (sub.empty()) return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: empty path", a));
     for (auto& c : path::components(sub))
-      if (c == "..") return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: must not contain \"..\"", a));
+      if (c == "..")
+        return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: must not contain \"..\"", a));
     std::vector<std::string> names;
     if (colon == std::string::npos) {
       for (auto& [h, d] : paths.v1) names.push_back(h);
@@ -165,7 +170,8 @@ Result<std::map<std::string, std::string>> sub_cgroups(const std::vector<std::st
         std::string dir = paths.v1_dir(ctrl);
         if (dir.empty() && ctrl == "unified") dir = paths.v2;  // the name the state file gives it
         if (ctrl.empty() || dir.empty())
-          return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: the container has no {:?} cgroup", a, ctrl));
+          return Error::make(Errc::invalid_argument,
+                             fmt::format("--cgroup {:?}: the container has no {:?} cgroup", a, ctrl));
         for (auto& [h, d] : paths.v1)
           if (d == dir) names.push_back(h);
         if (dir == paths.v2) names.push_back("");
@@ -201,7 +207,8 @@ Result<ProcessPlacement> Cgroupfs::place_process(const std::vector<std::string>&
 
 Result<std::unique_ptr<Driver>> make_driver(bool systemd, const Layout& layout, const std::string& cgroups_path) {
   if (systemd)
-    return Error::make(Errc::unsupported, "--systemd-cgroup: the systemd cgroup driver is not supported by husk yet; use cgroupfs");
+    return Error::make(Errc::unsupported,
+                       "--systemd-cgroup: the systemd cgroup driver is not supported by husk yet; use cgroupfs");
   std::map<std::string, std::string> own;
   if (auto t = read_file("/proc/self/cgroup")) own = parse_proc_cgroup(*t);
   auto* u = layout.unified();
@@ -210,7 +217,8 @@ Result<std::unique_ptr<Driver>> make_driver(bool systemd, const Layout& layout, 
 
 Result<std::unique_ptr<Driver>> open_driver(std::string_view name, const Paths& paths) {
   if (name != kCgroupfs)
-    return Error::make(Errc::unsupported, fmt::format("the container was made by the {:?} cgroup driver, which husk does not have", name));
+    return Error::make(Errc::unsupported,
+                       fmt::format("the container was made by the {:?} cgroup driver, which husk does not have", name));
   return std::unique_ptr<Driver>(new Cgroupfs(paths, ""));
 }
 

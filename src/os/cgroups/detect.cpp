@@ -61,10 +61,14 @@ const Hierarchy* Layout::unified() const {
 
 std::string_view to_string(Layout::Mode m) {
   switch (m) {
-    case Layout::Mode::v1: return "v1";
-    case Layout::Mode::v2: return "v2";
-    case Layout::Mode::hybrid: return "hybrid";
-    case Layout::Mode::none: return "none";
+    case Layout::Mode::v1:
+      return "v1";
+    case Layout::Mode::v2:
+      return "v2";
+    case Layout::Mode::hybrid:
+      return "hybrid";
+    case Layout::Mode::none:
+      return "none";
   }
   return "none";
 }
@@ -106,7 +110,10 @@ Layout parse_layout(std::string_view mountinfo) {
       if (x.name == h.name) dup = true;
     if (!dup) l.hierarchies.push_back(std::move(h));
   }
-  l.mode = any_v1 && any_v2 ? Layout::Mode::hybrid : any_v1 ? Layout::Mode::v1 : any_v2 ? Layout::Mode::v2 : Layout::Mode::none;
+  l.mode = any_v1 && any_v2 ? Layout::Mode::hybrid
+           : any_v1         ? Layout::Mode::v1
+           : any_v2         ? Layout::Mode::v2
+                            : Layout::Mode::none;
   return l;
 }
 

@@ -64,8 +64,10 @@ std::vector<bpf_insn> device_program(const std::vector<spec::DeviceRule>& rules)
     auto& r = *it;
     std::vector<bpf_insn> b;  // jumps use off = -1 as "to the end of this block"
     std::string type = r.type.value_or("a");
-    if (type == "c") b.push_back(jne_k(BPF_REG_2, BPF_DEVCG_DEV_CHAR, -1));
-    else if (type == "b") b.push_back(jne_k(BPF_REG_2, BPF_DEVCG_DEV_BLOCK, -1));
+    if (type == "c")
+      b.push_back(jne_k(BPF_REG_2, BPF_DEVCG_DEV_CHAR, -1));
+    else if (type == "b")
+      b.push_back(jne_k(BPF_REG_2, BPF_DEVCG_DEV_BLOCK, -1));
     std::string acc = r.access.value_or("rwm");
     int32_t mask = 0;
     if (acc.find('r') != std::string::npos) mask |= BPF_DEVCG_ACC_READ;
@@ -124,7 +126,8 @@ Result<void> apply_device_program(const std::string& dir, const std::vector<spec
     a.log_size = 0;
     pfd = static_cast<int>(sys_bpf(BPF_PROG_LOAD, &a));
   }
-  if (pfd < 0) return Error::sys(fmt::format("load the cgroup device program ({} instructions) {}", prog.size(), logbuf));
+  if (pfd < 0)
+    return Error::sys(fmt::format("load the cgroup device program ({} instructions) {}", prog.size(), logbuf));
   UniqueFd p(pfd);
   bpf_attr at{};
   at.target_fd = static_cast<uint32_t>(cg.get());

@@ -126,7 +126,9 @@ Result<void> set(const std::string& hierarchy, const std::string& dir, const spe
   return {};
 }
 
-Result<void> freeze(const std::string& dir, bool f) { return write_file(dir + "/freezer.state", f ? "FROZEN" : "THAWED"); }
+Result<void> freeze(const std::string& dir, bool f) {
+  return write_file(dir + "/freezer.state", f ? "FROZEN" : "THAWED");
+}
 
 bool frozen(const std::string& dir) {
   auto v = read_file(dir + "/freezer.state");

@@ -11,7 +11,8 @@
 
 namespace husk::os::cgroups::v2 {
 
-Result<void> enable_controllers(const std::string& mountpoint, const std::string& dir, const std::vector<std::string>& want) {
+Result<void> enable_controllers(const std::string& mountpoint, const std::string& dir,
+                                const std::vector<std::string>& want) {
   if (want.empty() || !path::is_within(mountpoint, dir)) return {};
   auto avail = read_file(mountpoint + "/cgroup.controllers");
   if (!avail) return {};
@@ -28,7 +29,8 @@ Result<void> enable_controllers(const std::string& mountpoint, const std::string
     std::string need;
     for (auto& w : words(add))
       if (!enabled || enabled->find(w.substr(1)) == std::string::npos) need += w + " ";
-    if (!need.empty()) TRY(write_file(cur + "/cgroup.subtree_control", need).context("cgroup: enable v2 controllers in " + cur));
+    if (!need.empty())
+      TRY(write_file(cur + "/cgroup.subtree_control", need).context("cgroup: enable v2 controllers in " + cur));
     if (i < comps.size()) cur = path::join(cur, comps[i]);
     if (i + 1 == comps.size()) break;
   }

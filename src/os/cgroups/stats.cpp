@@ -175,7 +175,8 @@ Result<OomWatch> watch_oom(const state::CgroupPaths& dirs) {
     w.events_file = dirs.v2 + "/memory.events";
     w.fd.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!w.fd) return Error::sys("inotify_init1");
-    if (::inotify_add_watch(w.fd.get(), w.events_file.c_str(), IN_MODIFY) < 0) return Error::sys("watch " + w.events_file);
+    if (::inotify_add_watch(w.fd.get(), w.events_file.c_str(), IN_MODIFY) < 0)
+      return Error::sys("watch " + w.events_file);
     return w;
   }
   auto d = dirs.v1_dir("memory");
@@ -185,7 +186,8 @@ Result<OomWatch> watch_oom(const state::CgroupPaths& dirs) {
   if (!ctl) return Error::sys("open " + w.events_file);
   w.fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!w.fd) return Error::sys("eventfd");
-  TRY(write_file(d + "/cgroup.event_control", fmt::format("{} {}", w.fd.get(), ctl.get())).context("register OOM notification"));
+  TRY(write_file(d + "/cgroup.event_control", fmt::format("{} {}", w.fd.get(), ctl.get()))
+          .context("register OOM notification"));
   return w;
 }
 

@@ -19,7 +19,7 @@ std::string device_rule(const spec::DeviceRule& d) {
 }
 
 std::vector<std::string> default_allowed_devices() {
-  return {"c *:* m",  "b *:* m",   "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
+  return {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:8 rwm",   "c 1:7 rwm", "c 5:0 rwm",
           "c 1:5 rwm", "c 1:9 rwm", "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"};
 }
 
@@ -39,9 +39,11 @@ Writes v1_writes(const std::string& h, const spec::Resources& r) {
     // The memory/memsw order is decided by v1::set (it depends on the current value).
     if (m.limit && *m.limit != 0) w.emplace_back("memory.limit_in_bytes", std::to_string(*m.limit));
     if (m.swap && *m.swap != 0) w.emplace_back("memory.memsw.limit_in_bytes", std::to_string(*m.swap));
-    if (m.reservation && *m.reservation != 0) w.emplace_back("memory.soft_limit_in_bytes", std::to_string(*m.reservation));
+    if (m.reservation && *m.reservation != 0)
+      w.emplace_back("memory.soft_limit_in_bytes", std::to_string(*m.reservation));
     if (m.kernel && *m.kernel != 0) w.emplace_back("memory.kmem.limit_in_bytes", std::to_string(*m.kernel));
-    if (m.kernel_tcp && *m.kernel_tcp != 0) w.emplace_back("memory.kmem.tcp.limit_in_bytes", std::to_string(*m.kernel_tcp));
+    if (m.kernel_tcp && *m.kernel_tcp != 0)
+      w.emplace_back("memory.kmem.tcp.limit_in_bytes", std::to_string(*m.kernel_tcp));
     if (m.swappiness && *m.swappiness <= 100) w.emplace_back("memory.swappiness", std::to_string(*m.swappiness));
     if (m.disable_oom_killer) w.emplace_back("memory.oom_control", *m.disable_oom_killer ? "1" : "0");
     if (m.use_hierarchy && *m.use_hierarchy) w.emplace_back("memory.use_hierarchy", "1");
@@ -53,7 +55,8 @@ Writes v1_writes(const std::string& h, const spec::Resources& r) {
     if (c.quota && *c.quota) w.emplace_back("cpu.cfs_quota_us", std::to_string(*c.quota));
     if (c.burst) w.emplace_back("cpu.cfs_burst_us", std::to_string(*c.burst));
     if (c.realtime_period && *c.realtime_period) w.emplace_back("cpu.rt_period_us", std::to_string(*c.realtime_period));
-    if (c.realtime_runtime && *c.realtime_runtime) w.emplace_back("cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
+    if (c.realtime_runtime && *c.realtime_runtime)
+      w.emplace_back("cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
     if (c.idle) w.emplace_back("cpu.idle", std::to_string(*c.idle));
   }
   if (has("cpuset") && r.cpu) {
@@ -68,7 +71,8 @@ Writes v1_writes(const std::string& h, const spec::Resources& r) {
     if (b.leaf_weight && *b.leaf_weight) w.emplace_back("blkio.leaf_weight", std::to_string(*b.leaf_weight));
     for (auto& d : b.weight_device) {
       if (d.weight) w.emplace_back("blkio.weight_device", fmt::format("{} {}", dev(d.major, d.minor), *d.weight));
-      if (d.leaf_weight) w.emplace_back("blkio.leaf_weight_device", fmt::format("{} {}", dev(d.major, d.minor), *d.leaf_weight));
+      if (d.leaf_weight)
+        w.emplace_back("blkio.leaf_weight_device", fmt::format("{} {}", dev(d.major, d.minor), *d.leaf_weight));
     }
     auto th = [&](const char* file, const std::vector<spec::ThrottleDevice>& v) {
       for (auto& d : v) w.emplace_back(file, fmt::format("{} {}", dev(d.major, d.minor), d.rate));
@@ -79,10 +83,13 @@ Writes v1_writes(const std::string& h, const spec::Resources& r) {
     th("blkio.throttle.write_iops_device", b.throttle_write_iops);
   }
   if (has("hugetlb"))
-    for (auto& l : r.hugepage_limits) w.emplace_back(fmt::format("hugetlb.{}.limit_in_bytes", l.page_size), std::to_string(l.limit));
-  if (has("net_cls") && r.network && r.network->class_id) w.emplace_back("net_cls.classid", std::to_string(*r.network->class_id));
+    for (auto& l : r.hugepage_limits)
+      w.emplace_back(fmt::format("hugetlb.{}.limit_in_bytes", l.page_size), std::to_string(l.limit));
+  if (has("net_cls") && r.network && r.network->class_id)
+    w.emplace_back("net_cls.classid", std::to_string(*r.network->class_id));
   if (has("net_prio") && r.network)
-    for (auto& p : r.network->priorities) w.emplace_back("net_prio.ifpriomap", fmt::format("{} {}", p.name, p.priority));
+    for (auto& p : r.network->priorities)
+      w.emplace_back("net_prio.ifpriomap", fmt::format("{} {}", p.name, p.priority));
   if (has("rdma"))
     for (auto& [devname, l] : r.rdma) w.emplace_back("rdma.max", rdma_line(devname, l));
   return w;
@@ -115,8 +122,10 @@ Writes v2_writes(const spec::Resources& r) {
     // swap first when it grows the total, as for v1 (memory.swap.max is swap alone).
     if (m.limit && *m.limit != 0) w.emplace_back("memory.max", v(*m.limit));
     if (m.swap && *m.swap != 0) {
-      if (*m.swap < 0) w.emplace_back("memory.swap.max", "max");
-      else if (m.limit && *m.limit > 0) w.emplace_back("memory.swap.max", std::to_string(std::max<int64_t>(0, *m.swap - *m.limit)));
+      if (*m.swap < 0)
+        w.emplace_back("memory.swap.max", "max");
+      else if (m.limit && *m.limit > 0)
+        w.emplace_back("memory.swap.max", std::to_string(std::max<int64_t>(0, *m.swap - *m.limit)));
     }
     if (m.reservation && *m.reservation != 0) w.emplace_back("memory.low", v(*m.reservation));
   }
@@ -138,9 +147,12 @@ Writes v2_writes(const spec::Resources& r) {
     auto& b = *r.block_io;
     if (b.weight && *b.weight) w.emplace_back("io.weight", fmt::format("default {}", blkio_to_io_weight(*b.weight)));
     for (auto& d : b.weight_device)
-      if (d.weight) w.emplace_back("io.weight", fmt::format("{} {}", dev(d.major, d.minor), blkio_to_io_weight(*d.weight)));
+      if (d.weight)
+        w.emplace_back("io.weight", fmt::format("{} {}", dev(d.major, d.minor), blkio_to_io_weight(*d.weight)));
     auto th = [&](const char* key, const std::vector<spec::ThrottleDevice>& v) {
-      for (auto& d : v) w.emplace_back("io.max", fmt::format("{} {}={}", dev(d.major, d.minor), key, d.rate == 0 ? std::string("max") : std::to_string(d.rate)));
+      for (auto& d : v)
+        w.emplace_back("io.max", fmt::format("{} {}={}", dev(d.major, d.minor), key,
+                                             d.rate == 0 ? std::string("max") : std::to_string(d.rate)));
     };
     th("rbps", b.throttle_read_bps);
     th("wbps", b.throttle_write_bps);
@@ -157,8 +169,8 @@ namespace {
 // Files the kernel may not have (config-dependent, or removed in newer kernels): a
 // missing one is skipped with a debug log, as runc does for kernel memory.
 bool optional_file(std::string_view f) {
-  return f.rfind("memory.kmem.", 0) == 0 || f.rfind("cpu.rt_", 0) == 0 || f == "cpu.cfs_burst_us" ||
-         f == "cpu.idle" || f == "cpu.max.burst" || f == "blkio.leaf_weight" || f == "blkio.leaf_weight_device" ||
+  return f.rfind("memory.kmem.", 0) == 0 || f.rfind("cpu.rt_", 0) == 0 || f == "cpu.cfs_burst_us" || f == "cpu.idle" ||
+         f == "cpu.max.burst" || f == "blkio.leaf_weight" || f == "blkio.leaf_weight_device" ||
          f == "memory.use_hierarchy";
 }
 
@@ -183,7 +195,10 @@ Result<void> write_one(const std::string& dir, const std::string& file, const st
     log::debug("cgroup: {} is not available on this kernel; {}={} skipped", path, file, value);
     return {};
   }
-  if (e == ENOENT) return Error::make(Errc::unsupported, fmt::format("cgroup: set {}={}: {} does not exist (controller or kernel feature missing)", file, value, path));
+  if (e == ENOENT)
+    return Error::make(
+        Errc::unsupported,
+        fmt::format("cgroup: set {}={}: {} does not exist (controller or kernel feature missing)", file, value, path));
   return std::move(r).error().context(fmt::format("cgroup: set {}={}", file, value));
 }
 

@@ -3,11 +3,11 @@
 // strings, booleans, numbers with or without a type, arrays of strings or numbers.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
-#include <optional>
 #include <limits>
+#include <optional>
 
 #include "husk/os/systemd/props.hpp"
 
@@ -43,7 +43,7 @@ struct Parser {
   // A type annotation: "uint64", "@t", ... -> a one-letter D-Bus type or "as"-like, or "".
   std::string type_prefix() {
     static const std::pair<std::string_view, std::string_view> names[] = {
-        {"boolean", "b"}, {"byte", "y"},   {"int16", "n"},  {"uint16", "q"},     {"int32", "i"},     {"uint32", "u"},
+        {"boolean", "b"}, {"byte", "y"},   {"int16", "n"},  {"uint16", "q"}, {"int32", "i"},      {"uint32", "u"},
         {"int64", "x"},   {"uint64", "t"}, {"double", "d"}, {"string", "s"}, {"objectpath", "o"}, {"signature", "g"}};
     skip();
     size_t save = i;
@@ -126,7 +126,7 @@ struct Parser {
       if (!eat(']')) return fail("expected ']'");
     }
     if (elem.empty()) return fail("an empty array needs a type (@as [])");
-    bool done = elem == "s" ? push_as<std::string>(items, out)
+    bool done = elem == "s"   ? push_as<std::string>(items, out)
                 : elem == "y" ? push_as<uint8_t>(items, out)
                 : elem == "u" ? push_as<uint32_t>(items, out)
                 : elem == "i" ? push_as<int32_t>(items, out)
@@ -176,9 +176,12 @@ std::optional<uint64_t> seconds_to_usec(const Value& v) {
   return std::visit(
       [&](auto&& x) -> std::optional<uint64_t> {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, double>) return static_cast<uint64_t>(x * M);
-        else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return static_cast<uint64_t>(x) * M;
-        else return std::nullopt;
+        if constexpr (std::is_same_v<T, double>)
+          return static_cast<uint64_t>(x * M);
+        else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+          return static_cast<uint64_t>(x) * M;
+        else
+          return std::nullopt;
       },
       v);
 }

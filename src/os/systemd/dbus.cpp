@@ -66,45 +66,44 @@ bool append_value(DBusMessageIter* it, const Value& v) {
   DBusMessageIter var;
   if (!dbus_message_iter_open_container(it, DBUS_TYPE_VARIANT, signature(v).c_str(), &var)) return false;
   auto basic = [&](int type, auto x) -> bool { return dbus_message_iter_append_basic(&var, type, &x); };
-  bool ok = std::visit(
-      Overload{
-          [&](bool b) { return basic(DBUS_TYPE_BOOLEAN, dbus_bool_t{b}); },
-          [&](uint8_t x) { return basic(DBUS_TYPE_BYTE, x); },
-          [&](int16_t x) { return basic(DBUS_TYPE_INT16, dbus_int16_t{x}); },
-          [&](uint16_t x) { return basic(DBUS_TYPE_UINT16, dbus_uint16_t{x}); },
-          [&](int32_t x) { return basic(DBUS_TYPE_INT32, dbus_int32_t{x}); },
-          [&](uint32_t x) { return basic(DBUS_TYPE_UINT32, dbus_uint32_t{x}); },
-          [&](int64_t x) { return basic(DBUS_TYPE_INT64, dbus_int64_t{x}); },
-          [&](uint64_t x) { return basic(DBUS_TYPE_UINT64, dbus_uint64_t{x}); },
-          [&](double x) { return basic(DBUS_TYPE_DOUBLE, x); },
-          [&](const std::string& s) { return append_string(&var, s); },
-          [&](const std::vector<std::string>& a) -> bool {
-            DBusMessageIter arr;
-            if (!dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "s", &arr)) return false;
-            for (auto& s : a)
-              if (!append_string(&arr, s)) return false;
-            return static_cast<bool>(dbus_message_iter_close_container(&var, &arr));
-          },
-          [&](const std::vector<uint8_t>& a) { return append_fixed(&var, DBUS_TYPE_BYTE, a); },
-          [&](const std::vector<uint32_t>& a) { return append_fixed(&var, DBUS_TYPE_UINT32, a); },
-          [&](const std::vector<int32_t>& a) { return append_fixed(&var, DBUS_TYPE_INT32, a); },
-          [&](const std::vector<uint64_t>& a) {
-            std::vector<dbus_uint64_t> d(a.begin(), a.end());
-            return append_fixed(&var, DBUS_TYPE_UINT64, d);
-          },
-          [&](const DeviceAllowList& a) -> bool {
-            DBusMessageIter arr, st;
-            if (!dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "(ss)", &arr)) return false;
-            for (auto& [path, perms] : a) {
-              if (!dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, nullptr, &st) ||
-                  !append_string(&st, path) || !append_string(&st, perms) ||
-                  !dbus_message_iter_close_container(&arr, &st))
-                return false;
-            }
-            return static_cast<bool>(dbus_message_iter_close_container(&var, &arr));
-          },
-      },
-      v);
+  bool ok = std::visit(Overload{
+                           [&](bool b) { return basic(DBUS_TYPE_BOOLEAN, dbus_bool_t{b}); },
+                           [&](uint8_t x) { return basic(DBUS_TYPE_BYTE, x); },
+                           [&](int16_t x) { return basic(DBUS_TYPE_INT16, dbus_int16_t{x}); },
+                           [&](uint16_t x) { return basic(DBUS_TYPE_UINT16, dbus_uint16_t{x}); },
+                           [&](int32_t x) { return basic(DBUS_TYPE_INT32, dbus_int32_t{x}); },
+                           [&](uint32_t x) { return basic(DBUS_TYPE_UINT32, dbus_uint32_t{x}); },
+                           [&](int64_t x) { return basic(DBUS_TYPE_INT64, dbus_int64_t{x}); },
+                           [&](uint64_t x) { return basic(DBUS_TYPE_UINT64, dbus_uint64_t{x}); },
+                           [&](double x) { return basic(DBUS_TYPE_DOUBLE, x); },
+                           [&](const std::string& s) { return append_string(&var, s); },
+                           [&](const std::vector<std::string>& a) -> bool {
+                             DBusMessageIter arr;
+                             if (!dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "s", &arr)) return false;
+                             for (auto& s : a)
+                               if (!append_string(&arr, s)) return false;
+                             return static_cast<bool>(dbus_message_iter_close_container(&var, &arr));
+                           },
+                           [&](const std::vector<uint8_t>& a) { return append_fixed(&var, DBUS_TYPE_BYTE, a); },
+                           [&](const std::vector<uint32_t>& a) { return append_fixed(&var, DBUS_TYPE_UINT32, a); },
+                           [&](const std::vector<int32_t>& a) { return append_fixed(&var, DBUS_TYPE_INT32, a); },
+                           [&](const std::vector<uint64_t>& a) {
+                             std::vector<dbus_uint64_t> d(a.begin(), a.end());
+                             return append_fixed(&var, DBUS_TYPE_UINT64, d);
+                           },
+                           [&](const DeviceAllowList& a) -> bool {
+                             DBusMessageIter arr, st;
+                             if (!dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "(ss)", &arr)) return false;
+                             for (auto& [path, perms] : a) {
+                               if (!dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, nullptr, &st) ||
+                                   !append_string(&st, path) || !append_string(&st, perms) ||
+                                   !dbus_message_iter_close_container(&arr, &st))
+                                 return false;
+                             }
+                             return static_cast<bool>(dbus_message_iter_close_container(&var, &arr));
+                           },
+                       },
+                       v);
   return dbus_message_iter_close_container(it, &var) && ok;
 }
 
@@ -223,13 +222,14 @@ Result<Bus> Bus::connect_system(bool private_socket) {
   const char* env = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
   std::string address = env && *env ? env : std::string("unix:path=") + kSystemBusSocket;
   if (address.starts_with("unix:path=")) {
-    std::string path = address.substr(10, address.find(',') == std::string::npos ? std::string::npos
-                                                                                   : address.find(',') - 10);
+    std::string path =
+        address.substr(10, address.find(',') == std::string::npos ? std::string::npos : address.find(',') - 10);
     struct stat st;
     if (stat(path.c_str(), &st) != 0)
-      return Error::sys(fmt::format("systemd cgroup driver (--systemd-cgroup): no system D-Bus socket {} (is systemd "
-                                    "running?)",
-                                    path));
+      return Error::sys(
+          fmt::format("systemd cgroup driver (--systemd-cgroup): no system D-Bus socket {} (is systemd "
+                      "running?)",
+                      path));
   }
   return connect(address, true);
 }
@@ -241,8 +241,9 @@ Result<Bus> Bus::connect_user() {
   } else if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) {
     address = fmt::format("unix:path={}/bus", xdg);
   } else {
-    return Error::make(Errc::invalid_argument, "systemd cgroup driver (--systemd-cgroup), rootless: neither "
-                                               "DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set");
+    return Error::make(Errc::invalid_argument,
+                       "systemd cgroup driver (--systemd-cgroup), rootless: neither "
+                       "DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set");
   }
   return connect(address, true);
 }
@@ -313,11 +314,12 @@ Result<DBusMessage*> Bus::call(DBusMessage* m, std::chrono::milliseconds timeout
       DErr e;
       dbus_set_error_from_message(&e.e, in);
       std::string name = e.e.name ? e.e.name : "";
-      Errc code = name == "org.freedesktop.systemd1.UnitExists"   ? Errc::exists
-                  : name == "org.freedesktop.systemd1.NoSuchUnit" ? Errc::not_found
-                  : name == "org.freedesktop.DBus.Error.InvalidArgs" || name == "org.freedesktop.DBus.Error.PropertyReadOnly"
-                      ? Errc::invalid_argument
-                      : Errc::sys;
+      Errc code =
+          name == "org.freedesktop.systemd1.UnitExists"   ? Errc::exists
+          : name == "org.freedesktop.systemd1.NoSuchUnit" ? Errc::not_found
+          : name == "org.freedesktop.DBus.Error.InvalidArgs" || name == "org.freedesktop.DBus.Error.PropertyReadOnly"
+              ? Errc::invalid_argument
+              : Errc::sys;
       return Error::make(code, fmt::format("systemd: {}: {} ({})", what, e.e.message ? e.e.message : "", name));
     }
     TRY(read_some(deadline, what));
@@ -371,7 +373,8 @@ Result<void> Bus::start_transient_unit(const std::string& unit, const Properties
     if (!result) (void)stop_unit(unit, std::chrono::milliseconds(2000));
     (void)reset_failed_unit(unit);
     if (!result) return std::move(result).error().context("systemd unit " + unit);
-    return Error::make(Errc::sys, fmt::format("systemd unit {}: the start job finished with result {:?}", unit, *result));
+    return Error::make(Errc::sys,
+                       fmt::format("systemd unit {}: the start job finished with result {:?}", unit, *result));
   }
   return ok();
 }

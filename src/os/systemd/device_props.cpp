@@ -16,7 +16,7 @@ namespace husk::os::systemd {
 namespace {
 
 struct Rule {
-  char type;  // 'c' or 'b'
+  char type;             // 'c' or 'b'
   int64_t major, minor;  // -1: wildcard
   std::string access;    // subset of "rwm"
 };
@@ -68,8 +68,10 @@ std::string device_group(std::string_view proc_devices, char type, int64_t major
   std::string line;
   char current = 0;
   while (std::getline(ss, line)) {
-    if (line == "Character devices:") current = 'c';
-    else if (line == "Block devices:") current = 'b';
+    if (line == "Character devices:")
+      current = 'c';
+    else if (line == "Block devices:")
+      current = 'b';
     if (current != type) continue;
     std::istringstream ls(line);
     int64_t m = -1;
@@ -106,9 +108,11 @@ Result<Properties> device_properties(const std::vector<spec::DeviceRule>& rules,
   }
   Properties ps{{"DevicePolicy", std::string("strict")}, {"DeviceAllow", DeviceAllowList{}}};
   if (emu.default_allow) {
-    if (emu.exceptions.empty()) return Properties{{"DevicePolicy", std::string("auto")}, {"DeviceAllow", DeviceAllowList{}}};
-    log::warning("systemd has no deny rules for devices: its unit gets a deny-all policy (husk's own devices "
-              "program applies the rules)");
+    if (emu.exceptions.empty())
+      return Properties{{"DevicePolicy", std::string("auto")}, {"DeviceAllow", DeviceAllowList{}}};
+    log::warning(
+        "systemd has no deny rules for devices: its unit gets a deny-all policy (husk's own devices "
+        "program applies the rules)");
     return ps;
   }
   DeviceAllowList allow;

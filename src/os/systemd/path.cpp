@@ -10,7 +10,8 @@ namespace {
 
 Error bad_path(std::string_view p, std::string_view why) {
   return Error::make(Errc::invalid_spec, fmt::format("linux.cgroupsPath {:?}: {} (the systemd cgroup driver expects "
-                                                     "\"slice:prefix:name\")", p, why));
+                                                     "\"slice:prefix:name\")",
+                                                     p, why));
 }
 
 constexpr size_t kUnitNameMax = 255;  // systemd's UNIT_NAME_MAX - 1

@@ -34,7 +34,8 @@ std::string join_numbers(const std::vector<T>& v) {
 }  // namespace
 
 std::string signature(const Value& v) {
-  static constexpr const char* sigs[] = {"b", "y", "n", "q", "i", "u", "x", "t", "d", "s", "as", "ay", "au", "ai", "at", "a(ss)"};
+  static constexpr const char* sigs[] = {"b", "y", "n",  "q",  "i",  "u",  "x",  "t",
+                                         "d", "s", "as", "ay", "au", "ai", "at", "a(ss)"};
   static_assert(std::size(sigs) == std::variant_size_v<Value>);
   return sigs[v.index()];
 }
@@ -157,12 +158,9 @@ uint64_t limit_value(int64_t v) { return v == -1 ? kInfinity : static_cast<uint6
 
 // The `unified` keys systemd has properties for; the others only go to the files.
 Result<void> add_unified(Properties& ps, const std::map<std::string, std::string>& unified, unsigned version) {
-  static const std::map<std::string, std::string> memory_keys = {{"memory.high", "MemoryHigh"},
-                                                                 {"memory.low", "MemoryLow"},
-                                                                 {"memory.min", "MemoryMin"},
-                                                                 {"memory.max", "MemoryMax"},
-                                                                 {"memory.swap.max", "MemorySwapMax"},
-                                                                 {"pids.max", "TasksMax"}};
+  static const std::map<std::string, std::string> memory_keys = {
+      {"memory.high", "MemoryHigh"}, {"memory.low", "MemoryLow"},          {"memory.min", "MemoryMin"},
+      {"memory.max", "MemoryMax"},   {"memory.swap.max", "MemorySwapMax"}, {"pids.max", "TasksMax"}};
   for (auto& [key, raw] : unified) {
     std::string v = raw;
     v.erase(0, v.find_first_not_of(" \t\n"));

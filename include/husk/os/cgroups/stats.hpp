@@ -41,7 +41,7 @@ Stats read_stats(const state::CgroupPaths& dirs);
 // An fd that becomes readable on each OOM kill in the container's memory cgroup, and
 // the count of OOM kills so far (v2 memory.events oom_kill; v1 oom_control oom_kill).
 struct OomWatch {
-  UniqueFd fd;        // eventfd (v1) or inotify (v2)
+  UniqueFd fd;  // eventfd (v1) or inotify (v2)
   bool v2 = false;
   std::string events_file;  // v2 memory.events / v1 memory.oom_control
 };

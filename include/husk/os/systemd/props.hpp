@@ -22,22 +22,22 @@ namespace husk::os::systemd {
 
 // D-Bus values a property can carry; the signature follows from the alternative.
 using DeviceAllowList = std::vector<std::pair<std::string, std::string>>;  // a(ss)
-using Value = std::variant<bool,                      // b
-                           uint8_t,                   // y
-                           int16_t,                   // n
-                           uint16_t,                  // q
-                           int32_t,                   // i
-                           uint32_t,                  // u
-                           int64_t,                   // x
-                           uint64_t,                  // t
-                           double,                    // d
-                           std::string,               // s
-                           std::vector<std::string>,  // as
-                           std::vector<uint8_t>,      // ay
-                           std::vector<uint32_t>,     // au
-                           std::vector<int32_t>,      // ai
-                           std::vector<uint64_t>,     // at
-                           DeviceAllowList>;          // a(ss)
+using Value = std::variant<bool,                                           // b
+                           uint8_t,                                        // y
+                           int16_t,                                        // n
+                           uint16_t,                                       // q
+                           int32_t,                                        // i
+                           uint32_t,                                       // u
+                           int64_t,                                        // x
+                           uint64_t,                                       // t
+                           double,                                         // d
+                           std::string,                                    // s
+                           std::vector<std::string>,                       // as
+                           std::vector<uint8_t>,                           // ay
+                           std::vector<uint32_t>,                          // au
+                           std::vector<int32_t>,                           // ai
+                           std::vector<uint64_t>,                          // at
+                           DeviceAllowList>;                               // a(ss)
 std::string signature(const Value& v);
 // For messages and tests: "uint64 100", "'x'", "['a', 'b']".
 std::string to_text(const Value& v);
@@ -60,7 +60,7 @@ struct Host {
   // no CPUQuotaPeriodUSec, below 244 no AllowedCPUs/AllowedMemoryNodes (runc drops them;
   // the cgroupfs writes still apply them).
   unsigned version = 0;
-  std::string proc_devices;                                // /proc/devices text
+  std::string proc_devices;                               // /proc/devices text
   std::function<bool(const std::string&)> device_exists;  // "/dev/char/1:3" (or /sys/dev/...)
 };
 
