@@ -66,4 +66,18 @@ Result<UniqueFd> recv_master(int sock) {
   return std::move(m.fd);
 }
 
+Result<Ends> open_ends(bool terminal, const std::string& console_socket) {
+  Ends e;
+  if (!terminal) return e;
+  if (!console_socket.empty()) {
+    TRY_ASSIGN(e.console, connect_socket(console_socket));
+    return e;
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::sys("socketpair");
+  e.console.reset(sv[0]);
+  e.peer.reset(sv[1]);
+  return e;
+}
+
 }  // namespace husk::os::console

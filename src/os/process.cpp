@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "husk/core/fd.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::os::process {
@@ -80,6 +81,28 @@ bool is_alive(pid_t pid, uint64_t start_time) {
 
 Result<void> set_pdeathsig(int sig) {
   if (::prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_PDEATHSIG)");
+  return {};
+}
+
+void reset_signals() {
+  uint64_t ign = ~uint64_t{0};
+  if (auto st = read_file("/proc/self/status")) {
+    auto pos = st->find("\nSigIgn:\t");
+    if (pos != std::string::npos) ign = std::strtoull(st->c_str() + pos + 9, nullptr, 16);
+  }
+  for (int s = 1; s < NSIG && s <= 64; ++s)
+    if (ign & (uint64_t{1} << (s - 1))) ::signal(s, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// A cwd reached through a leaked fd or magic link would be outside the root
+// (CVE-2024-21626): getcwd then reports "(unreachable)" instead of an absolute path.
+Result<void> check_cwd(const std::string& cwd) {
+  char buf[4096];
+  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
+    return Error::make(Errc::invalid_spec, fmt::format("cwd {:?} is outside the container", cwd));
   return {};
 }
 

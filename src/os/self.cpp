@@ -75,4 +75,35 @@ Result<void> ensure_sealed() {
   return exec_fd(t.get());
 }
 
+void identity(dev_t& dev, ino_t& ino) {
+  struct stat self;
+  if (::stat("/proc/self/exe", &self) == 0) {
+    dev = self.st_dev;
+    ino = self.st_ino;
+  }
+}
+
+// Our own binary must never be exec'd into the container (CVE-2019-5736), directly or as
+// a #! interpreter.
+Result<void> refuse_exec(const std::string& exe, dev_t dev, ino_t ino) {
+  auto same = [&](const std::string& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+  };
+  if (same(exe))
+    return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: refusing to execute the runtime binary", exe));
+  UniqueFd f(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[256] = {};
+  if (f && ::read(f.get(), buf, sizeof buf - 1) > 2 && buf[0] == '#' && buf[1] == '!') {
+    std::string interp(buf + 2);
+    interp = interp.substr(0, interp.find_first_of("\n"));
+    size_t b = interp.find_first_not_of(" \t");
+    interp = b == std::string::npos ? "" : interp.substr(b);
+    interp = interp.substr(0, interp.find_first_of(" \t"));
+    if (!interp.empty() && same(interp))
+      return Error::make(Errc::invalid_spec, fmt::format("exec {:?}: its interpreter is the runtime binary", exe));
+  }
+  return {};
+}
+
 }  // namespace husk::os::self

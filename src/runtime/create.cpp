@@ -226,11 +226,11 @@ Result<void> materialise(const CreateOptions& o, Prepared& p, Built& b) {
   ctx.rootfs.cgroupns = plan.ns.new_cgroup;
   ctx.rootfs.in_userns = plan.ns.new_user || plan.ns.join_user;
 
-  TRY_ASSIGN(auto ends, open_console(plan.process.terminal, o.console_socket));
+  TRY_ASSIGN(auto ends, os::console::open_ends(plan.process.terminal, o.console_socket));
   b.console = std::move(ends.console);
   b.console_peer = std::move(ends.peer);
   if (b.console) ctx.console_fd = b.console.get();
-  self_identity(ctx.self_dev, ctx.self_ino);
+  os::self::identity(ctx.self_dev, ctx.self_ino);
 
   TRY_ASSIGN(auto sp_s, make_seqpacket_pair());
   TRY_ASSIGN(auto sp_c, make_seqpacket_pair());

@@ -43,12 +43,15 @@
 #include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/driver.hpp"
 #include "husk/os/console.hpp"
+#include "husk/os/executable.hpp"
 #include "husk/os/lsm.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/procfs.hpp"
 #include "husk/os/rlimits.hpp"
+#include "husk/os/sched.hpp"
 #include "husk/os/self.hpp"
 #include "husk/os/syscall.hpp"
+#include "husk/os/user.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/validate.hpp"
@@ -102,7 +105,7 @@ Result<void> tenant_steps(TenantContext& t) {
 
   // Still on the host: affinity for the setup, the cgroups (v1 by `tasks`, as create's C),
   // limits only a privileged process can raise, oom_score_adj.
-  TRY(set_cpu_affinity(pp.cpus_initial, "execCPUAffinity.initial"));
+  TRY(os::sched::set_cpu_affinity(pp.cpus_initial, "execCPUAffinity.initial"));
   TRY(os::cgroups::join_self_v1(t.v1_dirs));
   if (!t.v2_dir.empty()) TRY(write_file(t.v2_dir + "/cgroup.procs", "0").context("join cgroup"));
   TRY(os::rlimits::apply_from_parent(0, pp.rlimits));
@@ -130,7 +133,7 @@ Result<void> tenant_steps(TenantContext& t) {
   if (t.console_fd >= 0) ::close(t.console_fd);
   if (!t.no_new_keyring) TRY(os::lsm::join_session_keyring(t.id));
   if (plan.personality && ::personality(*plan.personality) < 0) return Error::sys("set personality");
-  TRY(apply_scheduling(pp));
+  TRY(os::sched::apply(pp));
   bool labels =
       (pp.apparmor_profile && !pp.apparmor_profile->empty()) || (pp.selinux_label && !pp.selinux_label->empty());
   if (labels) {
@@ -142,14 +145,14 @@ Result<void> tenant_steps(TenantContext& t) {
   TRY(drop_privileges(pp, t.bpf, t.to_parent));
   clock.mark("user, capabilities");
   // Looked up as the process's user, as runc: a directory it cannot search hides it.
-  std::vector<std::string> env = env_with_home(pp);
-  TRY_ASSIGN(std::string exe, resolve_executable(pp.args[0], env, pp.cwd));
-  TRY(refuse_self(exe, t.self_dev, t.self_ino));
+  std::vector<std::string> env = os::user::env_with_home(pp);
+  TRY_ASSIGN(std::string exe, os::executable::resolve(pp.args[0], env, pp.cwd));
+  TRY(os::self::refuse_exec(exe, t.self_dev, t.self_ino));
   TRY(arm_for_exec(pp, t.bpf, t.to_parent));
   clock.mark("executable found");
   // Success closes the sync socket (CLOEXEC): P reads EOF. Failure is reported on it.
   return exec_process(pp, t.bpf, t.preserve_fds, exe, env,
-                      [&] { return set_cpu_affinity(pp.cpus_final, "execCPUAffinity.final"); });
+                      [&] { return os::sched::set_cpu_affinity(pp.cpus_final, "execCPUAffinity.final"); });
 }
 
 // A wrong status is the same Errc as start, kill and delete give.
@@ -309,10 +312,10 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   TRY_ASSIGN(auto placed, c.cgroup->place_process(o.cgroups));
   t.v1_dirs = placed.self_join;
 
-  TRY_ASSIGN(auto ends, open_console(pp.terminal, o.console_socket));
+  TRY_ASSIGN(auto ends, os::console::open_ends(pp.terminal, o.console_socket));
   UniqueFd console = std::move(ends.console), console_peer = std::move(ends.peer);
   if (console) t.console_fd = console.get();
-  self_identity(t.self_dev, t.self_ino);
+  os::self::identity(t.self_dev, t.self_ino);
   TRY_ASSIGN(auto sp, make_seqpacket_pair());
   os::sync::Channel ch(std::move(sp.first));
   t.to_parent = os::sync::Channel(std::move(sp.second));

@@ -21,12 +21,16 @@
 #include "husk/os/console.hpp"
 #include "husk/os/devices.hpp"
 #include "husk/os/exec_fifo.hpp"
+#include "husk/os/executable.hpp"
 #include "husk/os/hooks.hpp"
 #include "husk/os/lsm.hpp"
 #include "husk/os/passwd.hpp"
 #include "husk/os/process.hpp"
+#include "husk/os/sched.hpp"
+#include "husk/os/self.hpp"
 #include "husk/os/syscall.hpp"
 #include "husk/os/sysctl.hpp"
+#include "husk/os/user.hpp"
 #include "husk/os/uts.hpp"
 #include "roles.hpp"
 
@@ -133,14 +137,14 @@ Result<void> init_steps(ChildContext& ctx) {
   // process there is none: C waits in `created` until killed (start refuses it).
   std::string exe;
   if (p.has_process) {
-    TRY_ASSIGN(exe, resolve_executable(pp.args[0], pp.env, pp.cwd));
-    TRY(refuse_self(exe, ctx.self_dev, ctx.self_ino));
+    TRY_ASSIGN(exe, os::executable::resolve(pp.args[0], pp.env, pp.cwd));
+    TRY(os::self::refuse_exec(exe, ctx.self_dev, ctx.self_ino));
   }
-  std::vector<std::string> env = env_with_home(pp);
+  std::vector<std::string> env = os::user::env_with_home(pp);
 
   if (p.personality && ::personality(*p.personality) < 0) return Error::sys("set personality");
   // Still privileged: a higher priority or a real-time policy needs CAP_SYS_NICE.
-  TRY(apply_scheduling(pp));
+  TRY(os::sched::apply(pp));
 
   // sync 8: P sets rlimits, oom_score_adj, writes state.json and the pid file.
   TRY(ch.ready());

@@ -16,10 +16,42 @@
 #include <unistd.h>
 
 #include "husk/core/syscall_compat.hpp"
+#include "husk/os/capabilities.hpp"
+#include "husk/os/process.hpp"
 #include "husk/os/syscall.hpp"
+#include "husk/os/user.hpp"
 #include "roles.hpp"
 
 namespace husk::runtime {
+
+// cwd (as root first, again after the uid change on EACCES, as runc), then the privilege
+// drop: `early_seccomp` (the filter, when it must go in while CAP_SYS_ADMIN is still
+// there), bounding set, uid/gid/groups keeping capabilities, then the capability sets.
+Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp,
+                                           const std::function<Result<void>()>& early_seccomp) {
+  bool chdir_later = false;
+  if (::chdir(pp.cwd.c_str()) < 0) {
+    if (errno != EACCES) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    chdir_later = true;
+  } else {
+    TRY(os::process::check_cwd(pp.cwd));
+  }
+  // Without no_new_privs seccomp needs CAP_SYS_ADMIN: the caller installs it first.
+  if (!pp.no_new_privileges) TRY(early_seccomp());
+  if (pp.caps) TRY(os::caps::apply_bounding(pp.caps->bounding));
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
+  TRY(os::user::apply(pp));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::sys("prctl(PR_SET_KEEPCAPS)");
+  if (pp.caps) {
+    TRY(os::caps::apply_sets(*pp.caps));
+    TRY(os::caps::apply_ambient(pp.caps->ambient));
+  }
+  if (chdir_later) {
+    if (::chdir(pp.cwd.c_str()) < 0) return Error::sys(fmt::format("chdir to cwd {:?}", pp.cwd));
+    TRY(os::process::check_cwd(pp.cwd));
+  }
+  return {};
+}
 
 Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_parent) {
   TRY_ASSIGN(UniqueFd listener, os::seccomp::install(bpf));
@@ -43,7 +75,7 @@ Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::s
                           os::sync::Channel& to_parent) {
   if (bpf && pp.no_new_privileges && bpf->notify) TRY(install_seccomp(*bpf, to_parent));
   // Handlers do not survive exec, but a blocked mask and ignored signals would.
-  reset_signals();
+  os::process::reset_signals();
   // The uid change cleared it; set again, it would outlive execve: P may go away.
   if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) return Error::sys("clear pdeathsig");
   return {};

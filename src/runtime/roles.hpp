@@ -83,23 +83,6 @@ void close_parent_fds(ChildContext& ctx) noexcept;
 bool needs_stage1(const spec::ContainerPlan& p);
 [[noreturn]] void init_main(ChildContext& ctx) noexcept;
 
-// Per-process steps shared by init (C) and exec's tenant (T): runtime/process_steps.cpp.
-// Resolves an executable as execvp would, inside the container (after pivot_root).
-Result<std::string> resolve_executable(const std::string& arg0, const std::vector<std::string>& env,
-                                       const std::string& cwd);
-// Supplementary groups (additionalGids + the user's groups in /etc/group), gid, uid.
-Result<void> apply_user(const spec::ProcessPlan& pp);
-// pp.env plus HOME from the container's /etc/passwd (or "/") when it has none.
-std::vector<std::string> env_with_home(const spec::ProcessPlan& pp);
-// Our own binary is never exec'd into the container (CVE-2019-5736), directly or as a
-// #! interpreter.
-Result<void> refuse_self(const std::string& exe, dev_t dev, ino_t ino);
-// Default dispositions for ignored signals and an empty mask: both survive execve.
-void reset_signals();
-// A cwd reached through a leaked fd is outside the root (CVE-2024-21626).
-Result<void> check_cwd(const std::string& cwd);
-// process.scheduler and process.ioPriority.
-Result<void> apply_scheduling(const spec::ProcessPlan& pp);
 // cwd (as root first, again after the uid change on EACCES, as runc), then the privilege
 // drop: `early_seccomp` (the filter, when it must go in while CAP_SYS_ADMIN is still
 // there), bounding set, uid/gid/groups keeping capabilities, then the capability sets.
@@ -119,15 +102,5 @@ Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::s
 Result<void> exec_process(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf, int preserve_fds,
                           const std::string& exe, const std::vector<std::string>& env,
                           const std::function<Result<void>()>& last_step);
-// The process's terminal end: --console-socket connected, or (no socket) a socketpair
-// whose peer the foreground command keeps to receive the pty master.
-struct ConsoleEnds {
-  UniqueFd console, peer;
-};
-Result<ConsoleEnds> open_console(bool terminal, const std::string& console_socket);
-// dev/ino of our own binary (refuse_self's argument).
-void self_identity(dev_t& dev, ino_t& ino);
-// sched_setaffinity to `cpus` (nothing when empty).
-Result<void> set_cpu_affinity(const std::vector<unsigned>& cpus, std::string_view what);
 
 }  // namespace husk::runtime

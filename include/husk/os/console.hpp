@@ -21,4 +21,12 @@ Result<void> apply_console(int sock, const std::optional<spec::ConsoleSize>& siz
 // (run.cpp's wait loop then copies between it and our stdio).
 Result<UniqueFd> recv_master(int sock);
 
+// P, before clone: the process's terminal end, --console-socket connected, or (no socket)
+// a socketpair whose peer the foreground command keeps to receive the pty master. Both
+// empty without a terminal.
+struct Ends {
+  UniqueFd console, peer;
+};
+Result<Ends> open_ends(bool terminal, const std::string& console_socket);
+
 }  // namespace husk::os::console

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "husk/core/error.hpp"
 
@@ -32,5 +33,11 @@ std::optional<ProcStat> proc_stat(pid_t pid);
 bool is_alive(pid_t pid, uint64_t start_time);
 
 Result<void> set_pdeathsig(int sig);
+
+// Default dispositions for ignored signals and an empty mask: both survive execve.
+void reset_signals();
+// A cwd reached through a leaked fd is outside the root (CVE-2024-21626): getcwd then
+// reports "(unreachable)" instead of an absolute path. `cwd` names it in the error.
+Result<void> check_cwd(const std::string& cwd);
 
 }  // namespace husk::os::process

@@ -12,6 +12,10 @@
 // Kernels without open_tree get a sealed memfd copy instead (as runc's fallback).
 #pragma once
 
+#include <sys/types.h>
+
+#include <string>
+
 #include "husk/core/error.hpp"
 
 namespace husk::os::self {
@@ -24,5 +28,10 @@ bool is_sealed();
 // Re-executes the current command from a read-only view of our binary unless it is
 // already sealed. Returns only when already sealed, or on failure.
 Result<void> ensure_sealed();
+// dev/ino of our own binary (refuse_exec's argument), taken in P before clone.
+void identity(dev_t& dev, ino_t& ino);
+// Our own binary is never exec'd into the container (CVE-2019-5736), directly or as a
+// #! interpreter.
+Result<void> refuse_exec(const std::string& exe, dev_t dev, ino_t ino);
 
 }  // namespace husk::os::self
