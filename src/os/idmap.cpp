@@ -8,18 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "husk/os/mount_api.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/syscall.hpp"
 
-namespace husk::os::mount_api {
-int sys_mount_setattr_attr(int dirfd, const char* path, unsigned flags, const MountAttr& attr) {
-  return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr));
-}
-}  // namespace husk::os::mount_api
-
 namespace husk::os::idmap {
-
-namespace ma = mount_api;
 
 std::string map_text(const std::vector<spec::IdMapping>& maps) {
   std::string out;
@@ -72,15 +64,15 @@ Result<UniqueFd> make_userns(const std::vector<spec::IdMapping>& uid_maps,
 }
 
 Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_view what) {
-  unsigned flags = ma::kOpenTreeClone | O_CLOEXEC | (req.recursive_tree ? ma::kAtRecursive : 0u);
-  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, req.source.c_str(), flags));
+  unsigned flags = OPEN_TREE_CLONE | O_CLOEXEC | (req.recursive_tree ? AT_RECURSIVE : 0u);
+  int fd = sys_open_tree(AT_FDCWD, req.source.c_str(), flags);
   if (fd < 0) return Error::sys(fmt::format("{}: open_tree {}", what, req.source));
   UniqueFd tree(fd);
-  ma::MountAttr attr;
-  attr.attr_set = ma::kAttrIdmap;
+  MountAttr attr;
+  attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(userns_fd);
-  unsigned at = AT_EMPTY_PATH | (req.recursive_idmap ? ma::kAtRecursive : 0u);
-  if (ma::sys_mount_setattr_attr(tree.get(), "", at, attr) < 0) {
+  unsigned at = AT_EMPTY_PATH | (req.recursive_idmap ? AT_RECURSIVE : 0u);
+  if (sys_mount_setattr(tree.get(), "", at, attr) < 0) {
     int e = errno;
     if (e == EINVAL)
       return Error::sys(fmt::format("{}: the filesystem of {} does not support idmapped mounts on this kernel "
@@ -93,7 +85,7 @@ Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_vi
 }
 
 Result<void> attach(int tree_fd, const std::string& target, std::string_view what) {
-  if (::syscall(SYS_move_mount, tree_fd, "", AT_FDCWD, target.c_str(), ma::kMoveFEmptyPath) < 0)
+  if (sys_move_mount(tree_fd, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
     return Error::sys(fmt::format("{}: move_mount onto {}", what, target));
   return {};
 }
@@ -105,27 +97,27 @@ bool can_idmap(int tree) {
   std::vector<spec::IdMapping> m{{0, 65534, 1}};
   auto ns = make_userns(m, m);
   if (!ns) return false;
-  ma::MountAttr attr;
-  attr.attr_set = ma::kAttrIdmap;
+  MountAttr attr;
+  attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(ns->get());
-  return ma::sys_mount_setattr_attr(tree, "", AT_EMPTY_PATH, attr) == 0;
+  return sys_mount_setattr(tree, "", AT_EMPTY_PATH, attr) == 0;
 }
 
 }  // namespace
 
 bool probe_bind(const std::string& dir) {
-  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, dir.c_str(), ma::kOpenTreeClone | O_CLOEXEC));
+  int fd = sys_open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | O_CLOEXEC);
   if (fd < 0) return false;
   UniqueFd tree(fd);
   return can_idmap(tree.get());
 }
 
 bool probe_tmpfs() {
-  int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", ma::kFsopenCloexec));
+  int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0) return false;
   UniqueFd fsfd(fs);
-  if (::syscall(SYS_fsconfig, fs, ma::kFsconfigCmdCreate, nullptr, nullptr, 0) < 0) return false;
-  int m = static_cast<int>(::syscall(SYS_fsmount, fs, ma::kFsmountCloexec, 0));
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return false;
+  int m = sys_fsmount(fs, FSMOUNT_CLOEXEC, 0);
   if (m < 0) return false;
   UniqueFd tree(m);
   return can_idmap(tree.get());

@@ -6,13 +6,10 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::os::procfs {
-
-#ifndef FSCONFIG_CMD_CREATE
-#define FSCONFIG_CMD_CREATE 6
-#endif
 
 bool is_procfs(int fd) {
   struct statfs sf;
@@ -21,10 +18,10 @@ bool is_procfs(int fd) {
 
 Result<Handle> Handle::open() {
   Handle h;
-  UniqueFd fs(sys_fsopen("proc", 1 /*FSOPEN_CLOEXEC*/));
+  UniqueFd fs(sys_fsopen("proc", FSOPEN_CLOEXEC));
   if (fs) {
     if (sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return Error::sys("fsconfig procfs");
-    UniqueFd m(sys_fsmount(fs.get(), 1 /*FSMOUNT_CLOEXEC*/, 0x2 | 0x4 | 0x8 /*NOSUID|NODEV|NOEXEC*/));
+    UniqueFd m(sys_fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
     if (!m) return Error::sys("fsmount procfs");
     h.fd_ = std::move(m);
   } else {

@@ -11,15 +11,11 @@
 
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::os::rootfs {
 namespace {
-
-#ifndef FSCONFIG_SET_STRING
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_CMD_CREATE 6
-#endif
 
 Result<void> copy_tree(int from, int to);
 
@@ -93,7 +89,7 @@ Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
   }
   if (m.opts.flags & MS_RDONLY) {
     TRY_ASSIGN(auto again, open_in_root(ctx.rootfd, m.destination, O_PATH | O_DIRECTORY));
-    TRY(set_mount_attrs(again.get(), 0x1 /*RDONLY*/, 0, false, m.destination));
+    TRY(set_mount_attrs(again.get(), MOUNT_ATTR_RDONLY, 0, false, m.destination));
   }
   return {};
 }
@@ -366,14 +362,14 @@ Result<void> apply_readonly_paths(const std::vector<std::string>& paths) {
     }
     UniqueFd target(fd);
     TRY_ASSIGN(auto tree, clone_tree(fd, "", true));
-    TRY(set_mount_attrs(tree.get(), 0x1 /*RDONLY*/, 0, true, p));
+    TRY(set_mount_attrs(tree.get(), MOUNT_ATTR_RDONLY, 0, true, p));
     TRY(attach_tree(tree.get(), target.get(), p));
   }
   return {};
 }
 
 Result<void> apply_readonly_root() {
-  if (sys_mount_setattr(AT_FDCWD, "/", 0, 0x1 /*RDONLY*/, 0, 0) < 0) return Error::sys("make / read-only");
+  if (sys_mount_setattr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0, 0) < 0) return Error::sys("make / read-only");
   return {};
 }
 

@@ -18,13 +18,7 @@
 
 #include "husk/core/fd.hpp"
 #include "husk/core/log.hpp"
-
-#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
-#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
-#endif
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
+#include "husk/core/syscall_compat.hpp"
 
 namespace husk::os::seccomp {
 namespace {

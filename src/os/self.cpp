@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/mount.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 
 #include "husk/core/fd.hpp"
 #include "husk/core/log.hpp"
+#include "husk/core/syscall_compat.hpp"
 #include "husk/os/syscall.hpp"
 
 extern char** environ;

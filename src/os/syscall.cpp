@@ -9,6 +9,8 @@
 
 #include <cstring>
 
+#include "husk/core/syscall_compat.hpp"
+
 namespace husk::os {
 
 long sys_clone3(uint64_t flags, int exit_signal, int cgroup_fd) {
@@ -33,11 +35,12 @@ int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t mode, uint
   return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
 }
 
-int sys_mount_setattr(int dirfd, const char* path, unsigned flags, uint64_t set, uint64_t clr, uint64_t prop) {
-  struct {
-    uint64_t attr_set, attr_clr, propagation, userns_fd;
-  } attr{set, clr, prop, 0};
+int sys_mount_setattr(int dirfd, const char* path, unsigned flags, const MountAttr& attr) {
   return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr));
+}
+
+int sys_mount_setattr(int dirfd, const char* path, unsigned flags, uint64_t set, uint64_t clr, uint64_t prop) {
+  return sys_mount_setattr(dirfd, path, flags, MountAttr{set, clr, prop, 0});
 }
 
 int sys_close_range(unsigned first, unsigned last, unsigned flags) {
@@ -58,13 +61,6 @@ std::string fd_path(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
 }  // namespace husk::os
 
 namespace husk::os {
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x4
-#define MOVE_MOUNT_T_EMPTY_PATH 0x40
-#endif
 
 int sys_open_tree(int dirfd, const char* path, unsigned flags) {
   return static_cast<int>(::syscall(SYS_open_tree, dirfd, path, flags));
@@ -101,23 +97,23 @@ Result<void> set_mount_attrs(int fd, uint64_t set, uint64_t clr, bool recursive,
 }
 
 void ms_to_attr(unsigned long s, unsigned long c, uint64_t& set, uint64_t& clr) {
-  constexpr uint64_t kRdonly = 0x1, kNosuid = 0x2, kNodev = 0x4, kNoexec = 0x8, kAtime = 0x70, kNoatime = 0x10,
-                     kStrict = 0x20, kNodiratime = 0x80, kNosymfollow = 0x200000;
+  constexpr uint64_t kAtime = MOUNT_ATTR__ATIME;
   struct {
     unsigned long ms;
     uint64_t attr;
-  } simple[] = {{MS_RDONLY, kRdonly}, {MS_NOSUID, kNosuid},         {MS_NODEV, kNodev},
-                {MS_NOEXEC, kNoexec}, {MS_NODIRATIME, kNodiratime}, {256 /*MS_NOSYMFOLLOW*/, kNosymfollow}};
+  } simple[] = {{MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
+                {MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+                {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
   for (auto& e : simple) {
     if (s & e.ms) set |= e.attr;
     if (c & e.ms) clr |= e.attr;
   }
   if (s & MS_NOATIME) {
     clr |= kAtime;
-    set = (set & ~kAtime) | kNoatime;
+    set = (set & ~kAtime) | MOUNT_ATTR_NOATIME;
   } else if (s & MS_STRICTATIME) {
     clr |= kAtime;
-    set = (set & ~kAtime) | kStrict;
+    set = (set & ~kAtime) | MOUNT_ATTR_STRICTATIME;
   } else if (s & MS_RELATIME) {
     clr |= kAtime;
     set &= ~kAtime;

@@ -4,15 +4,16 @@
 
 #include <string_view>
 
+#include "husk/core/syscall_compat.hpp"
+
 namespace husk::spec {
 namespace {
 
-#ifndef MS_NOSYMFOLLOW
-#define MS_NOSYMFOLLOW 256
-#endif
-constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8, kAttrAtimeMask = 0x70,
-                   kAttrRelatime = 0x0, kAttrNoatime = 0x10, kAttrStrictatime = 0x20, kAttrNodiratime = 0x80,
-                   kAttrNosymfollow = 0x200000;
+constexpr uint64_t kAttrRdonly = MOUNT_ATTR_RDONLY, kAttrNosuid = MOUNT_ATTR_NOSUID, kAttrNodev = MOUNT_ATTR_NODEV,
+                   kAttrNoexec = MOUNT_ATTR_NOEXEC, kAttrAtimeMask = MOUNT_ATTR__ATIME,
+                   kAttrRelatime = MOUNT_ATTR_RELATIME, kAttrNoatime = MOUNT_ATTR_NOATIME,
+                   kAttrStrictatime = MOUNT_ATTR_STRICTATIME, kAttrNodiratime = MOUNT_ATTR_NODIRATIME,
+                   kAttrNosymfollow = MOUNT_ATTR_NOSYMFOLLOW;
 
 struct FlagEntry {
   std::string_view name;

@@ -15,6 +15,12 @@ namespace husk::os {
 long sys_clone3(uint64_t flags, int exit_signal, int cgroup_fd);
 int sys_pivot_root(const char* new_root, const char* put_old);
 int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t mode, uint64_t resolve);
+// struct mount_attr (MOUNT_ATTR_SIZE_VER0, 32 bytes), with the userns_fd that
+// MOUNT_ATTR_IDMAP needs.
+struct MountAttr {
+  uint64_t attr_set = 0, attr_clr = 0, propagation = 0, userns_fd = 0;
+};
+int sys_mount_setattr(int dirfd, const char* path, unsigned flags, const MountAttr& attr);
 int sys_mount_setattr(int dirfd, const char* path, unsigned flags, uint64_t attr_set, uint64_t attr_clr,
                       uint64_t propagation);
 int sys_close_range(unsigned first, unsigned last, unsigned flags);
