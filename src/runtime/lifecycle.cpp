@@ -107,17 +107,8 @@ Result<void> start_created(const state::StateStore& store, const state::State& s
 // runc's state/list object: ociVersion, id, pid (0 once stopped), status, bundle,
 // rootfs, created, owner, annotations.
 static nlohmann::ordered_json state_object(const Loaded& c) {
-  nlohmann::ordered_json j;
-  j["ociVersion"] = c.st.oci_version;
-  j["id"] = c.st.id;
-  j["pid"] = c.status == state::Status::stopped ? 0 : c.st.pid;
-  j["status"] = state::to_string(c.status);
-  j["bundle"] = c.st.bundle;
-  j["rootfs"] = c.st.rootfs;
-  j["created"] = c.st.created;
-  j["owner"] = c.st.owner;
-  if (!c.st.annotations.empty()) j["annotations"] = c.st.annotations;
-  return j;
+  int pid = c.status == state::Status::stopped ? 0 : c.st.pid;
+  return spec::state_object(state::oci_state(c.st, state::to_string(c.status), pid), spec::StateShape::command);
 }
 
 Result<std::string> state(const GlobalOptions& g, const std::string& id) {

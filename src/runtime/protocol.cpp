@@ -42,14 +42,7 @@ Result<void> send_pidfd(const std::string& socket, pid_t pid) {
 }
 
 std::string hook_state(const state::State& st, std::string_view status, int pid) {
-  spec::OciState s;
-  s.oci_version = st.oci_version;
-  s.id = st.id;
-  s.status = std::string(status);
-  s.pid = pid;
-  s.bundle = st.bundle;
-  s.annotations = st.annotations;
-  return spec::oci_state_json(s);
+  return spec::oci_state_json(state::oci_state(st, status, pid));
 }
 
 // The next protocol message from a child, re-emitting its logs; `error` becomes our error.

@@ -12,43 +12,11 @@
 #include "husk/core/path.hpp"
 #include "husk/spec/json.hpp"
 #include "husk/spec/json_input.hpp"
+#include "husk/spec/oci_state.hpp"
 
 namespace husk::state {
 
 namespace {
-
-// Paths are bytes: one that is not UTF-8 (runc runs such a bundle) is kept exactly in
-// "<key>Hex" beside its U+FFFD-replaced display form.
-std::string hex(std::string_view s) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += d[c >> 4];
-    out += d[c & 15];
-  }
-  return out;
-}
-
-std::optional<std::string> unhex(std::string_view h) {
-  if (h.size() % 2) return std::nullopt;
-  auto v = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < h.size(); i += 2) {
-    int a = v(h[i]), b = v(h[i + 1]);
-    if (a < 0 || b < 0) return std::nullopt;
-    out += static_cast<char>(a * 16 + b);
-  }
-  return out;
-}
-
-void put_path(nlohmann::ordered_json& j, const char* key, const std::string& v) {
-  j[key] = v;
-  if (!spec::valid_utf8(v)) j[std::string(key) + "Hex"] = hex(v);
-}
 
 struct Corrupt {
   std::string what;
@@ -56,7 +24,7 @@ struct Corrupt {
 
 std::string get_path(const nlohmann::json& j, const char* key) {
   if (auto h = j.find(std::string(key) + "Hex"); h != j.end() && h->is_string())
-    if (auto raw = unhex(h->get<std::string>())) return *raw;
+    if (auto raw = spec::unhex(h->get<std::string>())) return *raw;
   auto v = j.find(key);
   if (v == j.end()) return "";
   if (!v->is_string()) throw Corrupt{fmt::format("{} must be a string", key)};
@@ -85,17 +53,23 @@ T get_int(const nlohmann::json& j, const char* key, bool required, T lo, T hi) {
 
 }  // namespace
 
+spec::OciState oci_state(const State& s, std::string_view status, int pid) {
+  spec::OciState o;
+  o.oci_version = s.oci_version;
+  o.id = s.id;
+  o.status = std::string(status);
+  o.pid = pid;
+  o.bundle = s.bundle;
+  o.annotations = s.annotations;
+  o.rootfs = s.rootfs;
+  o.created = s.created;
+  o.owner = s.owner;
+  o.start_time = s.start_time;
+  return o;
+}
+
 std::string to_json(const State& s) {
-  nlohmann::ordered_json j;
-  j["id"] = s.id;
-  j["ociVersion"] = s.oci_version;
-  j["pid"] = s.pid;
-  j["startTime"] = s.start_time;
-  put_path(j, "bundle", s.bundle);
-  put_path(j, "rootfs", s.rootfs);
-  j["created"] = s.created;
-  j["owner"] = s.owner;
-  j["annotations"] = s.annotations;
+  nlohmann::ordered_json j = spec::state_object(oci_state(s, "", s.pid), spec::StateShape::record);
   j["cgroupPaths"] = s.cgroup_paths.to_map();
   j["cgroupDriver"] = s.cgroup_driver;
   j["createdCgroup"] = s.created_cgroup;

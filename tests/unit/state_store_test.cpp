@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 #include <catch2/catch.hpp>
 
+#include "husk/spec/json_input.hpp"
+#include "husk/spec/oci_state.hpp"
 #include "husk/state/store.hpp"
 
 using namespace husk;
@@ -70,4 +72,37 @@ TEST_CASE("state store: a state file without cgroupDriver was made by cgroupfs")
   CHECK(s->cgroup_paths.v1_dir("memory") == "/sys/fs/cgroup/memory/o");
   CHECK(s->cgroup_paths.to_map().at("unified") == "/sys/fs/cgroup/unified/o");
   CHECK(state::to_json(*s).find(R"("cgroupDriver":"cgroupfs")") != std::string::npos);
+}
+
+// One builder (spec::state_object) makes the three state objects; their bytes are those
+// husk wrote before it (the record shape is the head of state.json).
+TEST_CASE("state JSON: the hook, command and record shapes") {
+  state::State s;
+  s.id = "c1";
+  s.oci_version = "1.2.0";
+  s.pid = 42;
+  s.start_time = 7;
+  s.bundle = "/b\xff";  // not UTF-8: shown with U+FFFD, kept exactly in bundleHex by the record
+  s.rootfs = "/b/rootfs";
+  s.created = "2026-11-30T00:00:00Z";
+  std::string bundle = "/b\xef\xbf\xbd";
+  auto dump = [](const nlohmann::ordered_json& j) { return spec::dump_json(j); };
+  CHECK(spec::oci_state_json(state::oci_state(s, "created", 42)) ==
+        R"({"ociVersion":"1.2.0","id":"c1","status":"created","pid":42,"bundle":")" + bundle + R"("})");
+  CHECK(dump(spec::state_object(state::oci_state(s, "stopped", 0), spec::StateShape::command)) ==
+        R"({"ociVersion":"1.2.0","id":"c1","pid":0,"status":"stopped","bundle":")" + bundle +
+            R"(","rootfs":"/b/rootfs","created":"2026-11-30T00:00:00Z","owner":""})");
+  CHECK(state::to_json(s).rfind(R"({"id":"c1","ociVersion":"1.2.0","pid":42,"startTime":7,"bundle":")" + bundle +
+                                    R"(","bundleHex":"2f62ff","rootfs":"/b/rootfs","created":"2026-11-30T00:00:00Z",)"
+                                    R"("owner":"","annotations":{},"cgroupPaths":{},"cgroupDriver":"cgroupfs",)"
+                                    R"("createdCgroup":false,"sharedPidNs":false,"hooks":)",
+                                0) == 0);
+  s.annotations["a"] = "b";
+  s.owner = "u";
+  CHECK(dump(spec::state_object(state::oci_state(s, "running", 42), spec::StateShape::command)) ==
+        R"({"ociVersion":"1.2.0","id":"c1","pid":42,"status":"running","bundle":")" + bundle +
+            R"(","rootfs":"/b/rootfs","created":"2026-11-30T00:00:00Z","owner":"u","annotations":{"a":"b"}})");
+  auto back = state::state_from_json(state::to_json(s));
+  REQUIRE(back);
+  CHECK(back->bundle == s.bundle);
 }

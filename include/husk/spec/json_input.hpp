@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,11 @@ std::string dump_json(const nlohmann::ordered_json& j, int indent = -1);
 
 // True if `s` is valid UTF-8.
 bool valid_utf8(std::string_view s);
+
+// Paths are bytes: one that is not UTF-8 (runc runs such a bundle) is kept exactly in
+// "<key>Hex" beside its U+FFFD-replaced display form (the state file does this).
+void put_bytes(nlohmann::ordered_json& j, const std::string& key, const std::string& v);
+std::string hex(std::string_view s);
+std::optional<std::string> unhex(std::string_view h);
 
 }  // namespace husk::spec

@@ -13,6 +13,7 @@
 #include "husk/core/error.hpp"
 #include "husk/core/fd.hpp"
 #include "husk/spec/model.hpp"
+#include "husk/spec/oci_state.hpp"
 #include "husk/state/cgroup_paths.hpp"
 
 namespace husk::state {
@@ -32,6 +33,8 @@ struct State {
   bool no_process = false;                 // config.json had no process: start refuses
 };
 
+// Its OCI fields with `status` and `pid` (spec/oci_state.hpp builds the JSON shapes).
+spec::OciState oci_state(const State& s, std::string_view status, int pid);
 std::string to_json(const State& s);
 // Errors name `source` ("<dir>/state.json is corrupt: ..."); never throws.
 Result<State> state_from_json(std::string_view bytes, std::string_view source = "state.json");
