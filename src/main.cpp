@@ -28,51 +28,34 @@ int usage_error(const CLI::ParseError& e, const runtime::GlobalOptions& g) {
   (void)g;
   return 1;
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-  os::self::remember_argv(argc, argv);
-  CLI::App app{"husk: an OCI container runtime (runc-compatible)", "husk"};
-  runtime::GlobalOptions g;
-  app.set_version_flag("--version,-v", runtime::version_text());
-  auto* root_opt =
-      app.add_option("--root", g.root,
-                     "root directory for container state (default: /run/husk, or $XDG_RUNTIME_DIR/husk for an "
-                     "unprivileged caller)");
-  app.add_option("--log", g.log_file, "append logs to this file (default: stderr)");
-  app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--debug", g.debug, "enable debug logging");
-  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
-  app.add_option("--rootless", g.rootless,
-                 "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
-  app.require_subcommand(1);
-  app.fallthrough(false);
+struct Cmd {
+  const char* name;
+  const char* alias;
+  void (*add)(cli::Registry);
+};
+const Cmd kCmds[] = {{"create", nullptr, cli::add_create},
+                     {"start", nullptr, cli::add_start},
+                     {"run", nullptr, cli::add_run},
+                     {"state", nullptr, cli::add_state},
+                     {"list", "ls", cli::add_list},
+                     {"kill", nullptr, cli::add_kill},
+                     {"delete", "rm", cli::add_delete},
+                     {"spec", nullptr, cli::add_spec},
+                     {"features", nullptr, cli::add_features},
+                     {"pause", nullptr, cli::add_pause},
+                     {"resume", nullptr, cli::add_resume},
+                     {"ps", nullptr, cli::add_ps},
+                     {"update", nullptr, cli::add_update},
+                     {"events", nullptr, cli::add_events},
+                     {"exec", nullptr, cli::add_exec}};
 
-  cli::Action action;
-  cli::Registry reg{app, g, action};
+// Returns the exit status when the command line is answered here (the help for global
+// options alone, an unknown command), else -1 once the subcommands are registered.
+int register_commands(CLI::App& app, cli::Registry reg, int argc, char** argv) {
   // Building every subcommand costs more than a short command's own work (`state`,
   // `kill`): register only the one named on the command line, or all of them for help,
   // errors and unknown names (CLI11 then reports them).
-  struct Cmd {
-    const char* name;
-    const char* alias;
-    void (*add)(cli::Registry);
-  };
-  static const Cmd kCmds[] = {{"create", nullptr, cli::add_create},
-                              {"start", nullptr, cli::add_start},
-                              {"run", nullptr, cli::add_run},
-                              {"state", nullptr, cli::add_state},
-                              {"list", "ls", cli::add_list},
-                              {"kill", nullptr, cli::add_kill},
-                              {"delete", "rm", cli::add_delete},
-                              {"spec", nullptr, cli::add_spec},
-                              {"features", nullptr, cli::add_features},
-                              {"pause", nullptr, cli::add_pause},
-                              {"resume", nullptr, cli::add_resume},
-                              {"ps", nullptr, cli::add_ps},
-                              {"update", nullptr, cli::add_update},
-                              {"events", nullptr, cli::add_events},
-                              {"exec", nullptr, cli::add_exec}};
   const Cmd* only = nullptr;
   std::string_view word;
   for (int i = 1; i < argc && !only; ++i) {
@@ -110,6 +93,31 @@ int main(int argc, char** argv) {
   }
   for (auto& c : kCmds)
     if (!only || only == &c) c.add(reg);
+  return -1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  os::self::remember_argv(argc, argv);
+  CLI::App app{"husk: an OCI container runtime (runc-compatible)", "husk"};
+  runtime::GlobalOptions g;
+  app.set_version_flag("--version,-v", runtime::version_text());
+  auto* root_opt =
+      app.add_option("--root", g.root,
+                     "root directory for container state (default: /run/husk, or $XDG_RUNTIME_DIR/husk for an "
+                     "unprivileged caller)");
+  app.add_option("--log", g.log_file, "append logs to this file (default: stderr)");
+  app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", g.debug, "enable debug logging");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
+  app.add_option("--rootless", g.rootless,
+                 "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  cli::Action action;
+  cli::Registry reg{app, g, action};
+  if (int done = register_commands(app, reg, argc, argv); done >= 0) return done;
 
   try {
     app.parse(argc, argv);

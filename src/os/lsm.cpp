@@ -41,6 +41,16 @@ Result<void> apply_exec_labels(const procfs::Handle& proc, const std::optional<s
   }
   return {};
 }
+void label_mounts(std::vector<spec::MountOp>& mounts, const std::string& label) {
+  for (auto& m : mounts) {
+    if (m.bind || m.type == "proc" || m.type == "sysfs" || m.type == "cgroup" || m.type == "cgroup2" ||
+        m.type == "mqueue")
+      continue;
+    std::string opt = fmt::format("context=\"{}\"", label);
+    m.opts.data = m.opts.data.empty() ? opt : m.opts.data + "," + opt;
+  }
+}
+
 Result<void> join_session_keyring(const std::string& id) {
   std::string name = "_ses." + id;
   if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0) {

@@ -29,6 +29,7 @@
 #include "husk/os/console.hpp"
 #include "husk/os/exec_fifo.hpp"
 #include "husk/os/hooks.hpp"
+#include "husk/os/lsm.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/rlimits.hpp"
 #include "husk/os/self.hpp"
@@ -175,6 +176,12 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   spec::PlanInputs in{o.id, p.bundle, o.no_pivot, o.no_new_keyring, o.preserve_fds + listen_fds, listen_fds};
   TRY_ASSIGN(p.plan, spec::make_plan(spec, in));
   p.record = spec::exec_record(spec);
+  if (p.plan.mount_label && !p.plan.mount_label->empty()) {
+    if (os::lsm::selinux_enabled())
+      os::lsm::label_mounts(p.plan.mounts, *p.plan.mount_label);
+    else
+      log::debug("linux.mountLabel {:?} ignored: SELinux is not enabled", *p.plan.mount_label);
+  }
   const auto& plan = p.plan;
   TRY(check_options(plan, o, mode));
   // C will live in a pid namespace it did not create, next to processes that may hold

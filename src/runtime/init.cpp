@@ -39,12 +39,6 @@ namespace {
 
 using os::sync::MsgType;
 
-bool has_mount_at(const spec::ContainerPlan& p, std::string_view dest, bool bind) {
-  for (auto& m : p.mounts)
-    if (m.destination == dest && m.bind == bind) return true;
-  return false;
-}
-
 // sync 4: P has made the cgroup and set its limits; the state for our hooks rides on the
 // message, with (after S) the v1 `tasks` fds we move ourselves through. Then a cgroup
 // namespace, rooted at that cgroup.
@@ -72,9 +66,9 @@ Result<void> setup_rootfs(ChildContext& ctx) {
     TRY(os::rootfs::apply_mount(ctx.rootfs, m));
   }
   // A bind-mounted /dev is the caller's business; otherwise we populate it.
-  if (!has_mount_at(p, "/dev", true)) {
+  if (!p.dev_is_bind_mounted) {
     TRY(os::devices::apply_devices(ctx.rootfs.rootfd, p.devices, p.ns.new_user || p.ns.join_user));
-    TRY(os::devices::apply_dev_symlinks(ctx.rootfs.rootfd, has_mount_at(p, "/dev/pts", false)));
+    TRY(os::devices::apply_dev_symlinks(ctx.rootfs.rootfd, p.devpts_is_mounted));
   }
   ctx.rootfs.rootfd = -1;
   return {};

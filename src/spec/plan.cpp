@@ -300,7 +300,8 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
     std::string src = m.source.value_or(op.type.empty() ? "none" : op.type);
     if (op.bind && !src.empty() && src[0] != '/') src = path::join(in.bundle, src);
     op.source = src;
-    if (op.destination == "/dev") p.dev_is_mounted = true;
+    if (op.destination == "/dev" && op.bind) p.dev_is_bind_mounted = true;
+    if (op.destination == "/dev/pts" && !op.bind) p.devpts_is_mounted = true;
     p.mounts.push_back(std::move(op));
   }
 

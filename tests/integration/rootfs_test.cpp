@@ -143,6 +143,25 @@ TEST_CASE("rootfs: masked and readonly paths", "[rootfs]") {
   CHECK(b.run().out.find("Read-only file system") != std::string::npos);
 }
 
+// runc ignores linux.mountLabel without SELinux; so does husk, saying so in its debug log
+// (with SELinux it joins the mounts' data as context="...", tests/unit/lsm_test.cpp).
+TEST_CASE("rootfs: linux.mountLabel is ignored when SELinux is off", "[rootfs]") {
+  struct stat st;
+  if (::stat("/sys/fs/selinux/enforce", &st) == 0) return it::skip("SELinux is enabled on this host");
+  Bundle b("mountlabel");
+  b.config["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2";
+  b.config["mounts"].push_back(
+      {{"destination", "/lab"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"size=1m"}}});
+  b.args({"/bin/test_init", "cat", "/proc/self/mountinfo"});
+  b.save();
+  Out o = it::husk({"--debug", "run", "--bundle", b.dir, b.id});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find(" /lab ") != std::string::npos);
+  CHECK(o.err.find("linux.mountLabel") != std::string::npos);
+  CHECK(o.err.find("ignored: SELinux is not enabled") != std::string::npos);
+}
+
 TEST_CASE("rootfs: sysctl and rootfsPropagation", "[rootfs]") {
   Bundle b("sysctl");
   b.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmni", "1234"}};

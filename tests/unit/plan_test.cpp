@@ -42,6 +42,25 @@ TEST_CASE("plan: mounts are resolved and typed") {
   CHECK(p.mounts[2].opts.data == "size=1m");
 }
 
+// init populates /dev unless it is a bind (the caller's), and links /dev/ptmx to
+// pts/ptmx when a devpts is mounted: the plan decides both, once.
+TEST_CASE("plan: /dev bound or not, devpts mounted or not") {
+  auto plan = [](const char* mounts) {
+    auto s = spec::parse(std::string(R"({"ociVersion":"1.2.0","root":{"path":"r"},"mounts":)") + mounts + "}");
+    REQUIRE(s);
+    auto p = spec::make_plan(*s, spec::PlanInputs{"c1", "/b", false, false, 0, 0});
+    REQUIRE(p);
+    return std::pair{p->dev_is_bind_mounted, p->devpts_is_mounted};
+  };
+  CHECK(plan("[]") == std::pair{false, false});
+  CHECK(plan(R"([{"destination":"/dev","type":"tmpfs","source":"tmpfs"},
+                 {"destination":"/dev/pts","type":"devpts","source":"devpts"}])") == std::pair{false, true});
+  CHECK(plan(R"([{"destination":"/dev","type":"bind","source":"/dev","options":["rbind"]},
+                 {"destination":"/dev/pts","type":"bind","source":"/dev/pts","options":["bind"]}])") ==
+        std::pair{true, false});
+  CHECK(plan(R"([{"destination":"dev/","source":"/dev","options":["rbind"]}])") == std::pair{true, false});
+}
+
 TEST_CASE("plan: devices, caps, rlimits, user") {
   auto p = plan_of("minimal.json");
   CHECK(p.devices.size() == 7);  // six defaults + /dev/fuse

@@ -2,9 +2,11 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "husk/core/error.hpp"
 #include "husk/os/procfs.hpp"
+#include "husk/spec/plan.hpp"
 
 namespace husk::os::lsm {
 bool apparmor_enabled();
@@ -14,6 +16,11 @@ bool selinux_enabled();
 // Through the verified procfs handle (os/procfs.hpp).
 Result<void> apply_exec_labels(const procfs::Handle& proc, const std::optional<std::string>& apparmor,
                                const std::optional<std::string>& selinux);
+// linux.mountLabel, as runc: with SELinux enabled, `context="<label>"` joins the data of
+// every filesystem mount but proc, sysfs, cgroup and mqueue (binds keep their own
+// labels); without SELinux runc ignores it, and so does create (it only logs that).
+// Pure: the caller asks selinux_enabled().
+void label_mounts(std::vector<spec::MountOp>& mounts, const std::string& label);
 // A new session keyring named after the container (runc's default; --no-new-keyring skips).
 Result<void> join_session_keyring(const std::string& id);
 }  // namespace husk::os::lsm

@@ -104,8 +104,9 @@ struct ContainerPlan {
   std::string time_offsets;      // exact /proc/<pid>/timens_offsets text
   std::optional<std::string> hostname, domainname;
   std::vector<MountOp> mounts;
-  bool dev_is_mounted = false;    // a mount at /dev: default devices and symlinks go there
-  std::vector<DeviceOp> devices;  // default devices first, then linux.devices
+  bool dev_is_bind_mounted = false;  // a bind at /dev is the caller's: no devices or symlinks made in it
+  bool devpts_is_mounted = false;    // a devpts at /dev/pts: /dev/ptmx links to pts/ptmx
+  std::vector<DeviceOp> devices;     // default devices first, then linux.devices
   std::vector<std::string> masked_paths, readonly_paths;
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys relative path, value
   ProcessPlan process;
@@ -116,7 +117,7 @@ struct ContainerPlan {
   std::map<std::string, std::string> annotations;
   std::optional<Seccomp> seccomp;
   int preserve_fds = 0;
-  std::optional<std::string> mount_label;
+  std::optional<std::string> mount_label;    // applied by create when SELinux is on (os/lsm.hpp)
   std::optional<unsigned long> personality;  // PER_LINUX / PER_LINUX32
 };
 
