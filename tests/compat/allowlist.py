@@ -34,13 +34,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 2: delete --force / kill --all and sub-cgroups
-    "cgroup-subcgroup-kill-all": (2,
-        "src/os/cgroups/* (remove) + src/runtime/lifecycle.cpp (remove/kill): kill every pid of "
-        "the subtree (cgroup.procs of each descendant) and rmdir depth-first. runc: "
-        "libcontainer/cgroups/utils.go RemovePath/rmdir walk the tree and retry EBUSY; signalAllProcesses "
-        "freezes, signals every pid in the subtree, thaws."),
-    "cgroup-subcgroup-delete-force": (2, "as cgroup-subcgroup-kill-all (delete --force path)."),
     # class 3: exec --cgroup
     "exec-cgroup-own": (3,
         "src/runtime/exec.cpp (sub-cgroup resolution): `/` names the container's own cgroup. "

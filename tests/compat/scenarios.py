@@ -415,6 +415,18 @@ add("cgroup-subcgroup-kill-all", [CREATE, "start {id}",
                                   "sh mkdir /sys/fs/cgroup/pids{cg}/sub && for p in $(cat /sys/fs/cgroup/pids{cg}/cgroup.procs); do :; done; true",
                                   "sleep 0.2", "kill --all {id} KILL", "sleep 0.5", DELF, ("list -q", {})],
     config=SLEEPER)  # class 2
+# class 2, without a pid namespace: every process moved into sub-cgroups (pids, devices:
+# the hierarchies husk and runc read) must die on kill --all / delete -f.
+MOVE_SUB = ("sh for c in pids devices; do mkdir /sys/fs/cgroup/$c{cg}/sub && for p in $(cat /sys/fs/cgroup/$c{cg}/cgroup.procs); do "
+            "echo $p >> {tmp}/moved; echo $p > /sys/fs/cgroup/$c{cg}/sub/cgroup.procs; done; done; true")
+ALIVE = ("sh for p in $(sort -u {tmp}/moved); do grep -q '^State:.*[RSD]' /proc/$p/status 2>/dev/null && echo alive; done; "
+         "echo checked")  # a zombie (killed, not yet reaped by its new parent) is not alive
+NOPID = with_cmd("sleep 1000 & sleep 1000", lambda c, ctx: c["linux"].update(
+    namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != "pid"]))
+add("cgroup-subcgroup-nopidns-kill-all", [CREATE, "start {id}", "sleep 0.2", MOVE_SUB, "kill --all {id} KILL", "sleep 0.5", ALIVE, DELF,
+                                          ("list -q", {})], config=NOPID)  # class 2
+add("cgroup-subcgroup-nopidns-delete-force", [CREATE, "start {id}", "sleep 0.2", MOVE_SUB, (DELF, {"retry_warnings": True}), "sleep 0.3", ALIVE, ("list -q", {})],
+    config=NOPID)  # class 2
 add("update-memory-minus-one-memsw", [CREATE, "start {id}", ("update --memory -1 {id}", {}),
                                       "sh cat /sys/fs/cgroup/memory{cg}/memory.limit_in_bytes", DELF],
     config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"]["resources"].update(memory={"limit": 67108864, "swap": 134217728})))  # class 9

@@ -119,7 +119,7 @@ class Cgroupfs final : public Driver {
       if (d = paths_.v1_dir(c); !d.empty()) break;
     if (d.empty()) d = paths_.v1.empty() ? paths_.v2 : paths_.v1.begin()->second;
     if (d.empty()) return std::vector<pid_t>{};
-    return read_procs(d);
+    return subtree_pids(d);
   }
 
   Stats stats() const override { return read_stats(paths_); }
@@ -128,7 +128,7 @@ class Cgroupfs final : public Driver {
   bool created_any() const override { return !created_.empty(); }
 
   Result<void> destroy() const override {
-    for (auto& dir : paths_.all()) TRY(remove_dir(dir));
+    for (auto& dir : paths_.all()) TRY(remove_subtree(dir));
     return {};
   }
 
