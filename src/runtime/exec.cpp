@@ -155,13 +155,12 @@ Result<void> tenant_steps(TenantContext& t) {
 // A wrong status is the same Errc as start, kill and delete give.
 Result<void> check_status(const Loaded& c, bool ignore_paused) {
   switch (c.status) {
+    case state::Status::created:  // its init waits on exec.fifo; runc runs the process
     case state::Status::running:
       return {};
     case state::Status::paused:
       if (ignore_paused) return {};
       return Error::make(Errc::bad_state, "cannot exec in a paused container (use --ignore-paused to override)");
-    case state::Status::created:
-      return Error::make(Errc::bad_state, "cannot exec in a created container: start it first");
     default:
       return Error::make(Errc::bad_state, "cannot exec in a stopped container");
   }
