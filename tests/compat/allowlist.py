@@ -34,18 +34,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 3: exec --cgroup
-    "exec-cgroup-own": (3,
-        "src/runtime/exec.cpp (sub-cgroup resolution): `/` names the container's own cgroup. "
-        "runc: exec.go parses --cgroup into a map, libcontainer joins <container path>/<sub>, "
-        "where `/` cleans to the container path."),
-    "exec-cgroup-dotdot": (3, "exec.cpp: runc refuses a path leaving the container cgroup; align the text."),
-    "exec-cgroup-missing": (3, "exec.cpp: align the missing sub-cgroup error text with runc's."),
-    "exec-cgroup-bad-ctrl": (3, "exec.cpp: align the unknown-controller error text with runc's."),
-    # class 4
-    "exec-created": (4,
-        "src/runtime/exec.cpp: accept status created (runc exec.go only refuses stopped; "
-        "paused needs --ignore-paused)."),
     # class 6
     "cgroup-nonempty-warning": (6,
         "src/runtime/create.cpp after the cgroup is joined/created: if cgroup.procs is non-empty "
