@@ -34,16 +34,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 6
-    "cgroup-nonempty-warning": (6,
-        "src/runtime/create.cpp after the cgroup is joined/created: if cgroup.procs is non-empty "
-        "warn \"container's cgroup is not empty: N process(es) found\" (runc "
-        "libcontainer/factory_linux.go:183)."),
-    # class 7
-    "cgroup-frozen": (7,
-        "src/runtime/create.cpp / src/os/cgroups/*: before creating, read freezer.state (v1) or "
-        "cgroup.freeze (v2) of an existing cgroup; FROZEN -> error \"container's cgroup "
-        "unexpectedly frozen\" (runc libcontainer/factory_linux.go:195)."),
     # class 8
     "res-blkio-weight": (8,
         "src/os/cgroups/* (v1 blkio): if blkio.weight is absent use blkio.bfq.weight and "

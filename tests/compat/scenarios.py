@@ -404,10 +404,14 @@ for name, res, f in (("memory", {"memory": {"limit": 67108864}}, "memory/memory.
     if f:
         steps.append(f"sh cat /sys/fs/cgroup/{f.split('/')[0]}{{cg}}/{f.split('/')[1]}")
     add(f"res-{name}", steps + [DELF], config=lambda c, ctx, res=res: (SLEEPER(c, ctx), c["linux"]["resources"].update(res)))
-add("cgroup-nonempty-warning", ["sh mkdir -p /sys/fs/cgroup/pids{cg} && (sleep 30 & echo $! > /sys/fs/cgroup/pids{cg}/cgroup.procs)",
-                                (CREATE, {}), DELF, "sh kill $(cat /sys/fs/cgroup/pids{cg}/cgroup.procs) 2>/dev/null; true"], config=SLEEPER)  # class 6
+# runc counts the pids of the devices hierarchy (v1), husk those of pids: the process is in
+# both. It is killed before delete: runc (pid namespace) leaves a foreign process alone.
+add("cgroup-nonempty-warning", ["sh mkdir -p /sys/fs/cgroup/pids{cg} /sys/fs/cgroup/devices{cg}; sleep 30 & p=$!; "
+                                "echo $p > /sys/fs/cgroup/pids{cg}/cgroup.procs; echo $p > /sys/fs/cgroup/devices{cg}/cgroup.procs; echo $p > {tmp}/fp",
+                                (CREATE, {"phrases": ["container's cgroup is not empty: 1 process(es) found"]}), "sh kill -9 $(cat {tmp}/fp); sleep 0.2", DELF],
+    config=SLEEPER)  # class 6
 add("cgroup-frozen", ["sh mkdir -p /sys/fs/cgroup/freezer{cg} && echo FROZEN > /sys/fs/cgroup/freezer{cg}/freezer.state",
-                      (CREATE, {"timeout": 8}), ("list -q", {}), DELF, "sh echo THAWED > /sys/fs/cgroup/freezer{cg}/freezer.state"], config=SLEEPER)  # class 7
+                      (CREATE, {"timeout": 8, "phrases": ["container's cgroup unexpectedly frozen"]}), ("list -q", {}), DELF, "sh echo THAWED > /sys/fs/cgroup/freezer{cg}/freezer.state"], config=SLEEPER)  # class 7
 add("cgroup-subcgroup-delete-force", [CREATE, "start {id}", "sleep 0.3", DELF, ("list -q", {})],
     config=with_cmd("mkdir -p /sys/fs/cgroup/pids/sub 2>/dev/null; sleep 1000", lambda c, ctx: c["mounts"].append(
         {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["rw"]})))
