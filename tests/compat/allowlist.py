@@ -38,10 +38,6 @@ PENDING = {
     "res-blkio-weight": (8,
         "src/os/cgroups/* (v1 blkio): if blkio.weight is absent use blkio.bfq.weight and "
         "blkio.bfq.weight_device (runc libcontainer/cgroups/fs/blkio.go:308)."),
-    # class 9
-    "update-memory-minus-one-memsw": (9,
-        "src/os/cgroups/* (v1 memory): -1 for memory also lifts memsw, writing memsw first when "
-        "raising (runc fs/memory.go setMemoryAndSwap orders the two writes by direction)."),
     # class 12 and 13 (mount order: the loop is in the refactor's init.cpp)
     "mounts-dev-ro-nested": (12,
         "src/os/rootfs.cpp + the mount loop in src/runtime/init.cpp: mount a read-only tmpfs "

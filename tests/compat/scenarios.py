@@ -434,10 +434,16 @@ add("cgroup-subcgroup-nopidns-delete-force", [CREATE, "start {id}", "sleep 0.2",
 add("update-memory-minus-one-memsw", [CREATE, "start {id}", ("update --memory -1 {id}", {}),
                                       "sh cat /sys/fs/cgroup/memory{cg}/memory.limit_in_bytes", DELF],
     config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"]["resources"].update(memory={"limit": 67108864, "swap": 134217728})))  # class 9
-add("update-cpu-period-parent-limit", ["sh mkdir -p /sys/fs/cgroup/cpu{cg}/.. ", CREATE, "start {id}",
+# The parent {cg} allows half a CPU; the container has 50000/100000. A period of 50000
+# written first would make 50000/50000 (a whole CPU) and is refused: runc writes it again
+# after the quota.
+add("update-cpu-period-parent-limit", ["sh mkdir -p /sys/fs/cgroup/cpu{cg} && echo 100000 > /sys/fs/cgroup/cpu{cg}/cpu.cfs_period_us && "
+                                       "echo 50000 > /sys/fs/cgroup/cpu{cg}/cpu.cfs_quota_us", CREATE, "start {id}",
                                        ("update --cpu-period 50000 --cpu-quota 25000 {id}", {}),
-                                       "sh cat /sys/fs/cgroup/cpu{cg}/cpu.cfs_period_us /sys/fs/cgroup/cpu{cg}/cpu.cfs_quota_us", DELF],
-    config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"]["resources"].update(cpu={"quota": 100000, "period": 200000})))  # class 9
+                                       "sh cat /sys/fs/cgroup/cpu{cg}/c/cpu.cfs_period_us /sys/fs/cgroup/cpu{cg}/c/cpu.cfs_quota_us", DELF],
+    config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"].update(cgroupsPath=ctx.cg + "/c"),
+                           c["linux"]["resources"].update(cpu={"quota": 50000, "period": 100000})))  # class 9
+
 
 # ---- seccomp ---------------------------------------------------------------------------------
 def seccomp(profile):
