@@ -34,10 +34,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 8
-    "res-blkio-weight": (8,
-        "src/os/cgroups/* (v1 blkio): if blkio.weight is absent use blkio.bfq.weight and "
-        "blkio.bfq.weight_device (runc libcontainer/cgroups/fs/blkio.go:308)."),
     # class 12 and 13 (mount order: the loop is in the refactor's init.cpp)
     "mounts-dev-ro-nested": (12,
         "src/os/rootfs.cpp + the mount loop in src/runtime/init.cpp: mount a read-only tmpfs "

@@ -92,6 +92,17 @@ void order_memory(const std::string& dir, const spec::Resources& r, Writes& writ
   if (a != writes.end() && b != writes.end() && swap_first != (b < a)) std::iter_swap(a, b);
 }
 
+// A kernel without CFQ (blk-mq: BFQ or none) has no blkio.weight: the weights go to
+// BFQ's files, as runc (fs/blkio.go detectWeightFilenames).
+void bfq_names(const std::string& dir, Writes& writes) {
+  int cfq = -1;
+  for (auto& [file, value] : writes) {
+    if (file != "blkio.weight" && file != "blkio.weight_device") continue;
+    if (cfq == -1) cfq = ::access((dir + "/blkio.weight").c_str(), F_OK) == 0;
+    if (!cfq) file = file == "blkio.weight" ? "blkio.bfq.weight" : "blkio.bfq.weight_device";
+  }
+}
+
 }  // namespace
 
 Result<bool> make(const std::string& hierarchy, const std::string& dir) {
@@ -116,6 +127,7 @@ Result<void> set(const std::string& hierarchy, const std::string& dir, const spe
   }
   Writes writes = v1_writes(hierarchy, *res);
   if (state::hierarchy_has(hierarchy, "memory")) order_memory(dir, *res, writes);
+  if (state::hierarchy_has(hierarchy, "blkio")) bfq_names(dir, writes);
   // A device rule is one write(2) each: consecutive rules for one file share an open.
   UniqueFd rules;
   std::string rules_file;
