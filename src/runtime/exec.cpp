@@ -269,6 +269,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   clock.mark("state loaded");
   bool kept = true;
   TRY_ASSIGN(const spec::ExecPlan plan, plan_exec(store, c, o, kept));
+  for (auto& w : plan.warnings) log::warning("{}", w);
   const auto& pp = plan.process;
   clock.mark("planned");
   if (pp.terminal && o.detach && o.console_socket.empty())

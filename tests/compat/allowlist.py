@@ -66,12 +66,6 @@ PENDING = {
         "(runc libcontainer/init_linux.go:403 fixStdioPermissions)."),
     "proc-stdio-pipe-write-user": (20, "as proc-stdio-owner-user."),
     "proc-tty-owner-user": (20, "process_steps.cpp: fchown the console pty slave to the user (runc does)."),
-    # class 21 (validate.cpp warns now; plan.cpp still refuses the name)
-    "proc-caps-unknown": (21,
-        "src/spec/plan.cpp:27-28 (caps_of): skip an unknown name instead of failing (validate.cpp "
-        "already warns, per runtime-spec 1.1+); runc warns \"ignoring unknown or unavailable "
-        "capabilities: [...]\"."),
-    "exec-cap-unknown": (21, "src/spec/plan.cpp:161 (exec --cap): warn and skip, as runc."),
     # not numbered in the issue, found by this harness; fixes in refactor files
     "life-delete-created": ("extra",
         "src/runtime/lifecycle.cpp remove(): runc's delete of a `created` container kills and "
