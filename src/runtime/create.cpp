@@ -161,6 +161,16 @@ Result<void> check_options(const spec::ContainerPlan& plan, const CreateOptions&
   return {};
 }
 
+// A cgroup that exists already, as runc checks it (libcontainer factory Create): processes
+// in it are a warning (its count); a frozen one is refused before anything is made (the
+// init would freeze on joining it and create would wait forever).
+Result<void> check_existing_cgroup(const os::cgroups::Driver& cg) {
+  if (auto pids = cg.pids(); pids && !pids->empty())  // an error: no such cgroup yet
+    log::warning("container's cgroup is not empty: {} process(es) found", pids->size());
+  if (cg.frozen()) return Error::make(Errc::bad_state, "container's cgroup unexpectedly frozen");
+  return {};
+}
+
 Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, Prepared& p,
                      const StepClock& clock) {
   TRY(spec::check_container_id(o.id));
@@ -200,7 +210,7 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   TRY_ASSIGN(p.ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(p.layout, os::cgroups::detect_layout());
   TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(g.systemd_cgroup, p.layout, plan.cgroups_path.value_or(o.id)));
-  return {};
+  return check_existing_cgroup(*p.cgroup);
 }
 
 // --- materialise -----------------------------------------------------------------

@@ -158,13 +158,12 @@ Result<void> tenant_steps(TenantContext& t) {
 // A wrong status is the same Errc as start, kill and delete give.
 Result<void> check_status(const Loaded& c, bool ignore_paused) {
   switch (c.status) {
+    case state::Status::created:  // its init waits on exec.fifo; runc runs the process
     case state::Status::running:
       return {};
     case state::Status::paused:
       if (ignore_paused) return {};
       return Error::make(Errc::bad_state, "cannot exec in a paused container (use --ignore-paused to override)");
-    case state::Status::created:
-      return Error::make(Errc::bad_state, "cannot exec in a created container: start it first");
     default:
       return Error::make(Errc::bad_state, "cannot exec in a stopped container");
   }
@@ -273,6 +272,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   clock.mark("state loaded");
   bool kept = true;
   TRY_ASSIGN(const spec::ExecPlan plan, plan_exec(store, c, o, kept));
+  for (auto& w : plan.warnings) log::warning("{}", w);
   const auto& pp = plan.process;
   clock.mark("planned");
   if (pp.terminal && o.detach && o.console_socket.empty())

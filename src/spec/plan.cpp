@@ -1,6 +1,7 @@
 #include "husk/spec/plan.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -24,9 +25,9 @@ Result<CapSets> cap_sets(const Capabilities& c) {
   auto bits = [](const std::optional<std::vector<std::string>>& names, uint64_t& dst) -> Result<void> {
     if (!names) return {};
     for (auto& n : *names) {
-      auto v = capability_number(n);
-      if (!v) return Error::make(Errc::invalid_spec, fmt::format("unknown capability {:?}", n));
-      dst |= uint64_t{1} << *v;
+      // An unknown name is skipped: validate warned (runtime-spec 1.1+ "MUST be logged as a
+      // warning ... SHOULD NOT fail"; runc ignores it too).
+      if (auto v = capability_number(n)) dst |= uint64_t{1} << *v;
     }
     return {};
   };
@@ -157,6 +158,7 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
   const Process& cp = *container.process;
   Process p;
   std::string where;
+  std::vector<std::string> warnings;
   if (from_file) {
     p = *from_file;
     where = fmt::format("{}: ", file);
@@ -168,9 +170,12 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
     if (!o.cwd.empty()) p.cwd = o.cwd;
     if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
     if (!o.process_label.empty()) p.selinux_label = o.process_label;
+    std::vector<std::string> unknown;
     for (auto& c : o.caps) {
-      if (!capability_number(c))
-        return Error::make(Errc::invalid_argument, fmt::format("--cap {:?}: unknown capability", c));
+      if (!capability_number(c)) {  // warned and skipped, as runc (runtime-spec 1.1+)
+        if (std::find(unknown.begin(), unknown.end(), c) == unknown.end()) unknown.push_back(c);
+        continue;
+      }
       if (!p.capabilities) p.capabilities = Capabilities{};
       auto add = [&](std::optional<std::vector<std::string>>& set) {
         if (!set) set.emplace();
@@ -183,6 +188,8 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
       // the process already has an inheritable set, as runc.
       if (p.capabilities->inheritable) add(p.capabilities->ambient);
     }
+    if (!unknown.empty())  // runc's text (a Go list)
+      warnings.push_back(fmt::format("ignoring unknown or unavailable capabilities: [{}]", fmt::join(unknown, " ")));
     for (auto& e : o.env) {
       auto eq = e.find('=');
       if (eq == std::string::npos || eq == 0)
@@ -203,7 +210,7 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
       p.user.additional_gids.push_back(static_cast<uint32_t>(g));
     }
   }
-  TRY(check_process_object(p, where));
+  TRY(check_process_object(p, where, &warnings));
   // Container-wide defaults where the exec'd process sets nothing.
   if (!p.capabilities) p.capabilities = cp.capabilities;
   if (p.rlimits.empty()) p.rlimits = cp.rlimits;
@@ -219,6 +226,7 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
   out.seccomp = container.seccomp;
   if (auto& pe = container.personality) out.personality = pe->domain == "LINUX32" ? 0x0008UL : 0UL;
   out.oom_score_adj = cp.oom_score_adj;
+  out.warnings = std::move(warnings);
   return out;
 }
 

@@ -34,43 +34,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 2: delete --force / kill --all and sub-cgroups
-    "cgroup-subcgroup-kill-all": (2,
-        "src/os/cgroups/* (remove) + src/runtime/lifecycle.cpp (remove/kill): kill every pid of "
-        "the subtree (cgroup.procs of each descendant) and rmdir depth-first. runc: "
-        "libcontainer/cgroups/utils.go RemovePath/rmdir walk the tree and retry EBUSY; signalAllProcesses "
-        "freezes, signals every pid in the subtree, thaws."),
-    "cgroup-subcgroup-delete-force": (2, "as cgroup-subcgroup-kill-all (delete --force path)."),
-    # class 3: exec --cgroup
-    "exec-cgroup-own": (3,
-        "src/runtime/exec.cpp (sub-cgroup resolution): `/` names the container's own cgroup. "
-        "runc: exec.go parses --cgroup into a map, libcontainer joins <container path>/<sub>, "
-        "where `/` cleans to the container path."),
-    "exec-cgroup-dotdot": (3, "exec.cpp: runc refuses a path leaving the container cgroup; align the text."),
-    "exec-cgroup-missing": (3, "exec.cpp: align the missing sub-cgroup error text with runc's."),
-    "exec-cgroup-bad-ctrl": (3, "exec.cpp: align the unknown-controller error text with runc's."),
-    # class 4
-    "exec-created": (4,
-        "src/runtime/exec.cpp: accept status created (runc exec.go only refuses stopped; "
-        "paused needs --ignore-paused)."),
-    # class 6
-    "cgroup-nonempty-warning": (6,
-        "src/runtime/create.cpp after the cgroup is joined/created: if cgroup.procs is non-empty "
-        "warn \"container's cgroup is not empty: N process(es) found\" (runc "
-        "libcontainer/factory_linux.go:183)."),
-    # class 7
-    "cgroup-frozen": (7,
-        "src/runtime/create.cpp / src/os/cgroups/*: before creating, read freezer.state (v1) or "
-        "cgroup.freeze (v2) of an existing cgroup; FROZEN -> error \"container's cgroup "
-        "unexpectedly frozen\" (runc libcontainer/factory_linux.go:195)."),
-    # class 8
-    "res-blkio-weight": (8,
-        "src/os/cgroups/* (v1 blkio): if blkio.weight is absent use blkio.bfq.weight and "
-        "blkio.bfq.weight_device (runc libcontainer/cgroups/fs/blkio.go:308)."),
-    # class 9
-    "update-memory-minus-one-memsw": (9,
-        "src/os/cgroups/* (v1 memory): -1 for memory also lifts memsw, writing memsw first when "
-        "raising (runc fs/memory.go setMemoryAndSwap orders the two writes by direction)."),
     # class 12 and 13 (mount order: the loop is in the refactor's init.cpp)
     "mounts-dev-ro-nested": (12,
         "src/os/rootfs.cpp + the mount loop in src/runtime/init.cpp: mount a read-only tmpfs "
@@ -103,12 +66,6 @@ PENDING = {
         "(runc libcontainer/init_linux.go:403 fixStdioPermissions)."),
     "proc-stdio-pipe-write-user": (20, "as proc-stdio-owner-user."),
     "proc-tty-owner-user": (20, "process_steps.cpp: fchown the console pty slave to the user (runc does)."),
-    # class 21 (validate.cpp warns now; plan.cpp still refuses the name)
-    "proc-caps-unknown": (21,
-        "src/spec/plan.cpp:27-28 (caps_of): skip an unknown name instead of failing (validate.cpp "
-        "already warns, per runtime-spec 1.1+); runc warns \"ignoring unknown or unavailable "
-        "capabilities: [...]\"."),
-    "exec-cap-unknown": (21, "src/spec/plan.cpp:161 (exec --cap): warn and skip, as runc."),
     # not numbered in the issue, found by this harness; fixes in refactor files
     "life-delete-created": ("extra",
         "src/runtime/lifecycle.cpp remove(): runc's delete of a `created` container kills and "

@@ -404,10 +404,14 @@ for name, res, f in (("memory", {"memory": {"limit": 67108864}}, "memory/memory.
     if f:
         steps.append(f"sh cat /sys/fs/cgroup/{f.split('/')[0]}{{cg}}/{f.split('/')[1]}")
     add(f"res-{name}", steps + [DELF], config=lambda c, ctx, res=res: (SLEEPER(c, ctx), c["linux"]["resources"].update(res)))
-add("cgroup-nonempty-warning", ["sh mkdir -p /sys/fs/cgroup/pids{cg} && (sleep 30 & echo $! > /sys/fs/cgroup/pids{cg}/cgroup.procs)",
-                                (CREATE, {}), DELF, "sh kill $(cat /sys/fs/cgroup/pids{cg}/cgroup.procs) 2>/dev/null; true"], config=SLEEPER)  # class 6
+# runc counts the pids of the devices hierarchy (v1), husk those of pids: the process is in
+# both. It is killed before delete: runc (pid namespace) leaves a foreign process alone.
+add("cgroup-nonempty-warning", ["sh mkdir -p /sys/fs/cgroup/pids{cg} /sys/fs/cgroup/devices{cg}; sleep 30 & p=$!; "
+                                "echo $p > /sys/fs/cgroup/pids{cg}/cgroup.procs; echo $p > /sys/fs/cgroup/devices{cg}/cgroup.procs; echo $p > {tmp}/fp",
+                                (CREATE, {"phrases": ["container's cgroup is not empty: 1 process(es) found"]}), "sh kill -9 $(cat {tmp}/fp); sleep 0.2", DELF],
+    config=SLEEPER)  # class 6
 add("cgroup-frozen", ["sh mkdir -p /sys/fs/cgroup/freezer{cg} && echo FROZEN > /sys/fs/cgroup/freezer{cg}/freezer.state",
-                      (CREATE, {"timeout": 8}), ("list -q", {}), DELF, "sh echo THAWED > /sys/fs/cgroup/freezer{cg}/freezer.state"], config=SLEEPER)  # class 7
+                      (CREATE, {"timeout": 8, "phrases": ["container's cgroup unexpectedly frozen"]}), ("list -q", {}), DELF, "sh echo THAWED > /sys/fs/cgroup/freezer{cg}/freezer.state"], config=SLEEPER)  # class 7
 add("cgroup-subcgroup-delete-force", [CREATE, "start {id}", "sleep 0.3", DELF, ("list -q", {})],
     config=with_cmd("mkdir -p /sys/fs/cgroup/pids/sub 2>/dev/null; sleep 1000", lambda c, ctx: c["mounts"].append(
         {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["rw"]})))
@@ -415,13 +419,31 @@ add("cgroup-subcgroup-kill-all", [CREATE, "start {id}",
                                   "sh mkdir /sys/fs/cgroup/pids{cg}/sub && for p in $(cat /sys/fs/cgroup/pids{cg}/cgroup.procs); do :; done; true",
                                   "sleep 0.2", "kill --all {id} KILL", "sleep 0.5", DELF, ("list -q", {})],
     config=SLEEPER)  # class 2
+# class 2, without a pid namespace: every process moved into sub-cgroups (pids, devices:
+# the hierarchies husk and runc read) must die on kill --all / delete -f.
+MOVE_SUB = ("sh for c in pids devices; do mkdir /sys/fs/cgroup/$c{cg}/sub && for p in $(cat /sys/fs/cgroup/$c{cg}/cgroup.procs); do "
+            "echo $p >> {tmp}/moved; echo $p > /sys/fs/cgroup/$c{cg}/sub/cgroup.procs; done; done; true")
+ALIVE = ("sh for p in $(sort -u {tmp}/moved); do grep -q '^State:.*[RSD]' /proc/$p/status 2>/dev/null && echo alive; done; "
+         "echo checked")  # a zombie (killed, not yet reaped by its new parent) is not alive
+NOPID = with_cmd("sleep 1000 & sleep 1000", lambda c, ctx: c["linux"].update(
+    namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != "pid"]))
+add("cgroup-subcgroup-nopidns-kill-all", [CREATE, "start {id}", "sleep 0.2", MOVE_SUB, "kill --all {id} KILL", "sleep 0.5", ALIVE, DELF,
+                                          ("list -q", {})], config=NOPID)  # class 2
+add("cgroup-subcgroup-nopidns-delete-force", [CREATE, "start {id}", "sleep 0.2", MOVE_SUB, (DELF, {"retry_warnings": True}), "sleep 0.3", ALIVE, ("list -q", {})],
+    config=NOPID)  # class 2
 add("update-memory-minus-one-memsw", [CREATE, "start {id}", ("update --memory -1 {id}", {}),
                                       "sh cat /sys/fs/cgroup/memory{cg}/memory.limit_in_bytes", DELF],
     config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"]["resources"].update(memory={"limit": 67108864, "swap": 134217728})))  # class 9
-add("update-cpu-period-parent-limit", ["sh mkdir -p /sys/fs/cgroup/cpu{cg}/.. ", CREATE, "start {id}",
+# The parent {cg} allows half a CPU; the container has 50000/100000. A period of 50000
+# written first would make 50000/50000 (a whole CPU) and is refused: runc writes it again
+# after the quota.
+add("update-cpu-period-parent-limit", ["sh mkdir -p /sys/fs/cgroup/cpu{cg} && echo 100000 > /sys/fs/cgroup/cpu{cg}/cpu.cfs_period_us && "
+                                       "echo 50000 > /sys/fs/cgroup/cpu{cg}/cpu.cfs_quota_us", CREATE, "start {id}",
                                        ("update --cpu-period 50000 --cpu-quota 25000 {id}", {}),
-                                       "sh cat /sys/fs/cgroup/cpu{cg}/cpu.cfs_period_us /sys/fs/cgroup/cpu{cg}/cpu.cfs_quota_us", DELF],
-    config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"]["resources"].update(cpu={"quota": 100000, "period": 200000})))  # class 9
+                                       "sh cat /sys/fs/cgroup/cpu{cg}/c/cpu.cfs_period_us /sys/fs/cgroup/cpu{cg}/c/cpu.cfs_quota_us", DELF],
+    config=lambda c, ctx: (SLEEPER(c, ctx), c["linux"].update(cgroupsPath=ctx.cg + "/c"),
+                           c["linux"]["resources"].update(cpu={"quota": 50000, "period": 100000})))  # class 9
+
 
 # ---- seccomp ---------------------------------------------------------------------------------
 def seccomp(profile):

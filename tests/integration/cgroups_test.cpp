@@ -12,9 +12,11 @@
 #include <fstream>
 
 #include "harness.hpp"
+#include "husk/core/fd.hpp"
 #include "husk/os/cgroups/devices_bpf.hpp"
 
 using namespace it;
+using husk::write_file;
 namespace fs = std::filesystem;
 
 namespace {
@@ -348,4 +350,37 @@ TEST_CASE("cgroups: bad resources fail create naming the field", "[cgroups]") {
     CHECK_FALSE(exists(state_root() + "/" + b.id));
   }
   CHECK(leftover_cgroups().empty());
+}
+
+TEST_CASE("cgroups: an existing frozen cgroup fails create, nothing made; a non-empty one warns (runc)", "[cgroups]") {
+  Bundle b("frozen");
+  b.args({"/bin/test_init", "pause"});
+  std::string freezer = v1_host() ? "/sys/fs/cgroup/freezer" + b.cgroup : "/sys/fs/cgroup" + b.cgroup;
+  REQUIRE(fs::create_directories(freezer));
+  struct Rm {
+    std::string d;
+    ~Rm() { rmdir_retry(d); }
+  } rm{freezer};
+  REQUIRE(write_file(freezer + (v1_host() ? "/freezer.state" : "/cgroup.freeze"), v1_host() ? "FROZEN" : "1"));
+  Out c = b.create();
+  CHECK(c.code == 1);
+  CHECK(c.err.find("container's cgroup unexpectedly frozen") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+  if (v1_host()) CHECK_FALSE(exists("/sys/fs/cgroup/memory" + b.cgroup));
+  REQUIRE(write_file(freezer + (v1_host() ? "/freezer.state" : "/cgroup.freeze"), v1_host() ? "THAWED" : "0"));
+
+  // A process already in the cgroup: create warns with its count and goes on.
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  std::string pids_dir = v1_host() ? "/sys/fs/cgroup/pids" + b.cgroup : freezer;  // the one husk counts
+  if (v1_host()) REQUIRE(fs::create_directories(pids_dir));
+  REQUIRE(write_file(pids_dir + "/cgroup.procs", std::to_string(child)));
+  Out w = b.create();
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  CHECK(w.code == 0);
+  CHECK(w.err.find("container's cgroup is not empty: 1 process(es) found") != std::string::npos);
 }

@@ -317,8 +317,6 @@ TEST_CASE("security: bad seccomp, rlimit and capability input fails create, nami
          c["process"]["rlimits"] = {{{"type", "RLIMIT_NOPE"}, {"hard", 1}, {"soft", 1}}};
        },
        "/process/rlimits/0/type: unknown rlimit"},
-      {"cap", [](nlohmann::json& c) { c["process"]["capabilities"]["effective"] = {"CAP_FLY"}; },
-       "/process/capabilities/effective/0: unknown capability"},
       {"cgpath", [](nlohmann::json& c) { c["linux"]["cgroupsPath"] = "/husk-test/../../evil"; },
        "/linux/cgroupsPath: must not contain"},
   };
@@ -329,9 +327,7 @@ TEST_CASE("security: bad seccomp, rlimit and capability input fails create, nami
     INFO(c.name << ": " << o.err);
     CHECK(o.code == 1);
     CHECK(o.err.find(c.want) != std::string::npos);
-    // An unknown capability is a validation warning (runtime-spec 1.1+); the plan still
-    // refuses it (issue 22 class 21, pending in src/spec/plan.cpp): warning + error.
-    CHECK(std::count(o.err.begin(), o.err.end(), '\n') == (std::string(c.name) == "cap" ? 2 : 1));
+    CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
     CHECK_FALSE(exists(state_root() + "/" + b.id));
   }
   CHECK(leftover_cgroups().empty());

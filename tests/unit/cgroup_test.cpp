@@ -1,5 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
 #include "husk/core/fd.hpp"
 #include "husk/os/cgroups/driver.hpp"
 #include "husk/os/cgroups/writes.hpp"
@@ -131,4 +138,28 @@ TEST_CASE("cgroups: resources validation names the field") {
   u.unified.clear();
   u.unified["cgroup.subtree_control"] = "+memory";
   CHECK(bad(u).find("managed by the runtime") != std::string::npos);
+}
+
+TEST_CASE("cgroups: the subtree's pids and its depth-first removal (runc GetAllPids, RemovePath)") {
+  char tmpl[] = "/tmp/husk-unit-subtree-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string top = tmpl;
+  // A directory tree stands in for a cgroup: the pids come from each level's cgroup.procs.
+  REQUIRE(::mkdir((top + "/a").c_str(), 0755) == 0);
+  REQUIRE(::mkdir((top + "/a/b").c_str(), 0755) == 0);
+  REQUIRE(::mkdir((top + "/c").c_str(), 0755) == 0);
+  std::ofstream(top + "/cgroup.procs") << "10\n11\n";
+  std::ofstream(top + "/a/cgroup.procs") << "20\n";
+  std::ofstream(top + "/a/b/cgroup.procs") << "30\n";
+  auto pids = subtree_pids(top);
+  REQUIRE(pids);
+  std::sort(pids->begin(), pids->end());
+  CHECK(*pids == std::vector<pid_t>{10, 11, 20, 30});
+  // c has no cgroup.procs: a sub-cgroup removed meanwhile has no pids.
+  // The files are not cgroupfs ones (rmdir of a real cgroup ignores them): remove them here.
+  for (auto f : {"/cgroup.procs", "/a/cgroup.procs", "/a/b/cgroup.procs"}) ::unlink((top + f).c_str());
+  REQUIRE(remove_subtree(top));
+  CHECK(::access(top.c_str(), F_OK) != 0);
+  CHECK(remove_subtree(top));  // gone: nothing to do
+  CHECK_FALSE(subtree_pids(top));
 }

@@ -89,9 +89,6 @@ TEST_CASE("exec plan: bad input names the flag or the field") {
   };
   CHECK(msg(args({})) == "exec: a command is required (or --process FILE)");
   auto o = args({"x"});
-  o.caps = {"CAP_NOPE"};
-  CHECK(msg(o) == "--cap \"CAP_NOPE\": unknown capability");
-  o = args({"x"});
   o.env = {"NOEQUALS"};
   CHECK(msg(o) == "--env \"NOEQUALS\": must be NAME=VALUE");
   o = args({"x"});
@@ -102,9 +99,21 @@ TEST_CASE("exec plan: bad input names the flag or the field") {
   CHECK(msg(o) == "exec: config.json: /process/cwd: \"rel\" must be an absolute path");
   auto proc = spec::parse_process(R"({"args":["x"],"cwd":"/","capabilities":{"bounding":["CAP_X"]}})", "p.json");
   REQUIRE(proc);
+  // Unknown capabilities: warned and skipped (runtime-spec 1.1+, runc), in --cap and in
+  // process.json alike.
   auto p = spec::make_exec_plan(container(), *proc, "p.json", args({}));
-  REQUIRE_FALSE(p);
-  CHECK(p.error().message() == "p.json: /capabilities/bounding/0: unknown capability \"CAP_X\"");
+  REQUIRE(p);
+  CHECK(p->warnings ==
+        std::vector<std::string>{"p.json: /capabilities/bounding/0: unknown capability \"CAP_X\" ignored"});
+  REQUIRE(p->process.caps);
+  CHECK(p->process.caps->bounding == 0);
+  o = args({"x"});
+  o.caps = {"CAP_NOPE", "CAP_KILL", "CAP_NOPE"};
+  p = spec::make_exec_plan(container(), std::nullopt, "", o);
+  REQUIRE(p);
+  CHECK(p->warnings == std::vector<std::string>{"ignoring unknown or unavailable capabilities: [CAP_NOPE]"});
+  REQUIRE(p->process.caps);
+  CHECK(p->process.caps->bounding & (uint64_t{1} << 5));  // CAP_KILL
 }
 
 TEST_CASE("exec plan: --user is strict") {

@@ -146,6 +146,8 @@ struct ExecPlan {
   std::optional<Seccomp> seccomp;
   std::optional<unsigned long> personality;
   std::optional<int> oom_score_adj;
+  // To log before running it: unknown capabilities (--cap, process.json), skipped.
+  std::vector<std::string> warnings;
 };
 
 // `file` names the --process file in errors ("" when there is none).

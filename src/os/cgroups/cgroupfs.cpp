@@ -119,7 +119,7 @@ class Cgroupfs final : public Driver {
       if (d = paths_.v1_dir(c); !d.empty()) break;
     if (d.empty()) d = paths_.v1.empty() ? paths_.v2 : paths_.v1.begin()->second;
     if (d.empty()) return std::vector<pid_t>{};
-    return read_procs(d);
+    return subtree_pids(d);
   }
 
   Stats stats() const override { return read_stats(paths_); }
@@ -128,7 +128,7 @@ class Cgroupfs final : public Driver {
   bool created_any() const override { return !created_.empty(); }
 
   Result<void> destroy() const override {
-    for (auto& dir : paths_.all()) TRY(remove_dir(dir));
+    for (auto& dir : paths_.all()) TRY(remove_subtree(dir));
     return {};
   }
 
@@ -146,19 +146,16 @@ class Cgroupfs final : public Driver {
 };
 
 // --cgroup [CONTROLLER[,CONTROLLER...]:]PATH -> the sub-path for each named hierarchy
-// ("" for the v2 one); a bare PATH applies to every hierarchy.
+// ("" for the v2 one); a bare PATH applies to every hierarchy. PATH is relative to the
+// container's cgroup (`/`: the container's own) and may not leave it. The messages are
+// runc's (libcontainer newSetnsProcess), which scripts may match on.
 Result<std::map<std::string, std::string>> sub_cgroups(const std::vector<std::string>& args, const Paths& paths) {
   std::map<std::string, std::string> out;
   for (auto& a : args) {
     auto colon = a.find(':');
     std::string sub = colon == std::string::npos ? a : a.substr(colon + 1);
-    while (!sub.empty() && sub[0] == '/') sub.erase(0, 1);
-    if (sub.empty()) return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: empty path", a));
-    for (auto& c : path::components(sub))
-      if (c == "..")
-        return Error::make(Errc::invalid_argument, fmt::format("--cgroup {:?}: must not contain \"..\"", a));
     std::vector<std::string> names;
-    if (colon == std::string::npos) {
+    if (colon == std::string::npos || colon == 0) {  // ":PATH" too, as runc
       for (auto& [h, d] : paths.v1) names.push_back(h);
       if (!paths.v2.empty()) names.push_back("");
     } else {
@@ -169,9 +166,10 @@ Result<std::map<std::string, std::string>> sub_cgroups(const std::vector<std::st
         std::string ctrl = list.substr(i, j - i);
         std::string dir = paths.v1_dir(ctrl);
         if (dir.empty() && ctrl == "unified") dir = paths.v2;  // the name the state file gives it
-        if (ctrl.empty() || dir.empty())
-          return Error::make(Errc::invalid_argument,
-                             fmt::format("--cgroup {:?}: the container has no {:?} cgroup", a, ctrl));
+        if (dir.empty())
+          return Error::make(
+              Errc::invalid_argument,
+              fmt::format("unable to create new parent process: unknown controller {} in SubCgroupPaths", ctrl));
         for (auto& [h, d] : paths.v1)
           if (d == dir) names.push_back(h);
         if (dir == paths.v2) names.push_back("");
@@ -188,10 +186,15 @@ Result<ProcessPlacement> Cgroupfs::place_process(const std::vector<std::string>&
   TRY_ASSIGN(auto subs, sub_cgroups(args, dirs));
   for (auto& [h, sub] : subs) {
     std::string& slot = h.empty() ? dirs.v2 : dirs.v1[h];
-    std::string d = slot + "/" + sub;
+    std::string d = path::clean(path::join(slot, sub));
+    if (!path::is_within(slot, d))
+      return Error::make(Errc::invalid_argument,
+                         fmt::format("unable to create new parent process: {} is not a sub cgroup path", sub));
     struct stat st;
     if (::stat(d.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-      return Error::make(Errc::not_found, fmt::format("--cgroup: {} does not exist", d));
+      return Error::make(Errc::not_found, fmt::format("unable to start container process: error adding pid to cgroups: "
+                                                      "open {}/cgroup.procs: no such file or directory",
+                                                      d));
     slot = d;
   }
   ProcessPlacement p;

@@ -92,6 +92,17 @@ void order_memory(const std::string& dir, const spec::Resources& r, Writes& writ
   if (a != writes.end() && b != writes.end() && swap_first != (b < a)) std::iter_swap(a, b);
 }
 
+// A kernel without CFQ (blk-mq: BFQ or none) has no blkio.weight: the weights go to
+// BFQ's files, as runc (fs/blkio.go detectWeightFilenames).
+void bfq_names(const std::string& dir, Writes& writes) {
+  int cfq = -1;
+  for (auto& [file, value] : writes) {
+    if (file != "blkio.weight" && file != "blkio.weight_device") continue;
+    if (cfq == -1) cfq = ::access((dir + "/blkio.weight").c_str(), F_OK) == 0;
+    if (!cfq) file = file == "blkio.weight" ? "blkio.bfq.weight" : "blkio.bfq.weight_device";
+  }
+}
+
 }  // namespace
 
 Result<bool> make(const std::string& hierarchy, const std::string& dir) {
@@ -104,14 +115,36 @@ Result<bool> make(const std::string& hierarchy, const std::string& dir) {
 }
 
 Result<void> set(const std::string& hierarchy, const std::string& dir, const spec::Resources& r) {
-  Writes writes = v1_writes(hierarchy, r);
-  if (state::hierarchy_has(hierarchy, "memory")) order_memory(dir, r, writes);
+  const spec::Resources* res = &r;
+  spec::Resources lifted;
+  if (state::hierarchy_has(hierarchy, "memory") && r.memory && r.memory->limit == -1 &&
+      r.memory->swap.value_or(0) == 0 && ::access((dir + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0) {
+    // An unlimited memory without a swap value lifts memory+swap too, as runc
+    // (setMemoryAndSwap): the memory limit may not go above memsw.
+    lifted = r;
+    lifted.memory->swap = -1;
+    res = &lifted;
+  }
+  Writes writes = v1_writes(hierarchy, *res);
+  if (state::hierarchy_has(hierarchy, "memory")) order_memory(dir, *res, writes);
+  if (state::hierarchy_has(hierarchy, "blkio")) bfq_names(dir, writes);
   // A device rule is one write(2) each: consecutive rules for one file share an open.
   UniqueFd rules;
   std::string rules_file;
+  std::string period;  // a cfs period the kernel refused before the quota was written
   for (auto& [file, value] : writes) {
+    if (file == "cpu.cfs_period_us" && res->cpu && res->cpu->quota.value_or(0) != 0) {
+      // A shorter period is refused (EINVAL) while the old quota over it exceeds the
+      // parent's limit: written again after the quota, as runc (fs/cpu.go).
+      auto w = write_file(dir + "/" + file, value);
+      if (!w && w.error().sys_errno() == EINVAL) period = value;
+      if (w || !period.empty()) continue;
+      TRY(write_one(dir, file, value));  // another error: write_one's report of it
+      continue;
+    }
     if (file.rfind("devices.", 0) != 0) {
       TRY(write_one(dir, file, value));
+      if (file == "cpu.cfs_quota_us" && !period.empty()) TRY(write_one(dir, "cpu.cfs_period_us", period));
       continue;
     }
     std::string path = dir + "/" + file;

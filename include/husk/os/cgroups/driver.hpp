@@ -77,13 +77,15 @@ class Driver {
   virtual Result<void> set(const spec::Resources& r, bool creating) const = 0;
   virtual Result<void> freeze(bool frozen) const = 0;
   virtual bool frozen() const = 0;
+  // Every pid of the container's cgroup and of its sub-cgroups.
   virtual Result<std::vector<pid_t>> pids() const = 0;
   virtual Stats stats() const = 0;
   virtual uint64_t oom_kills() const = 0;
   virtual Result<OomWatch> watch_oom() const = 0;
   // Whether this driver made a directory (create's undo path and state's createdCgroup).
   virtual bool created_any() const = 0;
-  // Removes the container's cgroups (retries while the kernel tears tasks down).
+  // Removes the container's cgroups and their sub-cgroups (retries while the kernel tears
+  // tasks down).
   virtual Result<void> destroy() const = 0;
 };
 
@@ -101,6 +103,12 @@ Result<std::unique_ptr<Driver>> open_driver(std::string_view name, const Paths& 
 // parent opened (tasks[i] is dirs[i]'s; the kernel checks the opener's credentials).
 Result<void> join_self_v1(const std::vector<std::string>& dirs);
 Result<void> join_self_v1(std::span<const UniqueFd> tasks, const std::vector<std::string>& dirs);
+
+// A cgroup and its sub-cgroups (any depth), for every driver: the pids of all of them
+// (kill --all, delete --force, ps), and removal depth-first, retrying while the kernel
+// tears tasks down (runc: GetAllPids, RemovePath).
+Result<std::vector<pid_t>> subtree_pids(const std::string& dir);
+Result<void> remove_subtree(const std::string& dir);
 
 // Resolves the container's cgroup directories: absolute as given; relative under the
 // caller's own cgroup of each hierarchy (`own`: /proc/self/cgroup), as runc does.
