@@ -8,6 +8,9 @@ namespace husk::os::cgroups {
 
 Result<std::unique_ptr<Driver>> make_driver(const DriverRequest& rq, const Layout& layout) {
   if (rq.systemd) return make_systemd_driver(rq, layout);
+  if (auto& p = rq.cgroups_path; p && p->find(':') != std::string::npos && (*p)[0] != '/')
+    return Error::make(Errc::invalid_spec,
+                       "config.json: /linux/cgroupsPath: \"slice:prefix:name\" paths need --systemd-cgroup");
   std::map<std::string, std::string> own;
   if (auto t = read_file("/proc/self/cgroup")) own = parse_proc_cgroup(*t);
   auto* u = layout.unified();
