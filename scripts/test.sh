@@ -25,6 +25,7 @@ integration-cgroup-v2          root   step_integration_cgroup_v2
 conformance-spec-cgroup-v2     root   step_conformance_spec_cgroup_v2
 e2e-engines                    root   step_e2e_engines
 e2e-cri                        root   step_e2e_cri
+e2e-systemd                    root   step_e2e_systemd
 fuzz-smoke                     any    step_fuzz_smoke
 bench-smoke                    root   step_bench_smoke
 clean-machine                  any    step_clean_machine
@@ -70,6 +71,13 @@ step_e2e_engines() { scripts/deps.sh --e2e && tests/e2e/run.sh build/husk; }
 # Kubernetes' node path: containerd's CRI service runs pods with runc, then husk, as the
 # runtime handler; our own CRI client (tests/cri) checks what the kubelet relies on.
 step_e2e_cri() { scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler runc --handler husk; }
+
+# The systemd cgroup driver (--systemd-cgroup) against systemd as PID 1: a throw-away VM
+# guest booting systemd on pure cgroup v2 (tests/vm/run.sh --systemd) runs
+# tests/systemd/guest.sh: the D-Bus client alone, then husk's lifecycle through the driver.
+step_e2e_systemd() {
+  vm --systemd --timeout 1500 -- "$PWD/tests/systemd/guest.sh" "$PWD/build"
+}
 
 # libFuzzer targets (config, state file, seccomp profile, update --resources, CLI), 60 s
 # each from the committed corpus (HUSK_FUZZ_SECONDS overrides); any crash fails.

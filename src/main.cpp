@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   app.add_option("--log", g.log_file, "append logs to this file (default: stderr)");
   app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "enable debug logging");
-  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet: create fails)");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup,
+               "use the systemd cgroup driver: a transient unit per container (cgroupsPath slice:prefix:name)");
   app.add_option("--rootless", g.rootless,
                  "rootless mode: true, false or auto (default: rootless when not root or inside a user namespace)");
   app.require_subcommand(1);

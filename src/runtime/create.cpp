@@ -209,7 +209,9 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   clock.mark("plan made");
   TRY_ASSIGN(p.ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(p.layout, os::cgroups::detect_layout());
-  TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(g.systemd_cgroup, p.layout, plan.cgroups_path.value_or(o.id)));
+  os::cgroups::DriverRequest rq{g.systemd_cgroup, plan.cgroups_path, o.id, plan.resources ? &*plan.resources : nullptr,
+                                &plan.annotations};
+  TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(rq, p.layout));
   return check_existing_cgroup(*p.cgroup);
 }
 

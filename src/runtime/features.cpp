@@ -26,7 +26,7 @@ std::string features_json() {
   oj caps = oj::array();
   for (int i = 0; i <= spec::kCapMaxKnown; ++i) caps.push_back(spec::capability_name(i));
   lin["capabilities"] = caps;
-  lin["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}};
+  lin["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", false}};
   lin["seccomp"] = {{"enabled", true},
                     {"actions", os::seccomp::known_actions()},
                     {"operators", os::seccomp::known_operators()},

@@ -291,8 +291,7 @@ Result<void> check_cgroups_path(const Spec& s) {
   if (!s.linux_ || !s.linux_->cgroups_path) return {};
   for (auto& c : path::components(*s.linux_->cgroups_path))
     if (c == "..") return invalid("config.json: /linux/cgroupsPath: must not contain \"..\"");
-  if (s.linux_->cgroups_path->find(':') != std::string::npos && (*s.linux_->cgroups_path)[0] != '/')
-    return invalid("config.json: /linux/cgroupsPath: \"slice:prefix:name\" paths need --systemd-cgroup");
+  // "slice:prefix:name" without --systemd-cgroup: os/cgroups/select.cpp (the flag decides).
   return {};
 }
 

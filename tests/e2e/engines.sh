@@ -93,6 +93,10 @@ EOF
 write_configs() {
   mkdir -p "$E"/containerd/{root,state,opt,cni,runc-root} "$E"/docker/{data,exec} "$E"/podman/{graph,run,tmp,net}
   local rt=$E/bin/husk
+  # HUSK_E2E_CGROUP_DRIVER=systemd: every engine in its systemd mode (a systemd host: the
+  # tests/vm/run.sh --systemd guest), so each calls the runtime with --systemd-cgroup.
+  local cgd=${HUSK_E2E_CGROUP_DRIVER:-cgroupfs} sdcg=false
+  [ "$cgd" = systemd ] && sdcg=true
   cat > "$E/containerd/config.toml" <<EOF
 # containerd for husk's e2e tests: private root, state and sockets.
 version = 2
@@ -119,11 +123,11 @@ state = "$E/containerd/state"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.husk.options]
       BinaryName = "$rt"
       Root = "$E/containerd/runc-root"
-      SystemdCgroup = false
+      SystemdCgroup = $sdcg
 EOF
-  jq -n --arg rt "$rt" --arg br "$BR" '{
+  jq -n --arg rt "$rt" --arg br "$BR" --arg cgd "native.cgroupdriver=$cgd" '{
       runtimes: {husk: {path: $rt}},
-      "exec-opts": ["native.cgroupdriver=cgroupfs"],
+      "exec-opts": [$cgd],
       "storage-driver": "overlay2",
       bridge: $br, iptables: false, "ip-forward": false, "ip-masq": false,
       "log-driver": "json-file"}' > "$E/docker/daemon.json"
@@ -146,7 +150,7 @@ log_driver = "k8s-file"
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=32768:32768"]
 
 [engine]
-cgroup_manager = "cgroupfs"
+cgroup_manager = "$cgd"
 events_logger = "file"
 events_logfile_path = "$E/podman/events.log"
 tmp_dir = "$E/podman/tmp"

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include "husk/os/cgroups/driver.hpp"
 #include "husk/os/systemd/dbus.hpp"
 #include "husk/os/systemd/path.hpp"
 #include "husk/os/systemd/props.hpp"
@@ -373,4 +376,50 @@ TEST_CASE("systemd: the unit plan of a docker container on pure v2") {
   auto bad = plan_unit(in, layout, {}, Host{});
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message().find("cgroupsPath") != std::string::npos);
+}
+
+// The driver selection (os/cgroups/select.cpp) and the systemd driver reopened from a state
+// file's paths: no D-Bus call is made for either.
+TEST_CASE("systemd driver: reopened from the state's paths, the unit is the cgroup's name") {
+  cgroups::Paths p;
+  p.v2 = "/sys/fs/cgroup/system.slice/docker-abc.scope";
+  auto d = cgroups::open_driver("systemd", p);
+  REQUIRE(d);
+  CHECK((*d)->name() == "systemd");
+  CHECK((*d)->paths().v2 == p.v2);
+  CHECK((*d)->created_any());  // delete stops the unit
+  cgroups::Paths v1;
+  v1.v1["name=systemd"] = "/sys/fs/cgroup/systemd/machine.slice/x-y.scope";
+  v1.v1["memory"] = "/sys/fs/cgroup/memory/machine.slice/x-y.scope";
+  REQUIRE(cgroups::open_driver("systemd", v1));
+  cgroups::Paths odd;
+  odd.v2 = "/sys/fs/cgroup/not/a-unit";
+  auto e = cgroups::open_driver("systemd", odd);
+  REQUIRE(!e);
+  CHECK(e.error().message().find("does not name a unit") != std::string::npos);
+  auto other = cgroups::open_driver("nosuch", p);
+  REQUIRE(!other);
+  CHECK(other.error().message().find("\"nosuch\"") != std::string::npos);
+}
+
+TEST_CASE("driver selection: slice:prefix:name needs --systemd-cgroup; no systemd is runc's one line") {
+  auto layout = cgroups::parse_layout("35 30 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  cgroups::DriverRequest rq;
+  rq.id = "c1";
+  rq.cgroups_path = "system.slice:docker:c1";
+  auto d = cgroups::make_driver(rq, layout);
+  REQUIRE(!d);
+  CHECK(d.error().message() == "config.json: /linux/cgroupsPath: \"slice:prefix:name\" paths need --systemd-cgroup");
+  rq.cgroups_path = "/husk-test/c1";
+  auto fs = cgroups::make_driver(rq, layout);
+  REQUIRE(fs);
+  CHECK((*fs)->name() == "cgroupfs");
+  CHECK((*fs)->paths().v2 == "/sys/fs/cgroup/husk-test/c1");
+  if (::access("/run/systemd/system", F_OK) != 0) {
+    rq.systemd = true;
+    auto sd = cgroups::make_driver(rq, layout);
+    REQUIRE(!sd);
+    CHECK(sd.error().message().find("--systemd-cgroup: systemd not running on this host") == 0);
+    CHECK(sd.error().message().find('\n') == std::string::npos);
+  }
 }

@@ -208,21 +208,8 @@ Result<ProcessPlacement> Cgroupfs::place_process(const std::vector<std::string>&
 
 }  // namespace
 
-Result<std::unique_ptr<Driver>> make_driver(bool systemd, const Layout& layout, const std::string& cgroups_path) {
-  if (systemd)
-    return Error::make(Errc::unsupported,
-                       "--systemd-cgroup: the systemd cgroup driver is not supported by husk yet; use cgroupfs");
-  std::map<std::string, std::string> own;
-  if (auto t = read_file("/proc/self/cgroup")) own = parse_proc_cgroup(*t);
-  auto* u = layout.unified();
-  return std::unique_ptr<Driver>(new Cgroupfs(resolve_paths(layout, cgroups_path, own), u ? u->mountpoint : ""));
-}
-
-Result<std::unique_ptr<Driver>> open_driver(std::string_view name, const Paths& paths) {
-  if (name != kCgroupfs)
-    return Error::make(Errc::unsupported,
-                       fmt::format("the container was made by the {:?} cgroup driver, which husk does not have", name));
-  return std::unique_ptr<Driver>(new Cgroupfs(paths, ""));
+std::unique_ptr<Driver> cgroupfs_driver(Paths paths, std::string v2_mountpoint) {
+  return std::unique_ptr<Driver>(new Cgroupfs(std::move(paths), std::move(v2_mountpoint)));
 }
 
 }  // namespace husk::os::cgroups

@@ -16,6 +16,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,13 +91,31 @@ class Driver {
 };
 
 inline constexpr std::string_view kCgroupfs = "cgroupfs";
+inline constexpr std::string_view kSystemd = "systemd";
 
-// create: the driver the options ask for (`systemd`: --systemd-cgroup), its paths
-// resolved on this host from cgroupsPath (absent: the container id).
-Result<std::unique_ptr<Driver>> make_driver(bool systemd, const Layout& layout, const std::string& cgroups_path);
+// What create knows when it picks the driver.
+struct DriverRequest {
+  bool systemd = false;                                             // --systemd-cgroup
+  std::optional<std::string> cgroups_path;                          // linux.cgroupsPath
+  std::string id;                                                   // the container's
+  const spec::Resources* resources = nullptr;                       // linux.resources (systemd: unit properties)
+  const std::map<std::string, std::string>* annotations = nullptr;  // org.systemd.property.*
+};
+
+// create: the driver the options ask for, its paths resolved on this host (cgroupfs:
+// cgroupsPath, absent: the container id; systemd: the unit cgroupsPath names). The one
+// place that chooses a driver (select.cpp).
+Result<std::unique_ptr<Driver>> make_driver(const DriverRequest& rq, const Layout& layout);
 // The other commands: the driver that made the container (the state's cgroupDriver;
 // state files without one were made by cgroupfs).
 Result<std::unique_ptr<Driver>> open_driver(std::string_view name, const Paths& paths);
+
+// The cgroupfs driver over `paths` (`v2_mountpoint`: where create enables v2 controllers;
+// "" when not creating). The systemd driver does its file writes through one.
+std::unique_ptr<Driver> cgroupfs_driver(Paths paths, std::string v2_mountpoint);
+// The systemd driver (systemd.cpp): a transient unit per container over D-Bus.
+Result<std::unique_ptr<Driver>> make_systemd_driver(const DriverRequest& rq, const Layout& layout);
+Result<std::unique_ptr<Driver>> open_systemd_driver(const Paths& paths);
 
 // The child's side of the v1 fast path: the calling thread moves itself into each
 // directory through `tasks` ("0"), opening them itself, or through `tasks` fds the

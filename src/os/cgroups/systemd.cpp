@@ -1,0 +1,149 @@
+// The systemd cgroup driver (--systemd-cgroup): each container is a transient unit that
+// systemd makes (StartTransientUnit with the init's pid, Delegate=yes) and removes
+// (StopUnit); what systemd cannot express, and everything read from the cgroup (freeze,
+// pids, stats, events), goes through a cgroupfs driver over the unit's directories, as
+// runc's systemd managers wrap its fs managers. D-Bus round trips per command: create 1
+// (StartTransientUnit, then its JobRemoved on the same connection), update 1
+// (SetUnitProperties), delete 1 (StopUnit + JobRemoved); none for the others.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "husk/core/path.hpp"
+#include "husk/os/cgroups/driver.hpp"
+#include "husk/os/systemd/dbus.hpp"
+#include "husk/os/systemd/unit_plan.hpp"
+
+namespace husk::os::cgroups {
+namespace {
+
+namespace sd = husk::os::systemd;
+
+// runc's check (IsRunningSystemd) and message.
+Result<void> check_systemd_running() {
+  struct stat st;
+  if (::stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  return Error::make(Errc::unsupported,
+                     "--systemd-cgroup: systemd not running on this host (no /run/systemd/system), cannot use "
+                     "systemd cgroups manager");
+}
+
+class Systemd final : public Driver {
+ public:
+  // `plan`: a new container (create); without one the unit is taken from the paths
+  // (a reopened container: started).
+  Systemd(std::string unit, std::unique_ptr<Driver> fs, bool v2, std::optional<sd::UnitPlan> plan)
+      : unit_(std::move(unit)), fs_(std::move(fs)), v2_(v2), plan_(std::move(plan)), started_(!plan_) {}
+
+  std::string_view name() const override { return kSystemd; }
+  const Paths& paths() const override { return fs_->paths(); }
+
+  // The unit's cgroup exists once systemd made it, and a scope needs a pid to be made:
+  // the init is cloned in husk's cgroup and systemd moves it (place_init).
+  Result<InitPlacement> plan_init(bool, size_t) override { return InitPlacement{}; }
+
+  Result<void> create(const spec::Resources* r) override {
+    resources_ = r;
+    creating_ = true;
+    return {};
+  }
+
+  Result<std::vector<UniqueFd>> place_init(pid_t pid, const InitPlacement&, bool) override {
+    TRY(connect());
+    TRY(bus_->start_transient_unit(unit_, sd::start_properties(*plan_, pid)));
+    started_ = true;
+    // What systemd does not do: the v1 hierarchies it does not manage (mkdir + join), the
+    // v2 controllers it did not enable in the ancestors (hugetlb, rdma, misc).
+    TRY(fs_->create(resources_));
+    if (!paths().v1.empty()) {
+      InitPlacement by_pid;
+      TRY(fs_->place_init(pid, by_pid, /*cloned_into=*/true));
+    }
+    return std::vector<UniqueFd>{};
+  }
+
+  Result<ProcessPlacement> place_process(const std::vector<std::string>& sub) const override {
+    return fs_->place_process(sub);
+  }
+
+  // create: the properties went with StartTransientUnit, the files follow; update: the
+  // properties first (systemd would rewrite the files on its next reload otherwise).
+  Result<void> set(const spec::Resources& r, bool creating) const override {
+    if (!creating) {
+      TRY_ASSIGN(auto props, sd::resource_properties(r, sd::read_host(v2_)));
+      if (!props.empty()) {
+        TRY(connect());
+        TRY(bus_->set_unit_properties(unit_, props));
+      }
+    }
+    return fs_->set(r, creating);
+  }
+
+  Result<void> freeze(bool f) const override { return fs_->freeze(f); }
+  bool frozen() const override { return fs_->frozen(); }
+  Result<std::vector<pid_t>> pids() const override { return fs_->pids(); }
+  Stats stats() const override { return fs_->stats(); }
+  uint64_t oom_kills() const override { return fs_->oom_kills(); }
+  Result<OomWatch> watch_oom() const override { return fs_->watch_oom(); }
+  // The state's createdCgroup (read after create, before place_init): the unit is the
+  // container's from create on; the rollback asks again after place_init.
+  bool created_any() const override { return creating_ || started_; }
+
+  // Nothing when the unit was never started: a unit that existed already is another's.
+  Result<void> destroy() const override {
+    if (!started_) return {};
+    TRY(connect());
+    TRY(bus_->stop_unit(unit_));
+    // The directories husk made (v1 hierarchies systemd does not manage) and sub-cgroups.
+    return fs_->destroy();
+  }
+
+ private:
+  Result<void> connect() const {
+    if (bus_) return {};
+    TRY_ASSIGN(auto b, sd::Bus::connect_system());
+    bus_.emplace(std::move(b));
+    return {};
+  }
+
+  std::string unit_;
+  std::unique_ptr<Driver> fs_;
+  bool v2_;
+  std::optional<sd::UnitPlan> plan_;
+  bool started_;
+  bool creating_ = false;
+  const spec::Resources* resources_ = nullptr;
+  mutable std::optional<sd::Bus> bus_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Driver>> make_systemd_driver(const DriverRequest& rq, const Layout& layout) {
+  TRY(check_systemd_running());
+  if (::geteuid() != 0)
+    return Error::make(Errc::unsupported,
+                       "--systemd-cgroup: rootless containers (a user's systemd) are not supported by husk yet");
+  std::map<std::string, std::string> pid1;
+  if (auto t = read_file("/proc/1/cgroup")) pid1 = parse_proc_cgroup(*t);
+  bool v2 = layout.mode == Layout::Mode::v2;
+  sd::UnitInputs in{rq.cgroups_path.value_or(""), rq.id, false, "", rq.resources, rq.annotations};
+  TRY_ASSIGN(auto plan, sd::plan_unit(in, layout, pid1, sd::read_host(v2)));
+  auto* u = layout.unified();
+  auto fs = cgroupfs_driver(Paths::from_map(plan.dirs), u ? u->mountpoint : "");
+  std::string unit = plan.unit.unit;
+  return std::unique_ptr<Driver>(new Systemd(std::move(unit), std::move(fs), v2, std::move(plan)));
+}
+
+Result<std::unique_ptr<Driver>> open_systemd_driver(const Paths& paths) {
+  std::string dir = !paths.v2.empty() ? paths.v2 : paths.v1_dir("name=systemd");
+  std::string unit = path::basename(dir);
+  if (!sd::valid_unit_name(unit))
+    return Error::make(Errc::bad_state,
+                       fmt::format("state: the systemd driver's cgroup {:?} does not name a unit", dir));
+  return std::unique_ptr<Driver>(
+      new Systemd(std::move(unit), cgroupfs_driver(paths, ""), paths.pure_v2(), std::nullopt));
+}
+
+}  // namespace husk::os::cgroups

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Everything the `e2e-systemd` step checks, run inside the `tests/vm/run.sh --systemd` guest
+# (systemd as PID 1, pure cgroup v2, the system D-Bus):
+#   tests/systemd/guest.sh BUILD_DIR      (BUILD_DIR: holds husk and husk_systemd_probe)
+# 1. guest_check.sh: the D-Bus client alone (husk_systemd_probe);
+# 2. driver.sh: husk with --systemd-cgroup.
+# Exit status 0 iff every part passed; a part that cannot run here fails (no skip: this
+# script only runs in the guest).
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=$(realpath "${1:?usage: guest.sh BUILD_DIR}")
+[ -d /run/systemd/system ] || { echo "FAIL: systemd is not PID 1 here (run in tests/vm/run.sh --systemd)"; exit 1; }
+failed=()
+part() { # part NAME CMD...
+  local name=$1
+  shift
+  echo "== $name"
+  "$@"
+  local rc=$?
+  if [ $rc -eq 0 ]; then echo "PASS $name"; else echo "FAIL $name (exit $rc)"; failed+=("$name"); fi
+}
+echo "systemd $(systemctl --version | head -1 | awk '{print $2}'), kernel $(uname -r)"
+part d-bus-client "$HERE/guest_check.sh" "$BUILD/husk_systemd_probe"
+part husk-driver "$HERE/driver.sh" "$BUILD/husk"
+[ ${#failed[@]} -eq 0 ] && echo "systemd guest: all passed" || echo "systemd guest: failed: ${failed[*]}"
+[ ${#failed[@]} -eq 0 ]
