@@ -186,6 +186,7 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   if (plan.process.caps)
     TRY(os::caps::check_available(*plan.process.caps).context("config.json: /process/capabilities"));
   p.ctx.plan = &plan;
+  p.ctx.dumpable_for_maps = plan.ns.new_user && ::geteuid() != 0;
   if (plan.seccomp) {
     TRY_ASSIGN(p.ctx.bpf, os::seccomp::load_or_compile(*plan.seccomp, g.root + "/.seccomp"));
   }

@@ -52,6 +52,10 @@ struct ChildContext {
   // Namespaces C creates itself, first thing (no S): a network namespace costs about half
   // a millisecond, which then overlaps P's cgroup work instead of delaying the clone.
   int unshare_in_init = 0;
+  // S is dumpable while P writes its id maps: an unprivileged P (or newuidmap acting for
+  // it) may open /proc/<S>/uid_map only then. Decided in P: after unshare(CLONE_NEWUSER)
+  // S's own getuid() is the overflow id for every caller.
+  bool dumpable_for_maps = false;
 };
 
 [[noreturn]] void stage1_main(ChildContext& ctx) noexcept;
