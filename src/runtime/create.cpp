@@ -26,11 +26,13 @@
 #include "husk/core/path.hpp"
 #include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/driver.hpp"
+#include "husk/os/cgroups/rootless.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/exec_fifo.hpp"
 #include "husk/os/hooks.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/rlimits.hpp"
+#include "husk/os/rootless.hpp"
 #include "husk/os/self.hpp"
 #include "husk/spec/exec_record.hpp"
 #include "husk/spec/json.hpp"
@@ -193,6 +195,14 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   clock.mark("plan made");
   TRY_ASSIGN(p.ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(p.layout, os::cgroups::detect_layout());
+  // Rootless (cgroupfs): only the hierarchies delegated to the caller (os/cgroups/rootless.hpp).
+  if (!g.systemd_cgroup) {
+    TRY_ASSIGN(bool rootless, os::rootless::detect(g.rootless));
+    if (rootless) {
+      TRY_ASSIGN(p.layout, os::cgroups::rootless_layout(p.layout, plan.cgroups_path.value_or(""), o.id,
+                                                        plan.resources ? &*plan.resources : nullptr));
+    }
+  }
   TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(g.systemd_cgroup, p.layout, plan.cgroups_path.value_or(o.id)));
   return {};
 }

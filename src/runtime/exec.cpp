@@ -112,7 +112,7 @@ Result<void> tenant_steps(TenantContext& t) {
   clock.mark("in the cgroups");
   TRY(join_namespaces(t));
   clock.mark("in the namespaces");
-  if (t.ns_flags & CLONE_NEWUSER) {
+  if ((t.ns_flags & CLONE_NEWUSER) || t.user_ns_joined) {
     // As root of the container's user namespace until the process's own user is set.
     if (::setresgid(0, 0, 0) < 0) return Error::sys("setresgid(0) in the container's user namespace");
     if (::setresuid(0, 0, 0) < 0) return Error::sys("setresuid(0) in the container's user namespace");
@@ -248,6 +248,22 @@ int wait_with_console(pid_t tpid, const UniqueFd& console_peer) {
   return wait_foreground(tpid, master ? master.get() : -1);
 }
 
+// P's side, when setns(pidfd, CLONE_NEWPID) failed: by /proc/<pid>/ns/pid (no pidfd
+// setns, kernel < 5.8), or, rootless, from inside the container's user namespace: an
+// unprivileged P has no CAP_SYS_ADMIN over the pid namespace until it is in the user
+// namespace it owns (runc's nsexec joins the user namespace first as well). T then
+// skips the user namespace (joined twice: EINVAL) but still becomes its root.
+Result<void> enter_pid_ns(TenantContext& t, const UniqueFd& pidfd) {
+  if (errno == EPERM && (t.ns_flags & CLONE_NEWUSER) && ::setns(pidfd.get(), CLONE_NEWUSER | CLONE_NEWPID) == 0) {
+    t.ns_flags &= ~CLONE_NEWUSER;
+    t.user_ns_joined = true;
+    return {};
+  }
+  UniqueFd ns(::open(fmt::format("/proc/{}/ns/pid", t.init_pid).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns || ::setns(ns.get(), CLONE_NEWPID) < 0) return Error::sys("setns into the container's pid namespace");
+  return {};
+}
+
 }  // namespace
 
 Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
@@ -320,10 +336,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   t.lock_fd = lock->fd();
 
   // Our children are born in the container's pid namespace; we stay where we are.
-  if ((!same_ns(c.st.pid, CLONE_NEWPID)) && ::setns(pidfd.get(), CLONE_NEWPID) < 0) {
-    UniqueFd ns(::open(fmt::format("/proc/{}/ns/pid", c.st.pid).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns || ::setns(ns.get(), CLONE_NEWPID) < 0) return Error::sys("setns into the container's pid namespace");
-  }
+  if ((!same_ns(c.st.pid, CLONE_NEWPID)) && ::setns(pidfd.get(), CLONE_NEWPID) < 0) TRY(enter_pid_ns(t, pidfd));
   sigset_t old;
   bool foreground = !o.detach;
   if (foreground) {
