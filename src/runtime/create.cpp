@@ -88,6 +88,7 @@ struct Prepared {
   ChildContext ctx;  // ctx.plan points at `plan`: a Prepared is never moved
   os::cgroups::Layout layout;
   std::unique_ptr<os::cgroups::Driver> cgroup;
+  bool oom_inherited = false;  // P set its own oomScoreAdj before the clone (unprivileged)
 };
 
 // materialise's and spawn's: what exists on the host.
@@ -162,6 +163,37 @@ Result<void> check_options(const spec::ContainerPlan& plan, const CreateOptions&
   return {};
 }
 
+// An unprivileged caller (not root, or root in a user namespace: runc's rootless rule):
+// what it may not ask for is refused now, naming the field; oomScoreAdj is set on P for
+// the children to inherit; the cgroupfs driver gets only the hierarchies delegated to the
+// caller (os/cgroups/rootless.hpp) when rootless (--rootless, auto by the same rule).
+Result<void> prepare_unprivileged(const GlobalOptions& g, const CreateOptions& o, Prepared& p) {
+  const auto& plan = p.plan;
+  uid_t euid = ::geteuid();
+  bool in_ns = euid == 0 && os::rootless::in_user_namespace();
+  TRY_ASSIGN(auto mode, os::rootless::parse_mode(g.rootless));
+  p.ctx.dumpable_for_maps = plan.ns.new_user && euid != 0;
+  if (euid != 0 || in_ns) {
+    TRY(os::rootless::check_rlimits(plan.process.rlimits));
+    // No mknod without privileges: devices are bind-mounted from the host's same path.
+    for (auto& d : plan.devices)
+      if (::access(d.path.c_str(), F_OK) < 0)
+        return Error::make(Errc::invalid_spec,
+                           fmt::format("config.json: /linux/devices: {}: the host has no such device (rootless: device "
+                                       "nodes are bind-mounted from the host, never created)",
+                                       d.path));
+    if (plan.process.oom_score_adj) {
+      TRY(os::rootless::set_own_oom_score_adj(*plan.process.oom_score_adj));
+      p.oom_inherited = true;
+    }
+  }
+  if (!g.systemd_cgroup && os::rootless::decide(mode, euid, in_ns)) {
+    TRY_ASSIGN(p.layout, os::cgroups::rootless_layout(p.layout, plan.cgroups_path.value_or(""), o.id,
+                                                      plan.resources ? &*plan.resources : nullptr));
+  }
+  return {};
+}
+
 Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, Prepared& p,
                      const StepClock& clock) {
   TRY(spec::check_container_id(o.id));
@@ -188,21 +220,13 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   if (plan.process.caps)
     TRY(os::caps::check_available(*plan.process.caps).context("config.json: /process/capabilities"));
   p.ctx.plan = &plan;
-  p.ctx.dumpable_for_maps = plan.ns.new_user && ::geteuid() != 0;
   if (plan.seccomp) {
     TRY_ASSIGN(p.ctx.bpf, os::seccomp::load_or_compile(*plan.seccomp, g.root + "/.seccomp"));
   }
   clock.mark("plan made");
   TRY_ASSIGN(p.ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(p.layout, os::cgroups::detect_layout());
-  // Rootless (cgroupfs): only the hierarchies delegated to the caller (os/cgroups/rootless.hpp).
-  if (!g.systemd_cgroup) {
-    TRY_ASSIGN(bool rootless, os::rootless::detect(g.rootless));
-    if (rootless) {
-      TRY_ASSIGN(p.layout, os::cgroups::rootless_layout(p.layout, plan.cgroups_path.value_or(""), o.id,
-                                                        plan.resources ? &*plan.resources : nullptr));
-    }
-  }
+  TRY(prepare_unprivileged(g, o, p));
   TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(g.systemd_cgroup, p.layout, plan.cgroups_path.value_or(o.id)));
   return {};
 }
@@ -337,7 +361,7 @@ Result<void> drive_stage1(Prepared& p, Built& b) {
 Result<void> init_ready(const state::StateStore& store, const CreateOptions& o, const Prepared& p, const Built& b) {
   const auto& pp = p.plan.process;
   TRY(os::rlimits::apply_from_parent(b.c_pid, pp.rlimits));
-  if (pp.oom_score_adj)
+  if (pp.oom_score_adj && !p.oom_inherited)
     TRY(write_file(fmt::format("/proc/{}/oom_score_adj", b.c_pid), std::to_string(*pp.oom_score_adj))
             .context("process.oomScoreAdj"));
   TRY(store.save(b.saved));

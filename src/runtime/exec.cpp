@@ -47,6 +47,7 @@
 #include "husk/os/process.hpp"
 #include "husk/os/procfs.hpp"
 #include "husk/os/rlimits.hpp"
+#include "husk/os/rootless.hpp"
 #include "husk/os/self.hpp"
 #include "husk/os/syscall.hpp"
 #include "husk/runtime/runtime.hpp"
@@ -106,7 +107,7 @@ Result<void> tenant_steps(TenantContext& t) {
   TRY(os::cgroups::join_self_v1(t.v1_dirs));
   if (!t.v2_dir.empty()) TRY(write_file(t.v2_dir + "/cgroup.procs", "0").context("join cgroup"));
   TRY(os::rlimits::apply_from_parent(0, pp.rlimits));
-  if (plan.oom_score_adj)
+  if (plan.oom_score_adj && !t.oom_inherited)
     TRY(write_file("/proc/self/oom_score_adj", std::to_string(*plan.oom_score_adj)).context("oomScoreAdj"));
 
   clock.mark("in the cgroups");
@@ -296,6 +297,14 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
 
   TenantContext t;
   t.plan = &plan;
+  // Unprivileged (rootless): limits it may not raise are refused naming the field, and
+  // oomScoreAdj is set on P for T to inherit (T's own /proc files are not T's to open
+  // while it is not dumpable).
+  if ((!pp.rlimits.empty() || plan.oom_score_adj) && (::geteuid() != 0 || os::rootless::in_user_namespace())) {
+    TRY(os::rootless::check_rlimits(pp.rlimits));
+    if (plan.oom_score_adj) TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
+    t.oom_inherited = true;
+  }
   t.id = o.id;
   t.no_new_keyring = c.st.no_new_keyring;
   t.preserve_fds = o.preserve_fds;

@@ -70,6 +70,7 @@ struct TenantContext {
   pid_t init_pid = 0;
   int ns_flags = 0;                  // namespaces of the init that differ from ours (not pid)
   bool user_ns_joined = false;       // P joined the user namespace (rootless, with the pid one)
+  bool oom_inherited = false;        // P set its own oom_score_adj before the clone (rootless)
   int root_fd = -1;                  // the init's root, when its mount namespace is ours
   std::vector<std::string> v1_dirs;  // cgroup directories T moves itself into
   std::string v2_dir;                // only without CLONE_INTO_CGROUP
