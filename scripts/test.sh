@@ -26,6 +26,7 @@ conformance-spec-cgroup-v2     root   step_conformance_spec_cgroup_v2
 e2e-engines                    root   step_e2e_engines
 e2e-cri                        root   step_e2e_cri
 e2e-systemd                    root   step_e2e_systemd
+rootless                       root   step_rootless
 fuzz-smoke                     any    step_fuzz_smoke
 bench-smoke                    root   step_bench_smoke
 clean-machine                  any    step_clean_machine
@@ -79,6 +80,11 @@ step_e2e_systemd() {
   vm --systemd --timeout 1500 -- "$PWD/tests/systemd/guest.sh" "$PWD/build"
 }
 
+# Rootless husk as a dedicated unprivileged user that the test creates and removes
+# (tests/rootless/run.sh): direct run/exec/kill/delete with single and newuidmap ranges,
+# bad input refused naming the field, rootless podman with husk as its runtime.
+step_rootless() { scripts/deps.sh --rootless && tests/rootless/run.sh build/husk; }
+
 # libFuzzer targets (config, state file, seccomp profile, update --resources, CLI), 60 s
 # each from the committed corpus (HUSK_FUZZ_SECONDS overrides); any crash fails.
 step_fuzz_smoke() { tests/fuzz/run.sh "${HUSK_FUZZ_SECONDS:-60}"; }
@@ -111,6 +117,9 @@ step_clean_machine() {
      ls -d /sys/fs/cgroup/*/husk-cri 2>/dev/null | grep -q .; then echo "left: cri"; bad=1; fi
   if ls -d /sys/fs/cgroup/*/husk-compat 2>/dev/null | grep -q .; then echo "left: compat cgroups"; bad=1; fi
   if ls -d /tmp/husk-fuzz-* 2>/dev/null | grep -q .; then echo "left: fuzz scratch dirs"; bad=1; fi
+  if grep -q '^husk-rl-' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || ls -d /tmp/husk-rl-* 2>/dev/null | grep -q .; then
+    echo "left: rootless test users or homes (husk-rl-*)"; bad=1
+  fi
   return $bad
 }
 

@@ -1,5 +1,6 @@
 #include "husk/os/rootless.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "husk/core/fd.hpp"
+#include "husk/spec/defaults.hpp"
 
 namespace husk::os::rootless {
 
@@ -81,6 +83,44 @@ std::string default_state_root() {
   // The uid_map read is only needed for euid 0 with XDG_RUNTIME_DIR set.
   bool in_ns = xdg && !xdg->empty() && euid == 0 && in_user_namespace();
   return default_state_root(xdg, euid, in_ns, env("USER"));
+}
+
+Result<void> check_rlimits(const std::vector<spec::RlimitOp>& limits,
+                           const std::function<std::optional<uint64_t>(int)>& current_hard) {
+  for (size_t i = 0; i < limits.size(); ++i) {
+    auto& l = limits[i];
+    auto cur = current_hard(l.resource);
+    if (!cur || l.hard <= *cur) continue;
+    auto lim = [](uint64_t v) { return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v); };
+    return Error::make(Errc::invalid_spec,
+                       fmt::format("config.json: /process/rlimits/{}: {} hard limit {} is above the caller's {} "
+                                   "(rootless: raising it needs CAP_SYS_RESOURCE)",
+                                   i, spec::rlimit_name(l.resource), lim(l.hard), lim(*cur)));
+  }
+  return {};
+}
+
+Result<void> check_rlimits(const std::vector<spec::RlimitOp>& limits) {
+  return check_rlimits(limits, [](int res) -> std::optional<uint64_t> {
+    rlimit r{};
+    if (::getrlimit(static_cast<__rlimit_resource>(res), &r) < 0) return std::nullopt;
+    return static_cast<uint64_t>(r.rlim_max);
+  });
+}
+
+Result<void> set_own_oom_score_adj(int value) {
+  std::string cur = "?";
+  if (auto t = read_file("/proc/self/oom_score_adj")) cur = std::string(*t).substr(0, t->find('\n'));
+  if (auto r = write_file("/proc/self/oom_score_adj", std::to_string(value)); !r) {
+    int e = r.error().sys_errno();
+    if (e == EACCES || e == EPERM)
+      return Error::make(Errc::invalid_spec,
+                         fmt::format("config.json: /process/oomScoreAdj: {} is lower than the caller's {} (rootless: "
+                                     "lowering it needs CAP_SYS_RESOURCE)",
+                                     value, cur));
+    return std::move(r).error().context("config.json: /process/oomScoreAdj");
+  }
+  return {};
 }
 
 }  // namespace husk::os::rootless

@@ -26,12 +26,14 @@
 #include "husk/core/path.hpp"
 #include "husk/os/capabilities.hpp"
 #include "husk/os/cgroups/driver.hpp"
+#include "husk/os/cgroups/rootless.hpp"
 #include "husk/os/console.hpp"
 #include "husk/os/exec_fifo.hpp"
 #include "husk/os/hooks.hpp"
 #include "husk/os/lsm.hpp"
 #include "husk/os/process.hpp"
 #include "husk/os/rlimits.hpp"
+#include "husk/os/rootless.hpp"
 #include "husk/os/self.hpp"
 #include "husk/spec/exec_record.hpp"
 #include "husk/spec/json.hpp"
@@ -87,6 +89,7 @@ struct Prepared {
   ChildContext ctx;  // ctx.plan points at `plan`: a Prepared is never moved
   os::cgroups::Layout layout;
   std::unique_ptr<os::cgroups::Driver> cgroup;
+  bool oom_inherited = false;  // P set its own oomScoreAdj before the clone (unprivileged)
 };
 
 // materialise's and spawn's: what exists on the host.
@@ -171,6 +174,37 @@ Result<void> check_existing_cgroup(const os::cgroups::Driver& cg) {
   return {};
 }
 
+// An unprivileged caller (not root, or root in a user namespace: runc's rootless rule):
+// what it may not ask for is refused now, naming the field; oomScoreAdj is set on P for
+// the children to inherit; the cgroupfs driver gets only the hierarchies delegated to the
+// caller (os/cgroups/rootless.hpp) when rootless (--rootless, auto by the same rule).
+Result<void> prepare_unprivileged(const GlobalOptions& g, const CreateOptions& o, Prepared& p) {
+  const auto& plan = p.plan;
+  uid_t euid = ::geteuid();
+  bool in_ns = euid == 0 && os::rootless::in_user_namespace();
+  TRY_ASSIGN(auto mode, os::rootless::parse_mode(g.rootless));
+  p.ctx.dumpable_for_maps = plan.ns.new_user && euid != 0;
+  if (euid != 0 || in_ns) {
+    TRY(os::rootless::check_rlimits(plan.process.rlimits));
+    // No mknod without privileges: devices are bind-mounted from the host's same path.
+    for (auto& d : plan.devices)
+      if (::access(d.path.c_str(), F_OK) < 0)
+        return Error::make(Errc::invalid_spec,
+                           fmt::format("config.json: /linux/devices: {}: the host has no such device (rootless: device "
+                                       "nodes are bind-mounted from the host, never created)",
+                                       d.path));
+    if (plan.process.oom_score_adj) {
+      TRY(os::rootless::set_own_oom_score_adj(*plan.process.oom_score_adj));
+      p.oom_inherited = true;
+    }
+  }
+  if (!g.systemd_cgroup && os::rootless::decide(mode, euid, in_ns)) {
+    TRY_ASSIGN(p.layout, os::cgroups::rootless_layout(p.layout, plan.cgroups_path.value_or(""), o.id,
+                                                      plan.resources ? &*plan.resources : nullptr));
+  }
+  return {};
+}
+
 Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode mode, Prepared& p,
                      const StepClock& clock) {
   TRY(spec::check_container_id(o.id));
@@ -209,6 +243,7 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   clock.mark("plan made");
   TRY_ASSIGN(p.ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(p.layout, os::cgroups::detect_layout());
+  TRY(prepare_unprivileged(g, o, p));
   os::cgroups::DriverRequest rq{g.systemd_cgroup, plan.cgroups_path, o.id, plan.resources ? &*plan.resources : nullptr,
                                 &plan.annotations};
   TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(rq, p.layout));
@@ -345,7 +380,7 @@ Result<void> drive_stage1(Prepared& p, Built& b) {
 Result<void> init_ready(const state::StateStore& store, const CreateOptions& o, const Prepared& p, const Built& b) {
   const auto& pp = p.plan.process;
   TRY(os::rlimits::apply_from_parent(b.c_pid, pp.rlimits));
-  if (pp.oom_score_adj)
+  if (pp.oom_score_adj && !p.oom_inherited)
     TRY(write_file(fmt::format("/proc/{}/oom_score_adj", b.c_pid), std::to_string(*pp.oom_score_adj))
             .context("process.oomScoreAdj"));
   TRY(store.save(b.saved));

@@ -49,6 +49,7 @@
 #include "husk/os/procfs.hpp"
 #include "husk/os/rlimits.hpp"
 #include "husk/os/sched.hpp"
+#include "husk/os/rootless.hpp"
 #include "husk/os/self.hpp"
 #include "husk/os/syscall.hpp"
 #include "husk/os/user.hpp"
@@ -109,13 +110,13 @@ Result<void> tenant_steps(TenantContext& t) {
   TRY(os::cgroups::join_self_v1(t.v1_dirs));
   if (!t.v2_dir.empty()) TRY(write_file(t.v2_dir + "/cgroup.procs", "0").context("join cgroup"));
   TRY(os::rlimits::apply_from_parent(0, pp.rlimits));
-  if (plan.oom_score_adj)
+  if (plan.oom_score_adj && !t.oom_inherited)
     TRY(write_file("/proc/self/oom_score_adj", std::to_string(*plan.oom_score_adj)).context("oomScoreAdj"));
 
   clock.mark("in the cgroups");
   TRY(join_namespaces(t));
   clock.mark("in the namespaces");
-  if (t.ns_flags & CLONE_NEWUSER) {
+  if ((t.ns_flags & CLONE_NEWUSER) || t.user_ns_joined) {
     // As root of the container's user namespace until the process's own user is set.
     if (::setresgid(0, 0, 0) < 0) return Error::sys("setresgid(0) in the container's user namespace");
     if (::setresuid(0, 0, 0) < 0) return Error::sys("setresuid(0) in the container's user namespace");
@@ -250,6 +251,22 @@ int wait_with_console(pid_t tpid, const UniqueFd& console_peer) {
   return wait_foreground(tpid, master ? master.get() : -1);
 }
 
+// P's side, when setns(pidfd, CLONE_NEWPID) failed: by /proc/<pid>/ns/pid (no pidfd
+// setns, kernel < 5.8), or, rootless, from inside the container's user namespace: an
+// unprivileged P has no CAP_SYS_ADMIN over the pid namespace until it is in the user
+// namespace it owns (runc's nsexec joins the user namespace first as well). T then
+// skips the user namespace (joined twice: EINVAL) but still becomes its root.
+Result<void> enter_pid_ns(TenantContext& t, const UniqueFd& pidfd) {
+  if (errno == EPERM && (t.ns_flags & CLONE_NEWUSER) && ::setns(pidfd.get(), CLONE_NEWUSER | CLONE_NEWPID) == 0) {
+    t.ns_flags &= ~CLONE_NEWUSER;
+    t.user_ns_joined = true;
+    return {};
+  }
+  UniqueFd ns(::open(fmt::format("/proc/{}/ns/pid", t.init_pid).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns || ::setns(ns.get(), CLONE_NEWPID) < 0) return Error::sys("setns into the container's pid namespace");
+  return {};
+}
+
 }  // namespace
 
 Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
@@ -283,6 +300,14 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
 
   TenantContext t;
   t.plan = &plan;
+  // Unprivileged (rootless): limits it may not raise are refused naming the field, and
+  // oomScoreAdj is set on P for T to inherit (T's own /proc files are not T's to open
+  // while it is not dumpable).
+  if ((!pp.rlimits.empty() || plan.oom_score_adj) && (::geteuid() != 0 || os::rootless::in_user_namespace())) {
+    TRY(os::rootless::check_rlimits(pp.rlimits));
+    if (plan.oom_score_adj) TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
+    t.oom_inherited = true;
+  }
   t.id = o.id;
   t.no_new_keyring = c.st.no_new_keyring;
   t.preserve_fds = o.preserve_fds;
@@ -323,10 +348,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   t.lock_fd = lock->fd();
 
   // Our children are born in the container's pid namespace; we stay where we are.
-  if ((!same_ns(c.st.pid, CLONE_NEWPID)) && ::setns(pidfd.get(), CLONE_NEWPID) < 0) {
-    UniqueFd ns(::open(fmt::format("/proc/{}/ns/pid", c.st.pid).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns || ::setns(ns.get(), CLONE_NEWPID) < 0) return Error::sys("setns into the container's pid namespace");
-  }
+  if ((!same_ns(c.st.pid, CLONE_NEWPID)) && ::setns(pidfd.get(), CLONE_NEWPID) < 0) TRY(enter_pid_ns(t, pidfd));
   sigset_t old;
   bool foreground = !o.detach;
   if (foreground) {

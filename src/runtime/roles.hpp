@@ -52,6 +52,10 @@ struct ChildContext {
   // Namespaces C creates itself, first thing (no S): a network namespace costs about half
   // a millisecond, which then overlaps P's cgroup work instead of delaying the clone.
   int unshare_in_init = 0;
+  // S is dumpable while P writes its id maps: an unprivileged P (or newuidmap acting for
+  // it) may open /proc/<S>/uid_map only then. Decided in P: after unshare(CLONE_NEWUSER)
+  // S's own getuid() is the overflow id for every caller.
+  bool dumpable_for_maps = false;
 };
 
 [[noreturn]] void stage1_main(ChildContext& ctx) noexcept;
@@ -65,6 +69,8 @@ struct TenantContext {
   int pidfd = -1;                    // the container's init
   pid_t init_pid = 0;
   int ns_flags = 0;                  // namespaces of the init that differ from ours (not pid)
+  bool user_ns_joined = false;       // P joined the user namespace (rootless, with the pid one)
+  bool oom_inherited = false;        // P set its own oom_score_adj before the clone (rootless)
   int root_fd = -1;                  // the init's root, when its mount namespace is ours
   std::vector<std::string> v1_dirs;  // cgroup directories T moves itself into
   std::string v2_dir;                // only without CLONE_INTO_CGROUP

@@ -28,10 +28,12 @@ Result<void> stage1_steps(ChildContext& ctx) {
   // sync 2: ... then a new user namespace, whose maps P writes.
   if (p.ns.new_user) {
     if (::unshare(CLONE_NEWUSER) < 0) return Error::sys("unshare user namespace");
-    // unshare(CLONE_NEWUSER) resets dumpable: keep /proc/<S> out of reach.
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // unshare(CLONE_NEWUSER) resets dumpable: keep /proc/<S> out of reach, but for an
+    // unprivileged P while it writes the maps (runc's nsexec does the same).
+    ::prctl(PR_SET_DUMPABLE, ctx.dumpable_for_maps ? 1 : 0, 0, 0, 0);
     TRY(ch.request_id_maps());
     TRY(ch.wait_for(os::sync::MsgType::map_ids_done));
+    if (ctx.dumpable_for_maps) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   if (p.ns.new_user || p.ns.join_user) {
     if (::setresgid(0, 0, 0) < 0) return Error::sys("setresgid(0) in the user namespace");

@@ -72,6 +72,11 @@ std::optional<int> rlimit_number(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view rlimit_name(int n) {
+  if (n < 0 || static_cast<size_t>(n) >= kRlimits.size()) return "";
+  return kRlimits[static_cast<size_t>(n)];
+}
+
 std::optional<int> scheduler_policy(std::string_view n) {
   // SCHED_ISO is reserved by the kernel (4) and refused by sched_setattr, as in runc.
   static const std::pair<std::string_view, int> k[] = {{"SCHED_OTHER", 0},   {"SCHED_FIFO", 1}, {"SCHED_RR", 2},

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "husk/os/cgroups/driver.hpp"
+#include "husk/os/cgroups/rootless.hpp"
 #include "husk/os/idmap_writer.hpp"
 #include "husk/os/rootless.hpp"
 
@@ -116,4 +118,97 @@ TEST_CASE("idmap: find a binary on PATH") {
   CHECK(idmap::find_on_path("sh", "/nonexistent:/bin:/usr/bin") == "/bin/sh");
   CHECK(idmap::find_on_path("husk-no-such-binary", "/bin:/usr/bin").empty());
   CHECK(idmap::find_on_path("passwd", "/etc").empty());  // not executable
+}
+
+namespace {
+
+husk::os::cgroups::Layout hybrid_layout() {
+  using husk::os::cgroups::Hierarchy;
+  husk::os::cgroups::Layout l;
+  l.mode = husk::os::cgroups::Layout::Mode::hybrid;
+  l.hierarchies.push_back(Hierarchy{"memory", "/sys/fs/cgroup/memory", "/", {"memory"}, false});
+  l.hierarchies.push_back(Hierarchy{"devices", "/sys/fs/cgroup/devices", "/", {"devices"}, false});
+  l.hierarchies.push_back(Hierarchy{"pids", "/sys/fs/cgroup/pids", "/", {"pids"}, false});
+  l.hierarchies.push_back(Hierarchy{"unified", "/sys/fs/cgroup/unified", "/", {}, true});
+  return l;
+}
+
+husk::state::CgroupPaths dirs_of(const husk::os::cgroups::Layout& l, const std::string& p) {
+  return husk::os::cgroups::resolve_paths(l, p, {});
+}
+
+std::vector<std::string> names(const husk::os::cgroups::Layout& l) {
+  std::vector<std::string> out;
+  for (auto& h : l.hierarchies) out.push_back(h.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("rootless cgroups: hierarchies not delegated to the caller are dropped") {
+  auto l = hybrid_layout();
+  auto none = [](const std::string&) { return false; };
+  auto r = cgroups::rootless_layout(l, dirs_of(l, "/c1"), nullptr, false, none);
+  REQUIRE(r);
+  CHECK(r->hierarchies.empty());
+  CHECK(r->mode == cgroups::Layout::Mode::none);
+
+  // Only the cgroup2 directory delegated (a user's systemd slice): kept, v1 dropped.
+  auto v2_only = [](const std::string& d) { return d.rfind("/sys/fs/cgroup/unified/", 0) == 0; };
+  r = cgroups::rootless_layout(l, dirs_of(l, "/c1"), nullptr, false, v2_only);
+  REQUIRE(r);
+  CHECK(names(*r) == std::vector<std::string>{"unified"});
+  CHECK(r->mode == cgroups::Layout::Mode::hybrid);
+}
+
+TEST_CASE("rootless cgroups: a limit on a dropped hierarchy is an error naming it") {
+  auto l = hybrid_layout();
+  auto none = [](const std::string&) { return false; };
+  husk::spec::Resources res;
+  res.memory = husk::spec::Memory{};
+  res.memory->limit = 1 << 20;
+  auto r = cgroups::rootless_layout(l, dirs_of(l, "/c1"), &res, false, none);
+  REQUIRE(!r);
+  CHECK(r.error().describe().find("linux.resources: cannot set memory limit (memory.limit_in_bytes)") !=
+        std::string::npos);
+
+  // Device rules alone are not limits (runc ignores the devices controller rootless).
+  husk::spec::Resources devs;
+  devs.devices.push_back(husk::spec::DeviceRule{});
+  CHECK(cgroups::rootless_layout(l, dirs_of(l, "/c1"), &devs, false, none));
+  // Zero values mean "unchanged": no limit.
+  husk::spec::Resources zero;
+  zero.pids = husk::spec::Pids{0};
+  CHECK(cgroups::rootless_layout(l, dirs_of(l, "/c1"), &zero, false, none));
+  husk::spec::Resources pids;
+  pids.pids = husk::spec::Pids{10};
+  auto p = cgroups::rootless_layout(l, dirs_of(l, "/c1"), &pids, false, none);
+  REQUIRE(!p);
+  CHECK(p.error().describe().find("cannot set pids limit") != std::string::npos);
+}
+
+TEST_CASE("rootless cgroups: an explicit cgroupsPath the caller may not use is an error") {
+  auto l = hybrid_layout();
+  auto none = [](const std::string&) { return false; };
+  auto r = cgroups::rootless_layout(l, dirs_of(l, "/c1"), nullptr, true, none);
+  REQUIRE(!r);
+  CHECK(r.error().describe().find("linux.cgroupsPath") != std::string::npos);
+  auto all = [](const std::string&) { return true; };
+  r = cgroups::rootless_layout(l, dirs_of(l, "/c1"), nullptr, true, all);
+  REQUIRE(r);
+  CHECK(r->hierarchies.size() == 4);
+}
+
+TEST_CASE("rootless: a hard rlimit above the caller's is refused naming the field") {
+  auto cur = [](int res) -> std::optional<uint64_t> {
+    if (res == 7) return 1024;
+    return std::nullopt;
+  };
+  CHECK(rootless::check_rlimits({{7, 512, 1024}}, cur));
+  CHECK(rootless::check_rlimits({{7, 100, 100}, {6, 1, 1 << 30}}, cur));  // unknown current: the kernel decides
+  auto r = rootless::check_rlimits({{6, 1, 1}, {7, 1024, 4096}}, cur);
+  REQUIRE(!r);
+  CHECK(r.error().describe() ==
+        "config.json: /process/rlimits/1: RLIMIT_NOFILE hard limit 4096 is above the caller's 1024 (rootless: "
+        "raising it needs CAP_SYS_RESOURCE)");
 }

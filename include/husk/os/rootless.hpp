@@ -4,11 +4,14 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "husk/core/error.hpp"
+#include "husk/spec/plan.hpp"
 
 namespace husk::os::rootless {
 
@@ -40,5 +43,17 @@ std::string default_state_root(const std::optional<std::string>& xdg, uid_t euid
 bool in_user_namespace();
 Result<bool> detect(std::string_view mode);
 std::string default_state_root();
+
+// What an unprivileged caller (no CAP_SYS_RESOURCE) cannot ask of the kernel, refused
+// before anything exists, naming the field: a hard rlimit above the caller's own
+// (`current_hard`: the caller's hard limit of a resource). Pure given the probe.
+Result<void> check_rlimits(const std::vector<spec::RlimitOp>& limits,
+                           const std::function<std::optional<uint64_t>(int)>& current_hard);
+Result<void> check_rlimits(const std::vector<spec::RlimitOp>& limits);  // getrlimit
+// process.oomScoreAdj for an unprivileged caller: set on the caller itself, before the
+// clone, so that its children inherit it (their /proc files are not the caller's to open
+// while they are not dumpable; runc's init sets its own too). Lowering it below the
+// caller's minimum is refused by the kernel: an error naming the field.
+Result<void> set_own_oom_score_adj(int value);
 
 }  // namespace husk::os::rootless

@@ -21,6 +21,8 @@ inline constexpr int kCapMaxKnown = 40;
 
 // "RLIMIT_NOFILE" -> 7
 std::optional<int> rlimit_number(std::string_view name);
+// 7 -> "RLIMIT_NOFILE"; "" when unknown.
+std::string_view rlimit_name(int n);
 
 // process.scheduler names -> SCHED_* policy numbers and SCHED_FLAG_* bits.
 std::optional<int> scheduler_policy(std::string_view name);
