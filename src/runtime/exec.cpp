@@ -54,6 +54,7 @@
 #include "husk/spec/validate.hpp"
 #include "lifecycle.hpp"
 #include "roles.hpp"
+#include "spec13.hpp"
 
 namespace husk::runtime {
 namespace {
@@ -145,7 +146,7 @@ Result<void> tenant_steps(TenantContext& t) {
   std::vector<std::string> env = env_with_home(pp);
   TRY_ASSIGN(std::string exe, resolve_executable(pp.args[0], env, pp.cwd));
   TRY(refuse_self(exe, t.self_dev, t.self_ino));
-  TRY(arm_for_exec(pp, t.bpf, t.to_parent));
+  TRY(arm_for_exec(pp, t.bpf, t.to_parent, t.mempolicy));
   clock.mark("executable found");
   // Success closes the sync socket (CLOEXEC): P reads EOF. Failure is reported on it.
   return exec_process(pp, t.bpf, t.preserve_fds, exe, env,
@@ -280,6 +281,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
 
   TenantContext t;
   t.plan = &plan;
+  TRY_ASSIGN(t.mempolicy, prepare_mempolicy(plan.memory_policy));
   t.id = o.id;
   t.no_new_keyring = c.st.no_new_keyring;
   t.preserve_fds = o.preserve_fds;
@@ -358,6 +360,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     }
   });
 
+  TRY(rdt_add_task(store.dir(o.id), tpid));
   TRY(drive_tenant(ch, plan, c, tpid));
   // EOF: the process runs (a death before execve is its exit status, reaped below).
   reap = 0;
