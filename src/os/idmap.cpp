@@ -63,16 +63,13 @@ Result<UniqueFd> make_userns(const std::vector<spec::IdMapping>& uid_maps,
   return UniqueFd(fd);
 }
 
-Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_view what) {
-  unsigned flags = OPEN_TREE_CLONE | O_CLOEXEC | (req.recursive_tree ? AT_RECURSIVE : 0u);
-  int fd = sys_open_tree(AT_FDCWD, req.source.c_str(), flags);
-  if (fd < 0) return Error::sys(fmt::format("{}: open_tree {}", what, req.source));
-  UniqueFd tree(fd);
+namespace {
+Result<void> set_idmap(int tree, const Request& req, int userns_fd, std::string_view what) {
   MountAttr attr;
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(userns_fd);
   unsigned at = AT_EMPTY_PATH | (req.recursive_idmap ? AT_RECURSIVE : 0u);
-  if (sys_mount_setattr(tree.get(), "", at, attr) < 0) {
+  if (sys_mount_setattr(tree, "", at, attr) < 0) {
     int e = errno;
     if (e == EINVAL)
       return Error::sys(fmt::format("{}: the filesystem of {} does not support idmapped mounts on this kernel "
@@ -81,6 +78,42 @@ Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_vi
                         e);
     return Error::sys(fmt::format("{}: mount_setattr MOUNT_ATTR_IDMAP on {}", what, req.source), e);
   }
+  return {};
+}
+}  // namespace
+
+Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_view what) {
+  unsigned flags = OPEN_TREE_CLONE | O_CLOEXEC | (req.recursive_tree ? AT_RECURSIVE : 0u);
+  int fd = sys_open_tree(AT_FDCWD, req.source.c_str(), flags);
+  if (fd < 0) return Error::sys(fmt::format("{}: open_tree {}", what, req.source));
+  UniqueFd tree(fd);
+  TRY(set_idmap(tree.get(), req, userns_fd, what));
+  return tree;
+}
+
+Result<UniqueFd> idmapped_fs(const std::string& type, const std::string& data, int userns_fd, std::string_view what) {
+  constexpr unsigned kSetFlag = 0, kSetString = 1;  // FSCONFIG_SET_FLAG / _STRING
+  int fs = static_cast<int>(::syscall(SYS_fsopen, type.c_str(), FSOPEN_CLOEXEC));
+  if (fs < 0) return Error::sys(fmt::format("{}: fsopen {}", what, type));
+  UniqueFd fsfd(fs);
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t comma = data.find(',', pos);
+    std::string opt = data.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? data.size() : comma + 1;
+    if (opt.empty()) continue;
+    size_t eq = opt.find('=');
+    long r = eq == std::string::npos
+                 ? ::syscall(SYS_fsconfig, fs, kSetFlag, opt.c_str(), nullptr, 0)
+                 : ::syscall(SYS_fsconfig, fs, kSetString, opt.substr(0, eq).c_str(), opt.substr(eq + 1).c_str(), 0);
+    if (r < 0) return Error::sys(fmt::format("{}: {} option {:?}", what, type, opt));
+  }
+  if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    return Error::sys(fmt::format("{}: create {}", what, type));
+  int m = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0));
+  if (m < 0) return Error::sys(fmt::format("{}: fsmount {}", what, type));
+  UniqueFd tree(m);
+  TRY(set_idmap(tree.get(), Request{type, false, false}, userns_fd, what));
   return tree;
 }
 

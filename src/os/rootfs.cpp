@@ -264,15 +264,35 @@ Result<UniqueFd> prepare_root(const spec::ContainerPlan& p) {
   return fd;
 }
 
-Result<void> apply_mount(const Context& ctx, const spec::MountOp& m) {
-  Result<void> r = m.type == "cgroup" ? cgroup_mount(ctx, m) : m.bind ? bind_mount(ctx, m) : fs_mount(ctx, m);
-  TRY(std::move(r).context(fmt::format("mount {} on {}", m.bind ? m.source : m.type, m.destination)));
+namespace {
+// Propagation and recursive attributes (rro, ...) of a mount, once it is attached.
+Result<void> finish_mount(const Context& ctx, const spec::MountOp& m) {
   if (m.opts.propagation.empty() && !m.opts.recursive_attrs) return {};
   TRY_ASSIGN(auto fd, open_in_root(ctx.rootfd, m.destination, O_PATH));
   for (auto prop : m.opts.propagation)
     TRY(os::mount("", fd_path(fd.get()), nullptr, prop, "").context(fmt::format("propagation of {}", m.destination)));
   if (m.opts.recursive_attrs) TRY(set_mount_attrs(fd.get(), m.opts.attr_set, m.opts.attr_clr, true, m.destination));
   return {};
+}
+}  // namespace
+
+Result<void> apply_mount(const Context& ctx, const spec::MountOp& m) {
+  Result<void> r = m.type == "cgroup" ? cgroup_mount(ctx, m) : m.bind ? bind_mount(ctx, m) : fs_mount(ctx, m);
+  TRY(std::move(r).context(fmt::format("mount {} on {}", m.bind ? m.source : m.type, m.destination)));
+  return finish_mount(ctx, m);
+}
+
+Result<void> attach_mount(const Context& ctx, const spec::MountOp& m, int tree) {
+  bool dir = true;
+  if (m.bind) {
+    struct stat st;
+    if (::stat(m.source.c_str(), &st) < 0) return Error::sys(fmt::format("bind source {}", m.source));
+    dir = S_ISDIR(st.st_mode);
+  }
+  TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, dir));
+  TRY(attach_tree(tree, target.get(), m.destination)
+          .context(fmt::format("idmapped mount {} on {}", m.bind ? m.source : m.type, m.destination)));
+  return finish_mount(ctx, m);
 }
 
 Result<void> pivot(const std::string& rootfs, bool no_pivot) {

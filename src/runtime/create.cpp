@@ -40,6 +40,7 @@
 #include "husk/spec/validate.hpp"
 #include "lifecycle.hpp"
 #include "roles.hpp"
+#include "spec13.hpp"
 
 namespace husk::runtime {
 namespace {
@@ -90,6 +91,7 @@ struct Prepared {
   os::cgroups::Layout layout;
   std::unique_ptr<os::cgroups::Driver> cgroup;
   bool oom_inherited = false;  // P set its own oomScoreAdj before the clone (unprivileged)
+  std::string rdt_root;  // the resctrl mount when linux.intelRdt is set
 };
 
 // materialise's and spawn's: what exists on the host.
@@ -101,6 +103,8 @@ struct Built {
   os::cgroups::InitPlacement placement;
   bool with_s = false, cloned_into = false;
   pid_t s_pid = 0, c_pid = 0;
+  std::vector<UniqueFd> idmapped_trees;  // closed in P once the children have them
+  std::optional<os::resctrl::Group> rdt_group;
 };
 
 // Undoes a create that did not finish: the children, the cgroup, the state directory;
@@ -125,6 +129,7 @@ class Rollback {
   void undo() noexcept {
     kill_and_reap(b_.c_pid);
     kill_and_reap(b_.s_pid);
+    if (b_.rdt_group) (void)os::resctrl::remove(*b_.rdt_group);
     if (p_.cgroup->created_any()) {
       // Read before the cgroup goes: create_container reports an OOM kill.
       oom_killed_ = p_.cgroup->oom_kills() > 0;
@@ -228,6 +233,11 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   }
   const auto& plan = p.plan;
   TRY(check_options(plan, o, mode));
+  // runtime-spec 1.3, checked against this host before anything exists.
+  TRY_ASSIGN(p.ctx.mempolicy, prepare_mempolicy(plan.memory_policy));
+  TRY(check_net_devices(plan));
+  p.ctx.netns_request = !plan.net_devices.empty();
+  TRY_ASSIGN(p.rdt_root, prepare_intel_rdt(plan));
   // C will live in a pid namespace it did not create, next to processes that may hold
   // CAP_SYS_PTRACE: run from a read-only view of our binary (os/self.hpp). Nothing
   // exists yet, so the re-executed command simply starts over.
@@ -313,6 +323,10 @@ Result<void> materialise(const CreateOptions& o, Prepared& p, Built& b) {
 // sync 1: clone S (or, when S has nothing to do, C itself with the namespace flags).
 Result<void> spawn(Prepared& p, Built& b) {
   auto& ctx = p.ctx;
+  // Idmapped mounts need P (root in the initial user namespace): the trees are made
+  // now and inherited by the children.
+  TRY_ASSIGN(b.idmapped_trees, make_idmapped_trees(p.plan));
+  for (auto& t : b.idmapped_trees) ctx.idmapped_trees.push_back(t ? t.get() : -1);
   b.with_s = needs_stage1(p.plan);
   TRY_ASSIGN(b.placement, p.cgroup->plan_init(b.with_s, kMaxFdsPerMessage));
   ctx.self_join_v1 = b.placement.self_join;
@@ -340,6 +354,8 @@ Result<void> spawn(Prepared& p, Built& b) {
   ctx.to_parent_s.close();
   ctx.to_parent_c.close();
   ctx.joins.clear();
+  b.idmapped_trees.clear();
+  ctx.idmapped_trees.clear();
   return {};
 }
 
@@ -408,6 +424,11 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   if (plan.resources || p.cgroup->paths().pure_v2())
     TRY(p.cgroup->set(plan.resources.value_or(spec::Resources{}), true));
   clock.mark("cgroup joined");
+  if (plan.intel_rdt) {
+    // linux.intelRdt: the CLOS group (and MON group) with the init's pid, before it runs.
+    TRY_ASSIGN(b.rdt_group, os::resctrl::apply(p.rdt_root, plan.id, rdt_config(*plan.intel_rdt), b.c_pid));
+    TRY(save_rdt_group(b.locked->fd(), *b.rdt_group));
+  }
   std::string created_state = hook_state(b.saved, "created", b.c_pid);
   TRY(send_to(b.to_c, "container init", MsgType::continue_, created_state, task_fds));
   tasks.clear();
@@ -418,7 +439,9 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
     TRY_ASSIGN(auto m, next_msg(b.to_c, c_seq, "container init"));
     if (!m) break;
     if (m->type == MsgType::hooks_request) {
-      // sync 6: prestart (deprecated, same point) and createRuntime hooks.
+      // sync 6: C's network namespace exists: linux.netDevices move in first (as runc,
+      // before the hooks), then prestart (deprecated, same point) and createRuntime hooks.
+      TRY(move_net_devices(plan, b.c_pid));
       TRY(os::hooks::run_hooks("prestart", plan.hooks.prestart, created_state));
       TRY(os::hooks::run_hooks("createRuntime", plan.hooks.create_runtime, created_state));
       TRY(send_to(b.to_c, "container init", MsgType::hooks_done));

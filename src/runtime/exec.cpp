@@ -58,6 +58,7 @@
 #include "husk/spec/validate.hpp"
 #include "lifecycle.hpp"
 #include "roles.hpp"
+#include "spec13.hpp"
 
 namespace husk::runtime {
 namespace {
@@ -149,7 +150,7 @@ Result<void> tenant_steps(TenantContext& t) {
   std::vector<std::string> env = os::user::env_with_home(pp);
   TRY_ASSIGN(std::string exe, os::executable::resolve(pp.args[0], env, pp.cwd));
   TRY(os::self::refuse_exec(exe, t.self_dev, t.self_ino));
-  TRY(arm_for_exec(pp, t.bpf, t.to_parent));
+  TRY(arm_for_exec(pp, t.bpf, t.to_parent, t.mempolicy));
   clock.mark("executable found");
   // Success closes the sync socket (CLOEXEC): P reads EOF. Failure is reported on it.
   return exec_process(pp, t.bpf, t.preserve_fds, exe, env,
@@ -267,6 +268,21 @@ Result<void> enter_pid_ns(TenantContext& t, const UniqueFd& pidfd) {
   return {};
 }
 
+// What P settles for T before the clone. Unprivileged (rootless): limits it may not
+// raise are refused naming the field, and oomScoreAdj is set on P for T to inherit (T's
+// own /proc files are not T's to open while it is not dumpable). linux.memoryPolicy is
+// checked against the host's nodes.
+Result<void> prepare_in_parent(const spec::ExecPlan& plan, TenantContext& t) {
+  const auto& pp = plan.process;
+  if ((!pp.rlimits.empty() || plan.oom_score_adj) && (::geteuid() != 0 || os::rootless::in_user_namespace())) {
+    TRY(os::rootless::check_rlimits(pp.rlimits));
+    if (plan.oom_score_adj) TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
+    t.oom_inherited = true;
+  }
+  TRY_ASSIGN(t.mempolicy, prepare_mempolicy(plan.memory_policy));
+  return {};
+}
+
 }  // namespace
 
 Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
@@ -300,14 +316,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
 
   TenantContext t;
   t.plan = &plan;
-  // Unprivileged (rootless): limits it may not raise are refused naming the field, and
-  // oomScoreAdj is set on P for T to inherit (T's own /proc files are not T's to open
-  // while it is not dumpable).
-  if ((!pp.rlimits.empty() || plan.oom_score_adj) && (::geteuid() != 0 || os::rootless::in_user_namespace())) {
-    TRY(os::rootless::check_rlimits(pp.rlimits));
-    if (plan.oom_score_adj) TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
-    t.oom_inherited = true;
-  }
+  TRY(prepare_in_parent(plan, t));
   t.id = o.id;
   t.no_new_keyring = c.st.no_new_keyring;
   t.preserve_fds = o.preserve_fds;
@@ -383,6 +392,7 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     }
   });
 
+  TRY(rdt_add_task(store.dir(o.id), tpid));
   TRY(drive_tenant(ch, plan, c, tpid));
   // EOF: the process runs (a death before execve is its exit status, reaped below).
   reap = 0;

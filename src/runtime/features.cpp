@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "husk/os/mempolicy.hpp"
 #include "husk/os/seccomp.hpp"
 #include "husk/runtime/runtime.hpp"
 #include "husk/spec/defaults.hpp"
@@ -26,7 +27,8 @@ std::string features_json() {
   oj caps = oj::array();
   for (int i = 0; i <= spec::kCapMaxKnown; ++i) caps.push_back(spec::capability_name(i));
   lin["capabilities"] = caps;
-  lin["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", false}};
+  // rdma: rdma.max is written on v1 and v2 (os/cgroups/writes.cpp).
+  lin["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", true}};
   lin["seccomp"] = {{"enabled", true},
                     {"actions", os::seccomp::known_actions()},
                     {"operators", os::seccomp::known_operators()},
@@ -35,9 +37,16 @@ std::string features_json() {
                     {"supportedFlags", os::seccomp::known_flags()}};
   lin["apparmor"] = {{"enabled", true}};
   lin["selinux"] = {{"enabled", true}};
-  lin["intelRdt"] = {{"enabled", false}};
-  lin["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
+  // runtime-spec 1.3 (runtime/spec13.cpp). intelRdt and idmap say what husk implements,
+  // "irrespective of the availability ... on the host" (features-linux.md): create fails
+  // with a one-line error where the host lacks resctrl or the filesystem idmapping.
+  lin["intelRdt"] = {{"enabled", true}, {"schemata", true}, {"monitoring", true}};
+  lin["memoryPolicy"] = {{"modes", os::mempolicy::known_modes()}, {"flags", os::mempolicy::known_flags()}};
+  lin["mountExtensions"] = {{"idmap", {{"enabled", true}}}};
+  lin["netDevices"] = {{"enabled", true}};
   f["linux"] = lin;
+  // Annotations of config.json husk acts on (it acts on none: they are only reported).
+  f["potentiallyUnsafeConfigAnnotations"] = oj::array();
   f["annotations"] = {{"io.github.husk.version", kVersion}, {"io.github.husk.commit", kCommit}};
   return f.dump(4) + "\n";
 }

@@ -61,9 +61,16 @@ Result<void> setup_rootfs(ChildContext& ctx) {
   const auto& p = *ctx.plan;
   TRY_ASSIGN(auto rootfd, os::rootfs::prepare_root(p));
   ctx.rootfs.rootfd = rootfd.get();
-  for (auto& m : p.mounts) {
+  for (size_t i = 0; i < p.mounts.size(); ++i) {
+    auto& m = p.mounts[i];
     if (m.type == "cgroup") TRY(wait_cgroup(ctx));
-    TRY(os::rootfs::apply_mount(ctx.rootfs, m));
+    if (i < ctx.idmapped_trees.size() && ctx.idmapped_trees[i] >= 0) {
+      TRY(os::rootfs::attach_mount(ctx.rootfs, m, ctx.idmapped_trees[i]));
+      ::close(ctx.idmapped_trees[i]);
+      ctx.idmapped_trees[i] = -1;
+    } else {
+      TRY(os::rootfs::apply_mount(ctx.rootfs, m));
+    }
   }
   // A bind-mounted /dev is the caller's business; otherwise we populate it.
   if (!p.dev_is_bind_mounted) {
@@ -91,8 +98,9 @@ Result<void> init_steps(ChildContext& ctx) {
   if (p.ns.new_mount || !p.mounts.empty()) TRY(setup_rootfs(ctx));
   TRY(wait_cgroup(ctx));
 
-  // sync 6: prestart + createRuntime run in P; createContainer here, before pivot_root.
-  bool hooks = !p.hooks.prestart.empty() || !p.hooks.create_runtime.empty();
+  // sync 6: P moves linux.netDevices into our network namespace, prestart +
+  // createRuntime run in P; createContainer here, before pivot_root.
+  bool hooks = !p.hooks.prestart.empty() || !p.hooks.create_runtime.empty() || ctx.netns_request;
   if (hooks) {
     TRY(ch.request_hooks());
     TRY(ch.wait_for(MsgType::hooks_done));
@@ -148,7 +156,7 @@ Result<void> init_steps(ChildContext& ctx) {
   // on EACCES again after the uid change. Verified before seccomp may forbid getcwd.
   // Then the shared tail (runtime/process_tail.cpp).
   TRY(drop_privileges(pp, ctx.bpf, ch));
-  TRY(arm_for_exec(pp, ctx.bpf, ch));
+  TRY(arm_for_exec(pp, ctx.bpf, ch, ctx.mempolicy));
 
   // sync 10: P sees EOF and returns; from here nothing of ours may reach fds 0-2.
   ch.close();

@@ -17,6 +17,7 @@
 #include "husk/spec/oci_state.hpp"
 #include "husk/spec/validate.hpp"
 #include "lifecycle.hpp"
+#include "spec13.hpp"
 
 namespace husk::runtime {
 
@@ -51,6 +52,7 @@ Result<void> destroy(const state::StateStore& store, const Loaded& c) {
     os::hooks::run_hooks_warn("poststop", c.st.hooks.poststop, hook_state(c.st, "stopped", 0));
   }
   if (c.st.created_cgroup) TRY(c.cgroup->destroy());
+  TRY(rdt_remove(store.dir(c.st.id)));
   return store.remove(c.st.id);
 }
 

@@ -4,7 +4,8 @@
 //                     CAP_SYS_ADMIN), bounding set, groups/gid/uid, capabilities, umask,
 //                     no_new_privs
 //   arm_for_exec      a NOTIFY filter (its listener fd reaches P while P listens),
-//                     signal dispositions and mask reset, pdeathsig cleared
+//                     linux.memoryPolicy, signal dispositions and mask reset,
+//                     pdeathsig cleared
 //   exec_process      preserved fds inheritable, the rest close-on-exec
 //                     (CVE-2024-21626), the caller's last step (C: exec.fifo and the
 //                     startContainer hooks; T: the final CPU affinity), the remaining
@@ -72,8 +73,10 @@ Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os
 }
 
 Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
-                          os::sync::Channel& to_parent) {
+                          os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy) {
   if (bpf && pp.no_new_privileges && bpf->notify) TRY(install_seccomp(*bpf, to_parent));
+  // The policy is per task and survives execve: the process and its children keep it.
+  if (mempolicy) TRY(os::mempolicy::apply_result(*mempolicy));
   // Handlers do not survive exec, but a blocked mask and ignored signals would.
   os::process::reset_signals();
   // The uid change cleared it; set again, it would outlive execve: P may go away.

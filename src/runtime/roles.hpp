@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "husk/core/fd.hpp"
+#include "husk/os/mempolicy.hpp"
 #include "husk/os/namespaces.hpp"
 #include "husk/os/rootfs.hpp"
 #include "husk/os/seccomp.hpp"
@@ -56,6 +57,12 @@ struct ChildContext {
   // it) may open /proc/<S>/uid_map only then. Decided in P: after unshare(CLONE_NEWUSER)
   // S's own getuid() is the overflow id for every caller.
   bool dumpable_for_maps = false;
+  std::optional<os::mempolicy::Prepared> mempolicy;  // linux.memoryPolicy, checked against the host's nodes
+  // Idmapped mounts: per plan.mounts index, a detached idmapped tree P made before the
+  // clone (-1: none); C attaches it at that mount's turn.
+  std::vector<int> idmapped_trees;
+  // netDevices: C asks P (the sync-6 round trip) once its network namespace exists.
+  bool netns_request = false;
 };
 
 [[noreturn]] void stage1_main(ChildContext& ctx) noexcept;
@@ -80,6 +87,7 @@ struct TenantContext {
   std::string id;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  std::optional<os::mempolicy::Prepared> mempolicy;  // the container's linux.memoryPolicy
 };
 [[noreturn]] void tenant_main(TenantContext& t) noexcept;
 // Closes P's ends and lock in a child (once: C may be S's copy).
@@ -101,8 +109,9 @@ Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp,
 Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_parent);
 Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
                              os::sync::Channel& to_parent);
+// `mempolicy`: linux.memoryPolicy, set here for the init and every exec'd process.
 Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
-                          os::sync::Channel& to_parent);
+                          os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy);
 // Returns only on failure; `last_step` runs after the fds are settled, before the late
 // seccomp filter and execve.
 Result<void> exec_process(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf, int preserve_fds,

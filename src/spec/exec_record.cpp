@@ -12,6 +12,7 @@ ExecRecord exec_record(const Spec& s) {
   r.process = s.process;
   if (s.linux_) {
     r.personality = s.linux_->personality;
+    r.memory_policy = s.linux_->memory_policy;
     if (auto& sc = s.linux_->seccomp) {
       Seccomp kept;
       kept.default_action = sc->default_action;
@@ -77,6 +78,12 @@ std::string exec_record_json(const ExecRecord& r) {
   json l = json::object();
   if (r.personality) {
     l["personality"] = {{"domain", r.personality->domain}, {"flags", r.personality->flags}};
+  }
+  if (auto& mp = r.memory_policy) {
+    json m = {{"mode", mp->mode}};
+    if (mp->nodes) m["nodes"] = *mp->nodes;
+    if (!mp->flags.empty()) m["flags"] = mp->flags;
+    l["memoryPolicy"] = m;
   }
   if (r.seccomp) {
     json sc = {{"defaultAction", r.seccomp->default_action}};

@@ -146,6 +146,7 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts) {
       m.tmpcopyup = true;
     } else if (o == "idmap" || o == "ridmap") {
       m.idmap = true;
+      if (o == "ridmap") m.idmap_recursive = true;
     } else {
       if (!m.data.empty()) m.data += ',';
       m.data += o;
@@ -159,7 +160,8 @@ std::vector<std::string> known_mount_options() {
   for (auto& f : kFlags) out.emplace_back(f.name);
   for (auto& p : kProps) out.emplace_back(p.name);
   for (auto& a : kAttrs) out.emplace_back(a.name);
-  for (auto s : {"rrelatime", "rnorelatime", "rnoatime", "ratime", "rstrictatime", "rnostrictatime", "tmpcopyup"})
+  for (auto s : {"rrelatime", "rnorelatime", "rnoatime", "ratime", "rstrictatime", "rnostrictatime", "tmpcopyup",
+                 "idmap", "ridmap"})
     out.emplace_back(s);
   return out;
 }

@@ -263,7 +263,7 @@ Resources read_resources(const Reader& r) {
   }
   if (r.has("pids")) {
     auto p = r.child("pids", json::value_t::object);
-    res.pids = Pids{p.num<int64_t>("limit").value_or(0)};
+    res.pids = Pids{p.num<int64_t>("limit")};
   }
   if (r.has("blockIO")) {
     auto b = r.child("blockIO", json::value_t::object);
@@ -353,16 +353,47 @@ Seccomp read_seccomp(const Reader& r) {
   return s;
 }
 
+void read_id_maps(const Reader& r, const char* key, std::vector<IdMapping>& out) {
+  r.each(key, [&](const Reader& e) {
+    out.push_back(IdMapping{e.num<uint32_t>("containerID").value_or(0), e.num<uint32_t>("hostID").value_or(0),
+                            e.num<uint32_t>("size").value_or(0)});
+  });
+}
+
+// runtime-spec 1.3: memoryPolicy, netDevices, intelRdt (enableCMT/enableMBM of older
+// drafts are ignored).
+void read_linux_13(const Reader& r, Linux& l) {
+  if (r.has("memoryPolicy")) {
+    auto m = r.child("memoryPolicy", json::value_t::object);
+    auto mode = m.str("mode");
+    if (!mode) throw Bad{m.at("mode"), "is required"};
+    l.memory_policy = MemoryPolicy{*mode, m.str("nodes"), m.strings("flags")};
+  }
+  if (r.has("netDevices")) {
+    auto n = r.child("netDevices", json::value_t::object);
+    for (auto& [k, v] : n.raw().items()) {
+      std::string p = n.at(k);
+      if (!v.is_object()) throw Bad{p, "must be an object"};
+      Reader o(v, p);
+      l.net_devices[k] = NetDevice{o.str("name").value_or("")};
+    }
+  }
+  if (r.has("intelRdt")) {
+    auto i = r.child("intelRdt", json::value_t::object);
+    IntelRdt rdt;
+    rdt.clos_id = i.str("closID");
+    rdt.l3_cache_schema = i.str("l3CacheSchema");
+    rdt.mem_bw_schema = i.str("memBwSchema");
+    rdt.schemata = i.strings("schemata");
+    rdt.enable_monitoring = i.boolean("enableMonitoring").value_or(false);
+    l.intel_rdt = std::move(rdt);
+  }
+}
+
 Linux read_linux(const Reader& r) {
   Linux l;
-  auto maps = [&](const char* key, std::vector<IdMapping>& out) {
-    r.each(key, [&](const Reader& e) {
-      out.push_back(IdMapping{e.num<uint32_t>("containerID").value_or(0), e.num<uint32_t>("hostID").value_or(0),
-                              e.num<uint32_t>("size").value_or(0)});
-    });
-  };
-  maps("uidMappings", l.uid_mappings);
-  maps("gidMappings", l.gid_mappings);
+  read_id_maps(r, "uidMappings", l.uid_mappings);
+  read_id_maps(r, "gidMappings", l.gid_mappings);
   l.sysctl = r.string_map("sysctl");
   if (r.has("resources")) l.resources = read_resources(r.child("resources", json::value_t::object));
   l.cgroups_path = r.str("cgroupsPath");
@@ -400,7 +431,7 @@ Linux read_linux(const Reader& r) {
       l.time_offsets[k] = TimeOffset{o.num<int64_t>("secs").value_or(0), o.num<uint32_t>("nanosecs").value_or(0)};
     }
   }
-  l.has_intel_rdt = r.has("intelRdt");
+  read_linux_13(r, l);
   if (r.has("personality")) {
     auto p = r.child("personality", json::value_t::object);
     auto d = p.str("domain");
@@ -432,6 +463,8 @@ Spec read_spec(const Reader& r) {
     m.type = e.str("type");
     m.source = e.str("source");
     m.options = e.strings("options");
+    read_id_maps(e, "uidMappings", m.uid_mappings);
+    read_id_maps(e, "gidMappings", m.gid_mappings);
     s.mounts.push_back(m);
   });
   if (r.has("hooks")) s.hooks = read_hooks(r.child("hooks", json::value_t::object));

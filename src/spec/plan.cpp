@@ -227,6 +227,7 @@ Result<ExecPlan> make_exec_plan(const ExecRecord& container, const std::optional
   if (auto& pe = container.personality) out.personality = pe->domain == "LINUX32" ? 0x0008UL : 0UL;
   out.oom_score_adj = cp.oom_score_adj;
   out.warnings = std::move(warnings);
+  out.memory_policy = container.memory_policy;
   return out;
 }
 
@@ -241,6 +242,24 @@ unsigned long propagation_flag(std::string_view p) {
   if (p == "runbindable") return MS_UNBINDABLE | MS_REC;
   return 0;
 }
+
+namespace {
+// The mappings an idmapped mount gets: its own, else the container's user namespace's
+// (new: linux.uidMappings/gidMappings; joined: that namespace, by path).
+void plan_idmap(const Mount& m, const Linux& l, const NsPlan& ns, MountOp& op) {
+  if (!op.opts.idmap && m.uid_mappings.empty() && m.gid_mappings.empty()) return;
+  op.idmap = true;
+  if (!m.uid_mappings.empty()) {
+    op.idmap_uid = m.uid_mappings;
+    op.idmap_gid = m.gid_mappings;
+  } else if (ns.join_user) {
+    op.idmap_userns_path = ns.joins.front().path;
+  } else {
+    op.idmap_uid = l.uid_mappings;
+    op.idmap_gid = l.gid_mappings;
+  }
+}
+}  // namespace
 
 Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
   ContainerPlan p;
@@ -310,6 +329,7 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
     op.source = src;
     if (op.destination == "/dev" && op.bind) p.dev_is_bind_mounted = true;
     if (op.destination == "/dev/pts" && !op.bind) p.devpts_is_mounted = true;
+    plan_idmap(m, l, p.ns, op);
     p.mounts.push_back(std::move(op));
   }
 
@@ -340,6 +360,10 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
   p.seccomp = l.seccomp;
   p.mount_label = l.mount_label;
   if (l.personality) p.personality = l.personality->domain == "LINUX32" ? 0x0008UL /*PER_LINUX32*/ : 0UL /*PER_LINUX*/;
+  p.memory_policy = l.memory_policy;
+  for (auto& [host, d] : l.net_devices) p.net_devices.emplace_back(host, d.name);
+  p.new_netns = p.ns.unshare_flags & CLONE_NEWNET;
+  p.intel_rdt = l.intel_rdt;
 
   if (s.process) {
     TRY_ASSIGN(p.process, process_plan(*s.process, in.listen_fds, "config.json: /process"));

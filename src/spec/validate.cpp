@@ -210,18 +210,41 @@ Result<void> check_userns_maps(const Spec& s) {
   return {};
 }
 
+// runtime-spec 1.3 config.md, mounts: uidMappings/gidMappings "MUST both be specified"
+// when either is; idmap/ridmap without them use the container's user namespace, and
+// without one "the runtime MUST return an error".
+static Result<void> check_idmapped_mount(const Spec& s, const Mount& m, const MountOptions& o, size_t i) {
+  bool own = !m.uid_mappings.empty() || !m.gid_mappings.empty();
+  if (!own && !o.idmap) return {};
+  if (m.uid_mappings.empty() != m.gid_mappings.empty())
+    return invalid(fmt::format("config.json: /mounts/{}/{}: must be given together with {}", i,
+                               m.uid_mappings.empty() ? "uidMappings" : "gidMappings",
+                               m.uid_mappings.empty() ? "gidMappings" : "uidMappings"));
+  for (auto* maps : {&m.uid_mappings, &m.gid_mappings})
+    for (size_t j = 0; j < maps->size(); ++j)
+      if ((*maps)[j].size == 0)
+        return invalid(fmt::format("config.json: /mounts/{}/{}/{}/size: must be > 0", i,
+                                   maps == &m.uid_mappings ? "uidMappings" : "gidMappings", j));
+  if (!own && !has_ns(s, "user"))
+    return invalid(
+        fmt::format("config.json: /mounts/{}/options: idmap needs uidMappings/gidMappings or a user namespace", i));
+  bool bind = (o.flags & 0x1000 /*MS_BIND*/) || m.type.value_or("") == "bind";
+  if (!bind && m.type.value_or("") != "tmpfs")
+    return Error::make(Errc::unsupported,
+                       fmt::format("config.json: /mounts/{}: idmapped mounts need a bind or tmpfs mount (type {:?})", i,
+                                   m.type.value_or("")));
+  return {};
+}
+
 Result<void> check_mounts(const Spec& s) {
   for (size_t i = 0; i < s.mounts.size(); ++i) {
     auto& m = s.mounts[i];
     if (m.destination.empty()) return invalid(fmt::format("config.json: /mounts/{}/destination: must not be empty", i));
     auto o = parse_mount_options(m.options);
-    if (o.idmap)
-      return Error::make(
-          Errc::unsupported,
-          fmt::format("config.json: /mounts/{}/options: idmapped mounts are not supported by husk yet", i));
     bool bind = (o.flags & 0x1000 /*MS_BIND*/) || m.type.value_or("") == "bind";
     if (bind && (!m.source || m.source->empty()))
       return invalid(fmt::format("config.json: /mounts/{}/source: a bind mount needs a source", i));
+    TRY(check_idmapped_mount(s, m, o, i));
   }
   return {};
 }
@@ -433,8 +456,6 @@ Result<void> check_unsupported(const Spec& s) {
     if (!p->flags.empty())
       return invalid(fmt::format("config.json: /linux/personality/flags/0: unsupported flag {:?}", p->flags[0]));
   }
-  if (s.linux_->has_intel_rdt)
-    return Error::make(Errc::unsupported, "config.json: /linux/intelRdt: Intel RDT is unsupported on this host");
   if (auto& p = s.linux_->rootfs_propagation; p && !p->empty()) {
     static const std::set<std::string> ok = {"private", "rprivate", "shared",     "rshared",
                                              "slave",   "rslave",   "unbindable", "runbindable"};

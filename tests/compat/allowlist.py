@@ -21,6 +21,9 @@ ALLOW = {
     "config-no-process":
         "runtime-spec config: process is OPTIONAL at create and REQUIRED when start is called; "
         "husk's create accepts it and start refuses (runc refuses at create).",
+    "features-keys":
+        "runtime-spec 1.3 features.md: `potentiallyUnsafeConfigAnnotations` is a top-level key "
+        "(runc 1.2+ has it); runc 1.1.5 predates it.",
     "proc-domainname":
         "runtime-spec 1.2 `domainname` is applied by husk; runc 1.1.5 ignores the field "
         "(support came in runc 1.2).",

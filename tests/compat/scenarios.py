@@ -228,7 +228,7 @@ add("exec-paused", [CREATE, "start {id}", "pause {id}", ("exec {id} true", {}), 
 # ---- spec / features -------------------------------------------------------------------------
 def spec_json(o):
     """The spec without ociVersion: each runtime writes the spec version it implements
-    (runc 1.1.5: 1.0.2-dev, husk: 1.2.0); README "Compatibility with runc"."""
+    (runc 1.1.5: 1.0.2-dev, husk: 1.3.0); README "Compatibility with runc"."""
     try:
         v = json.loads(o)
     except Exception:

@@ -92,9 +92,9 @@ TEST_CASE("errors: --systemd-cgroup fails clearly", "[errors]") {
 TEST_CASE("cli: version, features, spec", "[cli]") {
   Out v = husk({"--version"});
   CHECK(v.out.rfind("husk version ", 0) == 0);
-  CHECK(v.out.find("\nspec: 1.2") != std::string::npos);
+  CHECK(v.out.find("\nspec: 1.3.0") != std::string::npos);
   auto f = nlohmann::json::parse(husk({"features"}).out);
-  CHECK(f["ociVersionMax"] == "1.2.0");
+  CHECK(f["ociVersionMax"] == "1.3.0");
   CHECK(f["linux"]["namespaces"].size() == 8);
   Bundle b("speccmd");
   CHECK(husk({"spec", "--bundle", b.dir}).code != 0);  // config.json exists already

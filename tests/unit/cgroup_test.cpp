@@ -70,7 +70,7 @@ TEST_CASE("cgroups: v2 conversions") {
   r.cpu->quota = 25000;
   r.cpu->period = 100000;
   auto w = v2_writes(r);
-  CHECK(w.at(0) == std::pair<std::string, std::string>{"cpu.weight", "39"});
+  CHECK(w.at(0) == std::pair<std::string, std::string>{"cpu.weight", "100"});  // default shares -> default weight
   CHECK(w.at(1) == std::pair<std::string, std::string>{"cpu.max", "25000 100000"});
 }
 

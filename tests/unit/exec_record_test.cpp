@@ -7,6 +7,7 @@
 #include "husk/core/fd.hpp"
 #include "husk/spec/exec_record.hpp"
 #include "husk/spec/json.hpp"
+#include "husk/spec/plan.hpp"
 
 using namespace husk;
 using json = nlohmann::json;
@@ -56,10 +57,38 @@ TEST_CASE("exec record: every process field and the process-affecting linux fiel
   auto rec = round_trip(config);
   check_carried(config.at("process"), rec.at("process"), "/process");
   check_carried(config.at("linux").at("personality"), rec.at("linux").at("personality"), "/linux/personality");
+  // runtime-spec 1.3: the memory policy applies to every process of the container.
+  check_carried(config.at("linux").at("memoryPolicy"), rec.at("linux").at("memoryPolicy"), "/linux/memoryPolicy");
   for (const char* k : {"defaultAction", "listenerPath", "listenerMetadata"}) {
     INFO(k);
     CHECK(rec.at("linux").at("seccomp").at(k) == config.at("linux").at("seccomp").at(k));
   }
+}
+
+TEST_CASE("exec record: the process-affecting linux fields of the maximal config are all carried") {
+  // Every linux field that acts on a process rather than on the container as a whole
+  // (runtime-spec 1.3 config-linux.md). A new one must join this list and the record.
+  auto lin = maximal().at("linux");
+  for (const char* k : {"personality", "seccomp", "memoryPolicy"}) {
+    INFO(k);
+    CHECK(lin.contains(k));
+    CHECK(round_trip(maximal()).at("linux").contains(k));
+  }
+}
+
+TEST_CASE("exec record: memoryPolicy reaches the exec plan") {
+  auto s = spec::parse(maximal().dump(), "config.json");
+  REQUIRE(s);
+  auto rec = spec::parse_exec_record(spec::exec_record_json(spec::exec_record(*s)), "exec.json");
+  REQUIRE(rec);
+  spec::ExecOverrides o;
+  o.args = {"/bin/true"};
+  auto plan = spec::make_exec_plan(*rec, std::nullopt, "", o);
+  REQUIRE(plan);
+  REQUIRE(plan->memory_policy);
+  CHECK(plan->memory_policy->mode == "MPOL_INTERLEAVE");
+  CHECK(plan->memory_policy->nodes == "0");
+  CHECK(plan->memory_policy->flags == std::vector<std::string>{"MPOL_F_STATIC_NODES"});
 }
 
 TEST_CASE("exec record: nothing else of the config, and no seccomp rules") {

@@ -176,12 +176,12 @@ TEST_CASE("rootless cgroups: a limit on a dropped hierarchy is an error naming i
   husk::spec::Resources devs;
   devs.devices.push_back(husk::spec::DeviceRule{});
   CHECK(cgroups::rootless_layout(l, dirs_of(l, "/c1"), &devs, false, none));
-  // Zero values mean "unchanged": no limit.
-  husk::spec::Resources zero;
-  zero.pids = husk::spec::Pids{0};
-  CHECK(cgroups::rootless_layout(l, dirs_of(l, "/c1"), &zero, false, none));
+  // A pids object without a limit asks for nothing; 0 is a real limit (runtime-spec 1.3).
+  husk::spec::Resources unset;
+  unset.pids = husk::spec::Pids{};
+  CHECK(cgroups::rootless_layout(l, dirs_of(l, "/c1"), &unset, false, none));
   husk::spec::Resources pids;
-  pids.pids = husk::spec::Pids{10};
+  pids.pids = husk::spec::Pids{0};
   auto p = cgroups::rootless_layout(l, dirs_of(l, "/c1"), &pids, false, none);
   REQUIRE(!p);
   CHECK(p.error().describe().find("cannot set pids limit") != std::string::npos);

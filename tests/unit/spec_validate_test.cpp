@@ -123,6 +123,37 @@ TEST_CASE("check_rlimits, check_devices, check_cgroups_path, check_mounts") {
   s.mounts.push_back({"/x", std::string("bind"), std::nullopt, {}});
   CHECK_FALSE(spec::check_mounts(s));
   s = base();
-  s.mounts.push_back({"/x", std::string("bind"), std::string("/y"), {"idmap"}});
+  // runtime-spec 1.3 idmapped mounts: idmap without mappings needs a user namespace ...
+  s.mounts.push_back({"/x", std::string("bind"), std::string("/y"), {"idmap"}, {}, {}});
+  CHECK(spec::check_mounts(s).error().message().find("/mounts/0/options: idmap needs") != std::string::npos);
+  s.linux_->namespaces.push_back({"user", std::nullopt});
+  CHECK(spec::check_mounts(s));
+  // ... uidMappings and gidMappings come together ...
+  s = base();
+  s.mounts.push_back({"/x", std::string("bind"), std::string("/y"), {"bind"}, {{0, 1000, 1}}, {}});
+  CHECK(spec::check_mounts(s).error().message() ==
+        "config.json: /mounts/0/gidMappings: must be given together with uidMappings");
+  s.mounts.back().gid_mappings = {{0, 1000, 1}};
+  CHECK(spec::check_mounts(s));
+  // ... on a bind or a tmpfs.
+  s.mounts.push_back({"/p", std::string("proc"), std::string("proc"), {}, {{0, 1000, 1}}, {{0, 1000, 1}}});
   CHECK(spec::check_mounts(s).error().code() == Errc::unsupported);
+}
+
+TEST_CASE("validate: pids.limit 0 and intelRdt are accepted (runtime-spec 1.3)") {
+  auto s = spec::parse(
+      R"({"ociVersion":"1.3.0","root":{"path":"r"},"linux":{"resources":{"pids":{"limit":0}},
+          "intelRdt":{"closID":"x","enableMonitoring":true},"netDevices":{"eth0":{"name":"e9"}},
+          "memoryPolicy":{"mode":"MPOL_BIND","nodes":"0"}}})",
+      "config.json");
+  REQUIRE(s);
+  CHECK(spec::validate(*s));
+  REQUIRE(s->linux_->resources->pids->limit);
+  CHECK(*s->linux_->resources->pids->limit == 0);
+  CHECK(s->linux_->intel_rdt->enable_monitoring);
+  CHECK(s->linux_->net_devices.at("eth0").name == "e9");
+  CHECK(s->linux_->memory_policy->nodes == "0");
+  auto absent = spec::parse(R"({"ociVersion":"1.3.0","linux":{"resources":{"pids":{}}}})", "config.json");
+  REQUIRE(absent);
+  CHECK_FALSE(absent->linux_->resources->pids->limit);
 }

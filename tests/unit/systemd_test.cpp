@@ -136,7 +136,7 @@ TEST_CASE("systemd: v2 resources as docker -m 64m --cpus 0.5 --pids-limit 50 sen
   CHECK(get<uint64_t>(ps, "MemoryMax") == 64u << 20);
   CHECK(get<uint64_t>(ps, "MemoryLow") == 32u << 20);
   CHECK(get<uint64_t>(ps, "MemorySwapMax") == 64u << 20);  // memory.swap - memory
-  CHECK(get<uint64_t>(ps, "CPUWeight") == 39);             // runc's linear shares -> weight
+  CHECK(get<uint64_t>(ps, "CPUWeight") == 100);            // current runc/crun: default shares -> default weight
   CHECK(get<uint64_t>(ps, "CPUQuotaPerSecUSec") == 500000);
   CHECK(get<uint64_t>(ps, "CPUQuotaPeriodUSec") == 100000);
   CHECK(get<uint64_t>(ps, "TasksMax") == 50);
@@ -173,10 +173,12 @@ TEST_CASE("systemd: v1 resources, unlimited values, zeros unchanged") {
   spec::Resources z;
   z.memory = spec::Memory{};
   z.memory->limit = 0;
-  z.pids = spec::Pids{0};
+  z.pids = spec::Pids{};  // runtime-spec 1.3: no limit given
   auto zp = *resource_properties(z, Host{});
   CHECK(find(zp, "MemoryMax") == nullptr);
   CHECK(find(zp, "TasksMax") == nullptr);
+  z.pids = spec::Pids{0};  // ... and 0 is a limit
+  CHECK(get<uint64_t>(*resource_properties(z, Host{}), "TasksMax") == 0);
 }
 
 TEST_CASE("systemd: CPU quota rounds up to 10 ms per second") {

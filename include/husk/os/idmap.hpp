@@ -40,6 +40,10 @@ struct Request {
 // not support idmapped mounts on this kernel; the error says so and names `what`.
 Result<UniqueFd> idmapped_tree(const Request& req, int userns_fd, std::string_view what);
 
+// A new detached filesystem of `type` (tmpfs, ...) with the comma-separated `data`
+// options (fsopen/fsconfig/fsmount), idmapped like idmapped_tree.
+Result<UniqueFd> idmapped_fs(const std::string& type, const std::string& data, int userns_fd, std::string_view what);
+
 // Attaches a detached tree on `target` (move_mount).
 Result<void> attach(int tree_fd, const std::string& target, std::string_view what);
 

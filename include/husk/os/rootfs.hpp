@@ -35,6 +35,9 @@ Result<UniqueFd> ensure_in_root(int rootfd, const std::string& path, bool dir);
 // Propagation of "/" and the bind of the rootfs onto itself; returns the rootfs O_PATH fd.
 Result<UniqueFd> prepare_root(const spec::ContainerPlan& p);
 Result<void> apply_mount(const Context& ctx, const spec::MountOp& m);
+// An idmapped mount: `tree` is the detached tree P prepared (runtime/spec13.cpp); attached
+// on the destination resolved inside the root, then propagation and recursive attributes.
+Result<void> attach_mount(const Context& ctx, const spec::MountOp& m, int tree);
 Result<void> pivot(const std::string& rootfs, bool no_pivot);
 // After pivot_root:
 Result<void> apply_masked_paths(const std::vector<std::string>& paths);

@@ -44,6 +44,6 @@ const std::vector<DefaultDevice>& default_devices();
 nlohmann::ordered_json default_config(bool rootless, bool cgroup_ns = false);
 
 // The OCI version this build implements.
-inline constexpr const char* kOciVersion = "1.2.0";
+inline constexpr const char* kOciVersion = "1.3.0";
 
 }  // namespace husk::spec

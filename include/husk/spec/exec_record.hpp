@@ -1,7 +1,7 @@
 // The exec record: what `husk exec` needs of the container's config.json, typed. create
 // saves it in the state directory (exec.json); exec loads it, so the bundle may change or
 // go away. It carries every field that shapes a process: the whole process object and,
-// of `linux`, what applies to every process (personality; seccomp's defaultAction and
+// of `linux`, what applies to every process (personality, memoryPolicy; seccomp's defaultAction and
 // listener: the rules travel compiled, in seccomp.bpf). tests/unit/exec_record_test.cpp
 // fails when a process field is not carried.
 #pragma once
@@ -22,6 +22,7 @@ struct ExecRecord {
   std::optional<Process> process;
   std::optional<Personality> personality;
   std::optional<Seccomp> seccomp;  // without syscalls, architectures and flags
+  std::optional<MemoryPolicy> memory_policy;
 };
 
 // The record of a parsed config (copies typed fields only: unknown keys, however deeply

@@ -71,11 +71,16 @@ struct Root {
   bool readonly = false;
 };
 
+struct IdMapping {
+  uint32_t container_id = 0, host_id = 0, size = 0;
+};
+
 struct Mount {
   std::string destination;
   std::optional<std::string> type;
   std::optional<std::string> source;
   std::vector<std::string> options;
+  std::vector<IdMapping> uid_mappings, gid_mappings;  // 1.3: an idmapped mount's own mappings
 };
 
 struct Hook {
@@ -92,10 +97,6 @@ struct Hooks {
 struct Namespace {
   std::string type;
   std::optional<std::string> path;
-};
-
-struct IdMapping {
-  uint32_t container_id = 0, host_id = 0, size = 0;
 };
 
 struct Device {
@@ -130,8 +131,9 @@ struct Cpu {
   std::optional<int64_t> idle;
 };
 
+// runtime-spec 1.3: limit is optional and 0 is a real limit; negative means "max".
 struct Pids {
-  int64_t limit = 0;
+  std::optional<int64_t> limit;
 };
 
 struct WeightDevice {
@@ -213,6 +215,25 @@ struct Personality {
   std::vector<std::string> flags;
 };
 
+// linux.memoryPolicy (set_mempolicy(2) for every process of the container).
+struct MemoryPolicy {
+  std::string mode;
+  std::optional<std::string> nodes;
+  std::vector<std::string> flags;
+};
+
+// linux.netDevices: host interface name -> its name in the container ("" keeps it).
+struct NetDevice {
+  std::string name;
+};
+
+// linux.intelRdt (the resctrl filesystem).
+struct IntelRdt {
+  std::optional<std::string> clos_id, l3_cache_schema, mem_bw_schema;
+  std::vector<std::string> schemata;
+  bool enable_monitoring = false;
+};
+
 struct Linux {
   std::vector<IdMapping> uid_mappings, gid_mappings;
   std::map<std::string, std::string> sysctl;
@@ -225,7 +246,9 @@ struct Linux {
   std::vector<std::string> masked_paths, readonly_paths;
   std::optional<std::string> mount_label;
   std::map<std::string, TimeOffset> time_offsets;
-  bool has_intel_rdt = false;
+  std::optional<IntelRdt> intel_rdt;
+  std::optional<MemoryPolicy> memory_policy;
+  std::map<std::string, NetDevice> net_devices;
   std::optional<Personality> personality;
 };
 

@@ -15,8 +15,9 @@ struct MountOptions {
   uint64_t attr_set = 0, attr_clr = 0;     // MOUNT_ATTR_* applied recursively
   bool recursive_attrs = false;
   bool tmpcopyup = false;
-  bool idmap = false;
-  std::string data;  // comma-joined filesystem options
+  bool idmap = false;            // "idmap" or "ridmap" (never passed to mount(2))
+  bool idmap_recursive = false;  // "ridmap": every mount of the tree is idmapped
+  std::string data;              // comma-joined filesystem options
 };
 
 MountOptions parse_mount_options(const std::vector<std::string>& opts);

@@ -37,6 +37,12 @@ struct MountOp {
   std::string type;         // "" for binds
   MountOptions opts;
   bool bind = false;
+  // Idmapped (runtime-spec 1.3: mounts[].uidMappings/gidMappings, idmap/ridmap): P makes
+  // the idmapped tree before the clone, C attaches it. The mount's own mappings, else
+  // the container's; with a joined user namespace and no mappings of its own, its path.
+  bool idmap = false;
+  std::vector<IdMapping> idmap_uid, idmap_gid;
+  std::string idmap_userns_path;
 };
 
 struct DeviceOp {
@@ -119,6 +125,11 @@ struct ContainerPlan {
   int preserve_fds = 0;
   std::optional<std::string> mount_label;    // applied by create when SELinux is on (os/lsm.hpp)
   std::optional<unsigned long> personality;  // PER_LINUX / PER_LINUX32
+  // runtime-spec 1.3. memoryPolicy is checked against the host's nodes by the runtime.
+  std::optional<MemoryPolicy> memory_policy;
+  std::vector<std::pair<std::string, std::string>> net_devices;  // host name -> name inside, sorted
+  bool new_netns = false;                                        // the container unshares a network namespace
+  std::optional<IntelRdt> intel_rdt;
 };
 
 Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in);
@@ -148,6 +159,7 @@ struct ExecPlan {
   std::optional<int> oom_score_adj;
   // To log before running it: unknown capabilities (--cap, process.json), skipped.
   std::vector<std::string> warnings;
+  std::optional<MemoryPolicy> memory_policy;  // linux.memoryPolicy: every process of the container
 };
 
 // `file` names the --process file in errors ("" when there is none).

@@ -7,6 +7,7 @@
 
 #include "husk/core/fd.hpp"
 #include "husk/core/log.hpp"
+#include "husk/os/cgroups/cpu_weight.hpp"
 #include "husk/state/cgroup_paths.hpp"
 
 namespace husk::os::cgroups {
@@ -25,6 +26,8 @@ std::vector<std::string> default_allowed_devices() {
 
 namespace {
 std::string dev(int64_t major, int64_t minor) { return fmt::format("{}:{}", major, minor); }
+// runtime-spec 1.3: 0 is a real limit (no new task at all), a negative value is none.
+std::string pids_max(int64_t limit) { return limit < 0 ? std::string("max") : std::to_string(limit); }
 }  // namespace
 
 Writes v1_writes(const std::string& h, const spec::Resources& r) {
@@ -63,8 +66,7 @@ Writes v1_writes(const std::string& h, const spec::Resources& r) {
     if (r.cpu->cpus && !r.cpu->cpus->empty()) w.emplace_back("cpuset.cpus", *r.cpu->cpus);
     if (r.cpu->mems && !r.cpu->mems->empty()) w.emplace_back("cpuset.mems", *r.cpu->mems);
   }
-  if (has("pids") && r.pids && r.pids->limit != 0)
-    w.emplace_back("pids.max", r.pids->limit < 0 ? std::string("max") : std::to_string(r.pids->limit));
+  if (has("pids") && r.pids && r.pids->limit) w.emplace_back("pids.max", pids_max(*r.pids->limit));
   if (has("blkio") && r.block_io) {
     auto& b = *r.block_io;
     if (b.weight && *b.weight) w.emplace_back("blkio.weight", std::to_string(*b.weight));
@@ -103,9 +105,8 @@ std::string rdma_line(const std::string& devname, const spec::Rdma& l) {
 }
 
 uint64_t shares_to_weight(uint64_t shares) {
-  // runc's conversion: [2, 262144] -> [1, 10000]
-  uint64_t s = std::clamp<uint64_t>(shares, 2, 262144);
-  return 1 + ((s - 2) * 9999) / 262142;
+  // Current runc's and crun's quadratic conversion (cpu_weight.hpp): 1024 -> 100.
+  return cpu_shares_to_weight(shares);
 }
 
 uint64_t blkio_to_io_weight(uint64_t w) {
@@ -141,8 +142,7 @@ Writes v2_writes(const spec::Resources& r) {
     if (c.cpus && !c.cpus->empty()) w.emplace_back("cpuset.cpus", *c.cpus);
     if (c.mems && !c.mems->empty()) w.emplace_back("cpuset.mems", *c.mems);
   }
-  if (r.pids && r.pids->limit != 0)
-    w.emplace_back("pids.max", r.pids->limit < 0 ? std::string("max") : std::to_string(r.pids->limit));
+  if (r.pids && r.pids->limit) w.emplace_back("pids.max", pids_max(*r.pids->limit));
   if (r.block_io) {
     auto& b = *r.block_io;
     if (b.weight && *b.weight) w.emplace_back("io.weight", fmt::format("default {}", blkio_to_io_weight(*b.weight)));

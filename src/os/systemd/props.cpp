@@ -229,7 +229,8 @@ Result<Properties> resource_properties(const spec::Resources& r, const Host& h) 
     else
       ps.push_back(prop("BlockIOWeight", uint64_t{*r.block_io->weight}));
   }
-  if (r.pids && (r.pids->limit > 0 || r.pids->limit == -1)) ps.push_back(prop("TasksMax", limit_value(r.pids->limit)));
+  if (r.pids && r.pids->limit && (*r.pids->limit >= 0 || *r.pids->limit == -1))
+    ps.push_back(prop("TasksMax", limit_value(*r.pids->limit)));
   if (r.cpu && (h.version == 0 || h.version >= 244)) {
     for (auto [list, name] : {std::pair{&r.cpu->cpus, "AllowedCPUs"}, std::pair{&r.cpu->mems, "AllowedMemoryNodes"}}) {
       if (!list->has_value() || (*list)->empty()) continue;
