@@ -372,11 +372,7 @@ TEST_CASE("delete: \"resources associated with the container, but not created by
 
 static nlohmann::json log_hook(const std::string& log, const std::string& name, const std::string& extra = "") {
   // "<name> <status> <mnt ns>" appended by /bin/sh on the host, state read from stdin.
-  return {{"path", "/bin/sh"},
-          {"args",
-           {"sh", "-c",
-            "read -r s; st=$(echo \"$s\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo " + name +
-                " $st $(readlink /proc/self/ns/mnt) >> " + log + extra}}};
+  return it::status_hook(log, name, " $(readlink /proc/self/ns/mnt)", extra);
 }
 
 TEST_CASE("lifecycle: hooks MUST be invoked in order, with the state on stdin, in their namespaces",

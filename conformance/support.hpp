@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "helpers.hpp"
 
 namespace conf {
 
@@ -34,9 +35,7 @@ inline std::string wait_status(Bundle& b, const std::string& want, int tries = 3
 inline bool state_dir_exists(const Bundle& b) { return it::exists(it::state_root() + "/" + b.id); }
 
 // The v1 memory (or pure v2) directory of the bundle's cgroupsPath.
-inline std::string cgroup_dir(const Bundle& b) {
-  return it::cgroup_v1_host() ? "/sys/fs/cgroup/memory" + b.cgroup : "/sys/fs/cgroup" + b.cgroup;
-}
+inline std::string cgroup_dir(const Bundle& b) { return it::cgroup_dir(b, "memory"); }
 
 inline std::string ns_of(const std::string& pid, const std::string& type) {
   char buf[128] = {};

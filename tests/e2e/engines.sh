@@ -35,6 +35,7 @@ CG_PARENTS=(docker default libpod_parent)   # cgroups the engines make in each v
 
 say() { echo "engines: $*"; }
 fail() { echo "engines: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/busybox-image.sh"
 
 env_file() {
   cat <<EOF
@@ -52,41 +53,16 @@ EOF
 
 # ------------------------------------------------------------------------------ image
 # A docker-archive (what `docker save` writes: manifest.json, the config, one layer tar)
-# that docker load, ctr images import and podman load all read.
+# that docker load, ctr images import and podman load all read (tests/lib/busybox-image.sh).
 make_image() {
-  local d=$E/image r=$E/image/rootfs a
-  rm -rf "$d"; mkdir -p "$r" "$d/archive"
-  file -L /bin/busybox | grep -q 'statically linked' || fail "/bin/busybox is not static: install busybox-static"
-  mkdir -p "$r"/{bin,dev,etc,home/user,proc,root,run,sys,tmp,usr/bin,var}
-  cp /bin/busybox "$r/bin/busybox"
-  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
-  chmod 1777 "$r/tmp"
-  cat > "$r/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-user:x:1000:1000:user:/home/user:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-  printf 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n' > "$r/etc/group"
-  : > "$r/etc/hosts"; : > "$r/etc/resolv.conf"; : > "$r/etc/hostname"
+  local d=$E/image r=$E/image/rootfs
+  rm -rf "$d"; mkdir -p "$r"
+  busybox_rootfs "$r" || fail "cannot build the image's rootfs"
   chown 1000:1000 "$r/home/user"
-  tar -C "$r" --numeric-owner --sort=name --mtime=@0 -cf "$d/layer.tar" . || fail "cannot write the image layer"
-  local layer_sum cfg cfg_sum
-  layer_sum=$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
-  mv "$d/layer.tar" "$d/archive/$layer_sum.tar"
-  cfg=$(jq -cn --arg diff "sha256:$layer_sum" '{
-      architecture: "amd64", os: "linux", created: "1970-01-01T00:00:00Z",
-      config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["/bin/sh"]},
-      rootfs: {type: "layers", diff_ids: [$diff]},
-      history: [{created: "1970-01-01T00:00:00Z", created_by: "husk tests/e2e/engines.sh: Debian busybox-static"}]}') || fail "jq is missing"
-  [ "$(uname -m)" = x86_64 ] || cfg=$(jq -c --arg a "$(dpkg --print-architecture)" '.architecture = $a' <<<"$cfg")
-  cfg_sum=$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)
-  printf '%s' "$cfg" > "$d/archive/$cfg_sum.json"
   # The fully qualified tag: podman would file a short one under localhost/; docker shows
   # it as busybox-img:latest, containerd keeps it as it is.
-  jq -cn --arg c "$cfg_sum.json" --arg l "$layer_sum.tar" --arg t "$CIMG" \
-    '[{Config: $c, RepoTags: [$t], Layers: [$l]}]' > "$d/archive/manifest.json"
-  tar -C "$d/archive" -cf "$d/busybox.tar" manifest.json "$cfg_sum.json" "$layer_sum.tar" || fail "cannot write the image archive"
-  rm -rf "$r" "$d/archive"
+  busybox_archive "$r" "$CIMG" "$d/busybox.tar" || fail "cannot write the image archive"
+  rm -rf "$r"
 }
 
 # ---------------------------------------------------------------------------- configs

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "helpers.hpp"
 #include "husk/core/fd.hpp"
 
 using namespace it;
@@ -45,58 +46,14 @@ void start_paused_init(Bundle& b) {
   REQUIRE(b.state()["status"] == "running");
 }
 
-std::string status_field(const std::string& status, const std::string& key) {
-  auto p = status.find("\n" + key + ":\t");
-  if (p == std::string::npos) return "";
-  p += key.size() + 3;
-  return status.substr(p, status.find('\n', p) - p);
-}
-
 std::vector<int> cgroup_pids(const Bundle& b) {
-  std::string dir = cgroup_v1_host() ? "/sys/fs/cgroup/pids" + b.cgroup : "/sys/fs/cgroup" + b.cgroup;
+  std::string dir = cgroup_dir(b, "pids");
   std::vector<int> out;
   std::istringstream in(slurp(dir + "/cgroup.procs"));
   int p;
   while (in >> p) out.push_back(p);
   return out;
 }
-
-// A console socket that records the pty name and everything read from the master.
-struct ConsoleSocket {
-  std::string path, name, text;
-  int ls = -1;
-  std::thread t;
-  explicit ConsoleSocket(const std::string& p) : path(p) {
-    ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    ::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(ls, 1);
-    t = std::thread([this] {
-      int c = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) return;
-      auto got = husk::recv_with_fd(c, 255);
-      ::close(c);
-      if (!got || !got->fd) return;
-      name = got->payload;
-      int master = got->fd.release();
-      char buf[512];
-      ssize_t n;
-      while ((n = ::read(master, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-      ::close(master);
-    });
-  }
-  void join() {
-    if (t.joinable()) t.join();
-  }
-  ~ConsoleSocket() {
-    ::shutdown(ls, SHUT_RDWR);
-    join();
-    ::close(ls);
-    ::unlink(path.c_str());
-  }
-};
 
 // A seccomp agent for several filters (the init's, then each exec's): every connection
 // brings a listener fd and a state message; every notification is answered with -err.
@@ -108,12 +65,7 @@ struct Agents {
   std::thread acceptor;
   std::atomic<bool> stop{false};
   Agents(const std::string& p, int e) : path(p), err(e) {
-    sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    ::bind(sock, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(sock, 4);
+    sock = unix_listener(path, 4);
     acceptor = std::thread([this] {
       for (;;) {
         int c = ::accept4(sock, nullptr, nullptr, SOCK_CLOEXEC);
@@ -123,21 +75,7 @@ struct Agents {
         if (!got || !got->fd) continue;
         messages.push_back(got->payload);
         int fd = got->fd.release();
-        serving.emplace_back([this, fd] {
-          while (!stop) {
-            pollfd q{fd, POLLIN, 0};
-            int n = ::poll(&q, 1, 100);
-            if (n < 0 || (q.revents & (POLLHUP | POLLERR))) break;
-            if (n == 0) continue;
-            seccomp_notif req{};
-            if (::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) continue;
-            seccomp_notif_resp resp{};
-            resp.id = req.id;
-            resp.error = -this->err;
-            ::ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-          }
-          ::close(fd);
-        });
+        serving.emplace_back([this, fd] { answer_notifications(fd, this->err, &stop, -1); });
       }
     });
   }
@@ -324,12 +262,8 @@ TEST_CASE("exec: -d --pid-file writes the pid of a live process in the container
   ::waitpid(pid, nullptr, WNOHANG);
   // --pidfd-socket: a pidfd of the exec'd process, by SCM_RIGHTS.
   std::string ps = b.dir + "/pidfd.sock";
-  int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, ps.c_str(), sizeof a.sun_path - 1);
-  REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  ::listen(ls, 1);
+  int ls = unix_listener(ps);
+  REQUIRE(ls >= 0);
   std::string link;
   std::thread t([&] {
     int c = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
@@ -578,7 +512,7 @@ TEST_CASE("exec: --cgroup runs the process in an existing sub-cgroup", "[exec][c
   b.busybox();
   start_paused_init(b);
   bool v1 = cgroup_v1_host();
-  std::string base = v1 ? "/sys/fs/cgroup/pids" + b.cgroup : "/sys/fs/cgroup" + b.cgroup;
+  std::string base = cgroup_dir(b, "pids");
   REQUIRE(::mkdir((base + "/sub").c_str(), 0755) == 0);
   struct Rmdir {
     std::string d;

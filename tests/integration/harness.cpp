@@ -185,21 +185,18 @@ void Bundle::add_namespace(const std::string& type) {
 
 void Bundle::save() const { std::ofstream(dir + "/config.json") << config.dump(1); }
 
-Out Bundle::run(const std::vector<std::string>& extra) {
-  save();
-  std::vector<std::string> a = {"run", "--bundle", dir};
+// husk VERB --bundle dir EXTRA... id
+static Out with_bundle(const Bundle& b, const char* verb, const std::vector<std::string>& extra) {
+  b.save();
+  std::vector<std::string> a = {verb, "--bundle", b.dir};
   a.insert(a.end(), extra.begin(), extra.end());
-  a.push_back(id);
+  a.push_back(b.id);
   return husk(a);
 }
 
-Out Bundle::create(const std::vector<std::string>& extra) {
-  save();
-  std::vector<std::string> a = {"create", "--bundle", dir};
-  a.insert(a.end(), extra.begin(), extra.end());
-  a.push_back(id);
-  return husk(a);
-}
+Out Bundle::run(const std::vector<std::string>& extra) { return with_bundle(*this, "run", extra); }
+
+Out Bundle::create(const std::vector<std::string>& extra) { return with_bundle(*this, "create", extra); }
 
 Out Bundle::start() { return husk({"start", id}); }
 

@@ -4,17 +4,12 @@
 #include <fstream>
 
 #include "harness.hpp"
+#include "helpers.hpp"
 
 using namespace it;
 
-static nlohmann::json hook(const std::string& log, const std::string& name) {
-  // Appends "<name> <status> <pid>" using /bin/sh on the host.
-  return {{"path", "/bin/sh"},
-          {"args",
-           {"sh", "-c",
-            "read -r s; st=$(echo \"$s\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo " + name + " $st >> " +
-                log}}};
-}
+// Appends "<name> <status>" to `log` (tests/support).
+static nlohmann::json hook(const std::string& log, const std::string& name) { return status_hook(log, name); }
 
 TEST_CASE("hooks: every hook runs, in order, with the state on stdin", "[hooks]") {
   Bundle b("hooks");

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "helpers.hpp"
 #include "husk/core/fd.hpp"
 
 using namespace it;
@@ -79,34 +80,13 @@ TEST_CASE("process: terminal through --console-socket", "[process]") {
   b.config["process"]["terminal"] = true;
   b.config["process"]["consoleSize"] = {{"height", 30}, {"width", 100}};
   b.args({"/bin/test_init", "isatty"});
-  std::string sock = b.dir + "/console.sock";
-  int ls = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strcpy(a.sun_path, sock.c_str());
-  REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  ::listen(ls, 1);
-  std::string name, text;
-  std::thread t([&] {
-    int c = ::accept(ls, nullptr, nullptr);
-    auto got = husk::recv_with_fd(c, 255);
-    if (got && got->fd) {
-      name = got->payload;
-      int master = got->fd.release();
-      char out[512];
-      ssize_t n;
-      while ((n = ::read(master, out, sizeof out)) > 0) text.append(out, static_cast<size_t>(n));
-      ::close(master);
-    }
-    ::close(c);
-  });
-  Out o = b.run({"--detach", "--console-socket", sock});
+  ConsoleSocket cs(b.dir + "/console.sock");
+  Out o = b.run({"--detach", "--console-socket", cs.path});
   INFO(o.err);
   CHECK(o.code == 0);
-  t.join();
-  ::close(ls);
-  CHECK(name.rfind("/dev/pts/", 0) == 0);
-  CHECK(text.find("/dev/pts/0") != std::string::npos);
+  cs.join();
+  CHECK(cs.name.rfind("/dev/pts/", 0) == 0);
+  CHECK(cs.text.find("/dev/pts/0") != std::string::npos);
   // A terminal without a socket cannot be detached.
   Out bad = b.create();
   CHECK(bad.code != 0);

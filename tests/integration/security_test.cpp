@@ -18,19 +18,13 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "helpers.hpp"
 #include "husk/core/fd.hpp"
 
 using namespace it;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_status(const std::string& status, const std::string& key) {
-  auto p = status.find("\n" + key + ":\t");
-  if (p == std::string::npos) return "";
-  p += key.size() + 3;
-  return status.substr(p, status.find('\n', p) - p);
-}
 
 // A seccomp agent: takes the listener fd and the state from husk, then answers every
 // notification with errno `err`, until the container's filter goes away.
@@ -42,12 +36,7 @@ struct Agent {
   std::atomic<int> answered{0};
   std::thread t;
   Agent(const std::string& p, int e) : path(p), err(e) {
-    sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    ::bind(sock, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(sock, 1);
+    sock = unix_listener(path, 1);
     t = std::thread([this] { serve(); });
   }
   ~Agent() {
@@ -65,18 +54,7 @@ struct Agent {
     ::close(c);
     if (!got || !got->fd) return;
     message = got->payload;
-    int fd = got->fd.release();
-    for (;;) {
-      pollfd q{fd, POLLIN, 0};
-      if (::poll(&q, 1, 10000) <= 0 || (q.revents & (POLLHUP | POLLERR))) break;
-      seccomp_notif req{};
-      if (::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) continue;
-      seccomp_notif_resp resp{};
-      resp.id = req.id;
-      resp.error = -err;
-      if (::ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) ++answered;
-    }
-    ::close(fd);
+    answer_notifications(got->fd.release(), err, nullptr, 10000, &answered);
   }
 };
 
@@ -96,12 +74,12 @@ TEST_CASE("security: all five capability sets, bit for bit, across the uid chang
   INFO(o.err);
   REQUIRE(o.code == 0);
   // A non-root exec keeps only the ambient set (in permitted and effective).
-  CHECK(read_status(o.out, "CapInh") == "0000000000000020");
-  CHECK(read_status(o.out, "CapPrm") == "0000000000000020");
-  CHECK(read_status(o.out, "CapEff") == "0000000000000020");
-  CHECK(read_status(o.out, "CapBnd") == "0000000000000421");
-  CHECK(read_status(o.out, "CapAmb") == "0000000000000020");
-  CHECK(read_status(o.out, "Uid") == "1000\t1000\t1000\t1000");
+  CHECK(status_field(o.out, "CapInh") == "0000000000000020");
+  CHECK(status_field(o.out, "CapPrm") == "0000000000000020");
+  CHECK(status_field(o.out, "CapEff") == "0000000000000020");
+  CHECK(status_field(o.out, "CapBnd") == "0000000000000421");
+  CHECK(status_field(o.out, "CapAmb") == "0000000000000020");
+  CHECK(status_field(o.out, "Uid") == "1000\t1000\t1000\t1000");
 
   // As root, every set exactly as configured; inheritable stays empty when not asked.
   b.config["process"]["user"] = {{"uid", 0}, {"gid", 0}};
@@ -109,16 +87,16 @@ TEST_CASE("security: all five capability sets, bit for bit, across the uid chang
   b.config["process"]["capabilities"].erase("ambient");
   Out r = b.run();
   REQUIRE(r.code == 0);
-  CHECK(read_status(r.out, "CapInh") == "0000000000000000");
-  CHECK(read_status(r.out, "CapPrm") == "0000000000000420");
-  CHECK(read_status(r.out, "CapEff") == "0000000000000420");
-  CHECK(read_status(r.out, "CapBnd") == "0000000000000421");
-  CHECK(read_status(r.out, "CapAmb") == "0000000000000000");
+  CHECK(status_field(r.out, "CapInh") == "0000000000000000");
+  CHECK(status_field(r.out, "CapPrm") == "0000000000000420");
+  CHECK(status_field(r.out, "CapEff") == "0000000000000420");
+  CHECK(status_field(r.out, "CapBnd") == "0000000000000421");
+  CHECK(status_field(r.out, "CapAmb") == "0000000000000000");
 }
 
 TEST_CASE("security: a capability missing from the host's bounding set is named at create", "[security]") {
   auto status = slurp("/proc/self/status");
-  uint64_t bnd = std::stoull(read_status(status, "CapBnd"), nullptr, 16);
+  uint64_t bnd = std::stoull(status_field(status, "CapBnd"), nullptr, 16);
   if (bnd & (uint64_t{1} << 24)) return it::skip("this host has CAP_SYS_RESOURCE in its bounding set");
   Bundle b("nosysres");
   b.config["process"]["capabilities"]["bounding"].push_back("CAP_SYS_RESOURCE");
