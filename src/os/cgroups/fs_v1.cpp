@@ -159,8 +159,25 @@ Result<void> set(const std::string& hierarchy, const std::string& dir, const spe
   return {};
 }
 
+// Writing FROZEN starts freezing; freezer.state reads FREEZING until every task has
+// stopped. As runc does, wait for FROZEN, and every 25 tries thaw and freeze again (a
+// task in a vfork or a signal delivery can keep the cgroup FREEZING); give up after
+// ~1000 tries, thawed, with an error.
 Result<void> freeze(const std::string& dir, bool f) {
-  return write_file(dir + "/freezer.state", f ? "FROZEN" : "THAWED");
+  const std::string file = dir + "/freezer.state";
+  if (!f) return write_file(file, "THAWED");
+  for (int i = 0; i < 1000; ++i) {
+    if (i % 25 == 24) {
+      TRY(write_file(file, "THAWED"));
+      ::usleep(10);
+    }
+    TRY(write_file(file, "FROZEN"));
+    TRY_ASSIGN(std::string state, read_file(file));
+    if (state.rfind("FROZEN", 0) == 0) return {};
+    ::usleep(i < 25 ? 10 : 100);
+  }
+  (void)write_file(file, "THAWED");
+  return Error::make(Errc::bad_state, fmt::format("unable to freeze {}: it stays FREEZING", dir));
 }
 
 bool frozen(const std::string& dir) {
