@@ -156,11 +156,14 @@ Result<void> init_steps(ChildContext& ctx) {
   ch.close();
   log::set_sink(nullptr);
   log::set_level(log::Level::error);
-  return exec_process(pp, ctx.bpf, p.preserve_fds, exe, env, [&]() -> Result<void> {
-    TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
-    if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
-    return os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json);
-  });
+  return exec_process(
+      pp, ctx.bpf, p.preserve_fds, exe, env,
+      [&]() -> Result<void> {
+        TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
+        if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
+        return os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json);
+      },
+      /*filter_first=*/true);
 }
 
 }  // namespace

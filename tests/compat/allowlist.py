@@ -56,10 +56,6 @@ PENDING = {
     "proc-cwd-missing": (16,
         "src/runtime/init.cpp: create process.cwd (mkdir -p 0755 inside the root) before chdir "
         "(runc libcontainer/rootfs_linux.go:155-158 createCwd)."),
-    # class 18
-    "hooks-startcontainer-nnp-seccomp": (18,
-        "src/runtime/init.cpp: with noNewPrivileges, install seccomp before the startContainer "
-        "hooks (runc standard_init_linux.go: NNP -> seccomp before the hooks)."),
     # class 20
     "proc-stdio-owner-user": (20,
         "src/runtime/process_steps.cpp: fchown stdio 0-2 to the process uid/gid unless /dev/null "
