@@ -72,6 +72,12 @@ Result<void> setup_rootfs(ChildContext& ctx) {
     TRY(os::devices::apply_devices(ctx.rootfs.rootfd, p.devices, p.ns.new_user || p.ns.join_user));
     TRY(os::devices::apply_dev_symlinks(ctx.rootfs.rootfd, has_mount_at(p, "/dev/pts", false)));
   }
+  // A missing process.cwd is made (0755, after the mounts: it may be under one), as runc
+  // (createCwd). One the user can reach and we cannot (EACCES) is left to the chdir.
+  if (p.has_process) {
+    auto cwd = os::rootfs::ensure_in_root(ctx.rootfs.rootfd, p.process.cwd, true);
+    if (!cwd && cwd.error().sys_errno() != EACCES) return std::move(cwd).error().context("config.json: /process/cwd");
+  }
   ctx.rootfs.rootfd = -1;
   return {};
 }

@@ -52,10 +52,6 @@ PENDING = {
     "ns-user-bind-unreachable": (14,
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
         "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
-    # class 16
-    "proc-cwd-missing": (16,
-        "src/runtime/init.cpp: create process.cwd (mkdir -p 0755 inside the root) before chdir "
-        "(runc libcontainer/rootfs_linux.go:155-158 createCwd)."),
     # class 20
     "proc-stdio-owner-user": (20,
         "src/runtime/process_steps.cpp: fchown stdio 0-2 to the process uid/gid unless /dev/null "

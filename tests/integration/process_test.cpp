@@ -1,4 +1,5 @@
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,6 +23,16 @@ TEST_CASE("process: args, env, cwd", "[process]") {
   CHECK(o.out.find("HOME=/root\n") != std::string::npos);  // from the container's /etc/passwd
   b.args({"test_init", "cwd"});
   CHECK(b.run().out == "/tmp\n");
+  // A missing cwd is made, 0755, as runc does (issue 22 class 16).
+  b.config["process"]["cwd"] = "/work/a/b";
+  b.args({"test_init", "cwd"});
+  Out m = b.run();
+  INFO(m.err);
+  CHECK(m.code == 0);
+  CHECK(m.out == "/work/a/b\n");
+  struct stat st {};
+  CHECK(::stat((b.rootfs + "/work/a/b").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0755);
 }
 
 TEST_CASE("process: user, additionalGids, groups from /etc/group, umask", "[process]") {
