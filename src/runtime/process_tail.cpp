@@ -1,6 +1,6 @@
 // The end of every container process, the init's (C) and exec's (T) alike, in one order:
 //
-//   drop_privileges   cwd, (seccomp first when no_new_privileges is off: it needs
+//   drop_privileges   stdio to the user, cwd, (seccomp first when no_new_privileges is off: it needs
 //                     CAP_SYS_ADMIN), bounding set, groups/gid/uid, capabilities, umask,
 //                     no_new_privs
 //   arm_for_exec      a NOTIFY filter (its listener fd reaches P while P listens),
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "husk/core/syscall_compat.hpp"
+#include "husk/os/stdio_owner.hpp"
 #include "husk/os/syscall.hpp"
 #include "roles.hpp"
 
@@ -32,6 +33,7 @@ Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_
 
 Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
                              os::sync::Channel& to_parent) {
+  TRY(os::stdio::give_to_user(pp.uid));  // while we may still chown (runc: the same)
   TRY(enter_cwd_and_drop_privileges(
       pp, [&]() -> Result<void> { return bpf ? install_seccomp(*bpf, to_parent) : Result<void>{}; }));
   ::umask(pp.umask.value_or(022));

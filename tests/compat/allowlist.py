@@ -52,12 +52,6 @@ PENDING = {
     "ns-user-bind-unreachable": (14,
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
         "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
-    # class 20
-    "proc-stdio-owner-user": (20,
-        "src/runtime/process_steps.cpp: fchown stdio 0-2 to the process uid/gid unless /dev/null "
-        "(runc libcontainer/init_linux.go:403 fixStdioPermissions)."),
-    "proc-stdio-pipe-write-user": (20, "as proc-stdio-owner-user."),
-    "proc-tty-owner-user": (20, "process_steps.cpp: fchown the console pty slave to the user (runc does)."),
     # not numbered in the issue, found by this harness; fixes in refactor files
     "life-delete-created": ("extra",
         "src/runtime/lifecycle.cpp remove(): runc's delete of a `created` container kills and "

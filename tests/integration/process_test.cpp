@@ -202,3 +202,14 @@ TEST_CASE("process: scheduler and ioPriority apply to the init", "[process]") {
   CHECK(bad.err.find("/process/scheduler/policy: unknown policy") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
 }
+
+TEST_CASE("process: stdio belongs to the process's user, as runc (issue 22 class 20)", "[process]") {
+  Bundle b("stdio-owner");
+  b.busybox();
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  b.args({"/bin/sh", "-c", "/bin/busybox stat -c %u /proc/self/fd/1; echo x > /dev/stdout && echo wrote"});
+  Out o = b.run();  // stdout and stderr are the harness's pipes, made by root
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(o.out == "1000\nx\nwrote\n");
+}
