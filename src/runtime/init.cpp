@@ -129,6 +129,7 @@ Result<void> init_steps(ChildContext& ctx) {
   TRY(os::uts::apply(p.hostname, p.domainname));
   if (pp.terminal) TRY(os::console::apply_console(ctx.console_fd, pp.console_size, p.ns.new_mount));
   if (ctx.console_fd >= 0) ::close(ctx.console_fd);
+  if (p.ns.new_mount) TRY(os::rootfs::apply_readonly_tmpfs(p.mounts));
   if (!p.no_new_keyring) TRY(os::lsm::join_session_keyring(p.id));
   if (labels) TRY(os::lsm::apply_exec_labels(*proc, pp.apparmor_profile, pp.selinux_label));
   if (p.ns.new_mount) {

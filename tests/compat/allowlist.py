@@ -34,11 +34,7 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 12 and 13 (mount order: the loop is in the refactor's init.cpp)
-    "mounts-dev-ro-nested": (12,
-        "src/os/rootfs.cpp + the mount loop in src/runtime/init.cpp: mount a read-only tmpfs "
-        "read-write and remount it read-only after every nested mount (runc mountToRootfs: "
-        "tmpfs with MS_RDONLY is remounted ro at the end, finalizeRootfs)."),
+    # class 13 (mount order)
     "mounts-mountinfo": (13,
         "order and flags of maskedPaths/readonlyPaths: runc applies readonlyPaths first, then "
         "maskedPaths, and masks directories with a read-only tmpfs without nosuid/nodev/noexec "
