@@ -203,7 +203,7 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   TRY_ASSIGN(p.ctx.joins, os::ns::prepare_joins(plan.ns));
   TRY_ASSIGN(p.layout, os::cgroups::detect_layout());
   TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(g.systemd_cgroup, p.layout, plan.cgroups_path.value_or(o.id)));
-  return check_existing_cgroup(*p.cgroup);
+  return {};
 }
 
 // --- materialise -----------------------------------------------------------------
@@ -422,6 +422,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   b.saved.bundle = p.bundle;
   b.saved.annotations = p.plan.annotations;
   Rollback rollback(store, o.id, p, b, oom_killed);
+  TRY(check_existing_cgroup(*p.cgroup));  // after "already exists", as runc
   TRY(materialise(o, p, b));
   clock.mark("prepared (state dir, fifo)");
   TRY(spawn(p, b));
