@@ -65,9 +65,6 @@ PENDING = {
     "proc-caps-empty": ("extra",
         "src/spec/plan.cpp: an absent process.capabilities gives no capabilities in runc; husk "
         "keeps the full set."),
-    "hooks-state-on-stdin": ("extra",
-        "src/runtime/create.cpp: the state given to prestart/createRuntime hooks says status "
-        "\"creating\" under runc (the container is still being created); husk says \"created\"."),
     "seccomp-default-errno": ("extra",
         "process tail: a profile that denies the init's own syscalls: runc fails the start with "
         "\"container process is already dead\" (rc 1); husk's run exits 139."),
