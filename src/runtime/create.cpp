@@ -375,10 +375,8 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
     if (!m) break;
     if (m->type == MsgType::hooks_request) {
       // sync 6: prestart (deprecated, same point) and createRuntime hooks.
-      // Their state says "creating", as runc's (the container is still being created).
-      std::string creating_state = hook_state(b.saved, "creating", b.c_pid);
-      TRY(os::hooks::run_hooks("prestart", plan.hooks.prestart, creating_state));
-      TRY(os::hooks::run_hooks("createRuntime", plan.hooks.create_runtime, creating_state));
+      TRY(os::hooks::run_hooks("prestart", plan.hooks.prestart, created_state));
+      TRY(os::hooks::run_hooks("createRuntime", plan.hooks.create_runtime, created_state));
       TRY(send_to(b.to_c, "container init", MsgType::hooks_done));
     } else if (m->type == MsgType::ready) {
       clock.mark("init ready");

@@ -27,6 +27,10 @@ ALLOW = {
     "hooks-poststop-fails":
         "runtime-spec lifecycle step 13: a failing poststop hook MUST be logged as a warning and "
         "the remaining steps go on; runc 1.1.5 logs it at level error. Exit codes are equal.",
+    "hooks-state-on-stdin":
+        "runc gives prestart/createRuntime hooks status \"creating\"; the runtime-tools validation "
+        "suite (hooks_stdin, conformance/expected.txt: pass) requires \"created\" and runc fails it. "
+        "husk keeps the suite's reading (measured: with \"creating\" hooks_stdin fails assertion 1).",
     "cli-exec-unknown-flag":
         "`exec` stops option parsing at the first non-option word so the command's own flags "
         "pass through (`exec ID sh -c ...`); an unknown option before the id therefore fails as "

@@ -30,7 +30,7 @@ TEST_CASE("hooks: every hook runs, in order, with the state on stdin", "[hooks]"
   REQUIRE(o.code == 0);
   CHECK(o.out == "wrote\nx");  // the hook's stdout is the container's
   CHECK(slurp(log) ==
-        "prestart creating\ncreateRuntime creating\ncreateContainer created\npoststart running\npoststop stopped\n");
+        "prestart created\ncreateRuntime created\ncreateContainer created\npoststart running\npoststop stopped\n");
 }
 
 TEST_CASE("hooks: the init's hooks leave no ignored signal to the user's process", "[hooks]") {
