@@ -58,6 +58,8 @@ Result<std::string> absolute_dir(const std::string& p, const char* what) {
 std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layout, const os::cgroups::Paths& dirs) {
   std::vector<os::rootfs::CgroupView> out;
   for (auto& h : layout.hierarchies) {
+    // A hybrid host's cgroup2 mount is not shown: runc mounts the v1 hierarchies only.
+    if (h.v2 && layout.mode == os::cgroups::Layout::Mode::hybrid) continue;
     os::rootfs::CgroupView v;
     v.v2 = h.v2;
     v.host_dir = h.v2 ? dirs.v2 : dirs.v1.at(h.name);

@@ -45,9 +45,6 @@ PENDING = {
         "(libcontainer/rootfs_linux.go finalizeRootfs/maskPath); husk masks first with "
         "nosuid,nodev,noexec. Fix in src/runtime/init.cpp (mount order) and src/os/rootfs.cpp."),
     "mounts-no-pivot": (13, "as mounts-mountinfo (--no-pivot path shows the same order)."),
-    "mounts-cgroup-v1": (13,
-        "a `cgroup` mount on a hybrid host: runc 1.1.5 mounts only the v1 controllers (no "
-        "`unified`); src/os/rootfs.cpp cgroup mount list."),
     # class 14
     "ns-user-bind-unreachable": (14,
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
