@@ -31,6 +31,10 @@ ALLOW = {
         "runc gives prestart/createRuntime hooks status \"creating\"; the runtime-tools validation "
         "suite (hooks_stdin, conformance/expected.txt: pass) requires \"created\" and runc fails it. "
         "husk keeps the suite's reading (measured: with \"creating\" hooks_stdin fails assertion 1).",
+    "life-delete-created":
+        "runtime-spec runtime.md delete: \"Attempting to delete a container that is not stopped MUST "
+        "have no effect on the container and MUST generate an error\"; runc 1.1.5 kills and removes a "
+        "`created` container without --force. husk follows the spec (conformance/runtime_test.cpp).",
     "cli-exec-unknown-flag":
         "`exec` stops option parsing at the first non-option word so the command's own flags "
         "pass through (`exec ID sh -c ...`); an unknown option before the id therefore fails as "
@@ -50,11 +54,6 @@ PENDING = {
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
         "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
     # not numbered in the issue, found by this harness; fixes in refactor files
-    "life-delete-created": ("extra",
-        "src/runtime/lifecycle.cpp remove(): runc's delete of a `created` container kills and "
-        "destroys it without --force (runc delete.go: Created -> killContainer)."),
-    "pause-created": ("extra",
-        "src/runtime/cgroup_cmds.cpp pause: runc pauses a created container (status paused)."),
     "proc-user-1000": ("extra",
         "src/runtime/process_steps.cpp:32: with a gid given (always, in OCI) runc adds no "
         "supplementary groups from /etc/group; only additionalGids."),
