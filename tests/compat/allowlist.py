@@ -62,9 +62,6 @@ PENDING = {
         "process tail: with no PATH in env runc's exec lookup fails (\"executable file not "
         "found in $PATH\"); husk falls back to a default PATH."),
     "exec-process-json": ("extra", "as proc-env-empty (process.json without env)."),
-    "proc-caps-empty": ("extra",
-        "src/spec/plan.cpp: an absent process.capabilities gives no capabilities in runc; husk "
-        "keeps the full set."),
     "seccomp-default-errno": ("extra",
         "process tail: a profile that denies the init's own syscalls: runc fails the start with "
         "\"container process is already dead\" (rc 1); husk's run exits 139."),

@@ -421,8 +421,7 @@ TEST_CASE("exec: a user-namespaced container; the ptrace marker seals later exec
   b.config["linux"]["namespaces"].push_back({{"type", "user"}});
   b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
   b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
-  b.config["process"]["capabilities"] = nullptr;
-  b.config["process"].erase("capabilities");  // every capability, CAP_SYS_PTRACE too
+  b.config["process"]["capabilities"] = all_capabilities();  // CAP_SYS_PTRACE too
   b.save();
   start_paused_init(b);
   Out m = exec_in(b, {"/bin/test_init", "cat", "/proc/self/uid_map"});
