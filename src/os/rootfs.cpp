@@ -340,7 +340,10 @@ Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
       if (!empty_dir) {
         UniqueFd fs(sys_fsopen("tmpfs", 1 /*FSOPEN_CLOEXEC*/));
         if (!fs) return Error::sys("fsopen tmpfs");
-        if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+        // Source "tmpfs" and a read-only superblock, as runc's mask shows in mountinfo.
+        if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+            sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0 ||
+            sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
             sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
           return Error::sys("fsconfig tmpfs");
         UniqueFd mnt(

@@ -123,8 +123,9 @@ Result<void> init_steps(ChildContext& ctx) {
   // sysctl first: readonlyPaths usually covers /proc/sys.
   if (!p.sysctl.empty()) TRY(os::sysctl::apply(*proc, p.sysctl));
   if (p.ns.new_mount) {
-    TRY(os::rootfs::apply_masked_paths(p.masked_paths));
+    // readonlyPaths first, then maskedPaths, as runc (the order mountinfo shows).
     TRY(os::rootfs::apply_readonly_paths(p.readonly_paths));
+    TRY(os::rootfs::apply_masked_paths(p.masked_paths));
   }
   TRY(os::uts::apply(p.hostname, p.domainname));
   if (pp.terminal) TRY(os::console::apply_console(ctx.console_fd, pp.console_size, p.ns.new_mount));

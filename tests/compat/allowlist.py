@@ -35,6 +35,12 @@ ALLOW = {
         "runtime-spec runtime.md delete: \"Attempting to delete a container that is not stopped MUST "
         "have no effect on the container and MUST generate an error\"; runc 1.1.5 kills and removes a "
         "`created` container without --force. husk follows the spec (conformance/runtime_test.cpp).",
+    "mounts-mountinfo":
+        "a masked directory is an empty read-only tmpfs; husk's also carries nosuid,nodev,noexec "
+        "and size=0, one superblock for all of them (hardening, as runc 1.2+ and crun; made with "
+        "the new mount API, no path to race on). The order (readonlyPaths, then maskedPaths), the "
+        "source and the read-only superblock are runc's (issue 22 class 13).",
+    "mounts-no-pivot": "as mounts-mountinfo (the --no-pivot path).",
     "cli-exec-unknown-flag":
         "`exec` stops option parsing at the first non-option word so the command's own flags "
         "pass through (`exec ID sh -c ...`); an unknown option before the id therefore fails as "
@@ -42,13 +48,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 13 (mount order)
-    "mounts-mountinfo": (13,
-        "order and flags of maskedPaths/readonlyPaths: runc applies readonlyPaths first, then "
-        "maskedPaths, and masks directories with a read-only tmpfs without nosuid/nodev/noexec "
-        "(libcontainer/rootfs_linux.go finalizeRootfs/maskPath); husk masks first with "
-        "nosuid,nodev,noexec. Fix in src/runtime/init.cpp (mount order) and src/os/rootfs.cpp."),
-    "mounts-no-pivot": (13, "as mounts-mountinfo (--no-pivot path shows the same order)."),
     # class 14
     "ns-user-bind-unreachable": (14,
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
