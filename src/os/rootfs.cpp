@@ -111,6 +111,10 @@ Result<void> check_ordinary_dir(const Context& ctx, const spec::MountOp& m) {
   return {};
 }
 
+bool delayed_readonly(const spec::MountOp& m) {
+  return !m.bind && (m.opts.flags & MS_RDONLY) && (m.type == "tmpfs" || path::clean("/" + m.destination) == "/dev");
+}
+
 Result<void> fs_mount(const Context& ctx, const spec::MountOp& m) {
   TRY(check_ordinary_dir(ctx, m));
   TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, true));
@@ -120,6 +124,9 @@ Result<void> fs_mount(const Context& ctx, const spec::MountOp& m) {
     if (!old) return Error::sys(fmt::format("open {} for tmpcopyup", m.destination));
   }
   unsigned long flags = m.opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  // A read-only tmpfs (or /dev) is mounted read-write: nested mounts, devices and the
+  // console need it writable; apply_readonly_tmpfs makes it read-only at the end (runc).
+  if (delayed_readonly(m)) flags &= ~MS_RDONLY;
   auto r = os::mount(m.source, fd_path(target.get()), m.type.c_str(), flags, m.opts.data);
   if (!r && r.error().sys_errno() == EPERM && (m.type == "sysfs" || m.type == "mqueue")) {
     // Without a netns (sysfs) or ipc ns of our own (mqueue) inside a user namespace the
@@ -349,7 +356,10 @@ Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
       if (!empty_dir) {
         UniqueFd fs(sys_fsopen("tmpfs", 1 /*FSOPEN_CLOEXEC*/));
         if (!fs) return Error::sys("fsopen tmpfs");
-        if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+        // Source "tmpfs" and a read-only superblock, as runc's mask shows in mountinfo.
+        if (sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+            sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0 ||
+            sys_fsconfig(fs.get(), FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
             sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
           return Error::sys("fsconfig tmpfs");
         UniqueFd mnt(
@@ -384,6 +394,20 @@ Result<void> apply_readonly_paths(const std::vector<std::string>& paths) {
     TRY_ASSIGN(auto tree, clone_tree(fd, "", true));
     TRY(set_mount_attrs(tree.get(), MOUNT_ATTR_RDONLY, 0, true, p));
     TRY(attach_tree(tree.get(), target.get(), p));
+  }
+  return {};
+}
+
+Result<void> apply_readonly_tmpfs(const std::vector<spec::MountOp>& mounts) {
+  constexpr unsigned long kPerMount =
+      MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+  for (auto& m : mounts) {
+    if (!delayed_readonly(m)) continue;
+    // MS_REMOUNT|MS_BIND changes the mount's flags only (allowed in a user namespace), as
+    // runc's remountReadonly: the tmpfs itself stays rw underneath.
+    std::string dest = path::clean("/" + m.destination);
+    if (::mount("", dest.c_str(), "", (m.opts.flags & kPerMount) | MS_REMOUNT | MS_BIND | MS_RDONLY, "") < 0)
+      return Error::sys(fmt::format("remount {} read-only", dest));
   }
   return {};
 }

@@ -27,14 +27,16 @@ Error not_running(const Loaded& c, std::string_view what) {
 
 }  // namespace
 
-// pause (running -> paused) and resume (paused -> running), under the container's lock.
+// pause (running or created -> paused, as runc) and resume (paused -> running, or created
+// when the init still waits on exec.fifo), under the container's lock.
 static Result<void> set_frozen(const GlobalOptions& g, const std::string& id, bool frozen) {
   auto store = store_for(g);
   TRY(spec::check_container_id(id));
   TRY_ASSIGN(auto lock, store.lock(id));
   TRY_ASSIGN(auto c, load(store, id));
-  if (c.status != (frozen ? state::Status::running : state::Status::paused))
-    return not_running(c, frozen ? "pause" : "resume");
+  bool ok = frozen ? c.status == state::Status::running || c.status == state::Status::created
+                   : c.status == state::Status::paused;
+  if (!ok) return not_running(c, frozen ? "pause" : "resume");
   return c.cgroup->freeze(frozen);
 }
 

@@ -62,6 +62,8 @@ Result<std::string> absolute_dir(const std::string& p, const char* what) {
 std::vector<os::rootfs::CgroupView> cgroup_views(const os::cgroups::Layout& layout, const os::cgroups::Paths& dirs) {
   std::vector<os::rootfs::CgroupView> out;
   for (auto& h : layout.hierarchies) {
+    // A hybrid host's cgroup2 mount is not shown: runc mounts the v1 hierarchies only.
+    if (h.v2 && layout.mode == os::cgroups::Layout::Mode::hybrid) continue;
     os::rootfs::CgroupView v;
     v.v2 = h.v2;
     v.host_dir = h.v2 ? dirs.v2 : dirs.v1.at(h.name);
@@ -489,6 +491,7 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   b.saved.bundle = p.bundle;
   b.saved.annotations = p.plan.annotations;
   Rollback rollback(store, o.id, p, b, oom_killed);
+  TRY(check_existing_cgroup(*p.cgroup));  // after "already exists", as runc
   TRY(materialise(o, p, b));
   clock.mark("prepared (state dir, fifo)");
   TRY(spawn(p, b));

@@ -77,6 +77,12 @@ Result<void> setup_rootfs(ChildContext& ctx) {
     TRY(os::devices::apply_devices(ctx.rootfs.rootfd, p.devices, p.ns.new_user || p.ns.join_user));
     TRY(os::devices::apply_dev_symlinks(ctx.rootfs.rootfd, p.devpts_is_mounted));
   }
+  // A missing process.cwd is made (0755, after the mounts: it may be under one), as runc
+  // (createCwd). One the user can reach and we cannot (EACCES) is left to the chdir.
+  if (p.has_process) {
+    auto cwd = os::rootfs::ensure_in_root(ctx.rootfs.rootfd, p.process.cwd, true);
+    if (!cwd && cwd.error().sys_errno() != EACCES) return std::move(cwd).error().context("config.json: /process/cwd");
+  }
   ctx.rootfs.rootfd = -1;
   return {};
 }
@@ -123,12 +129,14 @@ Result<void> init_steps(ChildContext& ctx) {
   // sysctl first: readonlyPaths usually covers /proc/sys.
   if (!p.sysctl.empty()) TRY(os::sysctl::apply(*proc, p.sysctl));
   if (p.ns.new_mount) {
-    TRY(os::rootfs::apply_masked_paths(p.masked_paths));
+    // readonlyPaths first, then maskedPaths, as runc (the order mountinfo shows).
     TRY(os::rootfs::apply_readonly_paths(p.readonly_paths));
+    TRY(os::rootfs::apply_masked_paths(p.masked_paths));
   }
   TRY(os::uts::apply(p.hostname, p.domainname));
   if (pp.terminal) TRY(os::console::apply_console(ctx.console_fd, pp.console_size, p.ns.new_mount));
   if (ctx.console_fd >= 0) ::close(ctx.console_fd);
+  if (p.ns.new_mount) TRY(os::rootfs::apply_readonly_tmpfs(p.mounts));
   if (!p.no_new_keyring) TRY(os::lsm::join_session_keyring(p.id));
   if (labels) TRY(os::lsm::apply_exec_labels(*proc, pp.apparmor_profile, pp.selinux_label));
   if (p.ns.new_mount) {
@@ -162,11 +170,14 @@ Result<void> init_steps(ChildContext& ctx) {
   ch.close();
   log::set_sink(nullptr);
   log::set_level(log::Level::error);
-  return exec_process(pp, ctx.bpf, p.preserve_fds, exe, env, [&]() -> Result<void> {
-    TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
-    if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
-    return os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json);
-  });
+  return exec_process(
+      pp, ctx.bpf, p.preserve_fds, exe, env,
+      [&]() -> Result<void> {
+        TRY(os::exec_fifo::wait_for_start(ctx.fifo_fd));
+        if (!p.has_process) return Error::make(Errc::invalid_spec, "config.json: /process: not set, nothing to start");
+        return os::hooks::run_hooks("startContainer", p.hooks.start_container, ctx.hook_state_json);
+      },
+      /*filter_first=*/true);
 }
 
 }  // namespace

@@ -1,15 +1,16 @@
 // The end of every container process, the init's (C) and exec's (T) alike, in one order:
 //
-//   drop_privileges   cwd, (seccomp first when no_new_privileges is off: it needs
+//   drop_privileges   stdio to the user, cwd, (seccomp first when no_new_privileges is off: it needs
 //                     CAP_SYS_ADMIN), bounding set, groups/gid/uid, capabilities, umask,
 //                     no_new_privs
 //   arm_for_exec      a NOTIFY filter (its listener fd reaches P while P listens),
 //                     linux.memoryPolicy, signal dispositions and mask reset,
 //                     pdeathsig cleared
 //   exec_process      preserved fds inheritable, the rest close-on-exec
-//                     (CVE-2024-21626), the caller's last step (C: exec.fifo and the
-//                     startContainer hooks; T: the final CPU affinity), the remaining
-//                     no_new_privileges filter, execve
+//                     (CVE-2024-21626), the remaining no_new_privileges filter and the
+//                     caller's last step (C, as runc: exec.fifo and the startContainer
+//                     hooks under the filter; T: the final CPU affinity, then the
+//                     filter), execve
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 #include "husk/core/syscall_compat.hpp"
 #include "husk/os/capabilities.hpp"
 #include "husk/os/process.hpp"
+#include "husk/os/stdio_owner.hpp"
 #include "husk/os/syscall.hpp"
 #include "husk/os/user.hpp"
 #include "roles.hpp"
@@ -64,6 +66,7 @@ Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_
 
 Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
                              os::sync::Channel& to_parent) {
+  TRY(os::stdio::give_to_user(pp.uid));  // while we may still chown (runc: the same)
   TRY(enter_cwd_and_drop_privileges(
       pp, [&]() -> Result<void> { return bpf ? install_seccomp(*bpf, to_parent) : Result<void>{}; }));
   ::umask(pp.umask.value_or(022));
@@ -86,14 +89,16 @@ Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::s
 
 Result<void> exec_process(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf, int preserve_fds,
                           const std::string& exe, const std::vector<std::string>& env,
-                          const std::function<Result<void>()>& last_step) {
+                          const std::function<Result<void>()>& last_step, bool filter_first) {
   for (int i = 0; i < preserve_fds; ++i) {
     int fl = ::fcntl(3 + i, F_GETFD);
     if (fl >= 0) ::fcntl(3 + i, F_SETFD, fl & ~FD_CLOEXEC);
   }
   os::sys_close_range(3 + static_cast<unsigned>(preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);  // CVE-2024-21626
+  bool late_filter = bpf && pp.no_new_privileges && !bpf->notify;
+  if (late_filter && filter_first) TRY(os::seccomp::install(*bpf));
   TRY(last_step());
-  if (bpf && pp.no_new_privileges && !bpf->notify) TRY(os::seccomp::install(*bpf));
+  if (late_filter && !filter_first) TRY(os::seccomp::install(*bpf));
   std::vector<char*> argv, envp;
   for (auto& a : pp.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

@@ -112,10 +112,11 @@ Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os
 // `mempolicy`: linux.memoryPolicy, set here for the init and every exec'd process.
 Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
                           os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy);
-// Returns only on failure; `last_step` runs after the fds are settled, before the late
-// seccomp filter and execve.
+// Returns only on failure; `last_step` runs after the fds are settled, then the late
+// (no_new_privileges) seccomp filter and execve. `filter_first` (C, as runc's init): the
+// filter goes in before `last_step`, so the startContainer hooks run under it.
 Result<void> exec_process(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf, int preserve_fds,
                           const std::string& exe, const std::vector<std::string>& env,
-                          const std::function<Result<void>()>& last_step);
+                          const std::function<Result<void>()>& last_step, bool filter_first = false);
 
 }  // namespace husk::runtime

@@ -78,6 +78,8 @@ Result<ProcessPlan> process_plan(const Process& sp, int listen_fds, std::string_
   pp.terminal = sp.terminal;
   pp.console_size = sp.console_size;
   pp.no_new_privileges = sp.no_new_privileges;
+  // No capabilities object: none at all, as runc (capabilities.New of an empty set).
+  pp.caps = CapSets{};
   if (sp.capabilities) {
     TRY_ASSIGN(pp.caps, cap_sets(*sp.capabilities).context(fmt::format("{}/capabilities", where)));
   }

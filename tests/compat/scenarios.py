@@ -337,8 +337,8 @@ run_sees("mounts-readonly-paths", "echo 1 > /proc/sys/kernel/domainname 2>&1 | s
 run_sees("mounts-masked-missing", "true", lambda c, ctx: c["linux"]["maskedPaths"].append("/no/such/path"))
 run_sees("mounts-cgroup-v1", "ls /sys/fs/cgroup | sort", lambda c, ctx: c["mounts"].append(
     {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}))
-add("mounts-no-pivot", [("run --no-pivot --bundle {bundle} {id}", {})], config=with_cmd("cat /proc/self/mountinfo", lambda c, ctx: None),
-    )
+add("mounts-no-pivot", [("run --no-pivot --bundle {bundle} {id}", {"filter": mountinfo})],
+    config=with_cmd("cat /proc/self/mountinfo", lambda c, ctx: None))  # class 13
 add("mounts-no-pivot-host-proc-hidden", [("run --no-pivot --bundle {bundle} {id}", {})],
     config=with_cmd("unshare -U -r -p -f --mount-proc true 2>/dev/null && echo nested-proc-ok || echo nested-proc-refused"))  # class 13
 

@@ -28,6 +28,9 @@ bool exists(const std::string& path);
 std::vector<std::string> host_mounts_with(const std::string& needle);
 // True on a host with v1 controllers (this VM: hybrid), false on pure cgroup v2.
 bool cgroup_v1_host();
+// process.capabilities with every capability of our bounding set in bounding, effective and
+// permitted: "all of them" (an absent capabilities object gives none, as runc).
+nlohmann::json all_capabilities();
 // A test that cannot run on this host says so: a Catch2 warning "SKIP: <why>" (printed
 // with the run's results) and a count main() prints at the end. Use as
 // `if (cond) return it::skip("...");` (Catch2 v2 has no SKIP).

@@ -194,3 +194,18 @@ TEST_CASE("rootfs: cgroup mount shows the container's own cgroups read-only", "[
   b.args({"/bin/test_init", "write", f, "5"});
   CHECK(b.run().out.find("Read-only file system") != std::string::npos);
 }
+
+TEST_CASE("rootfs: a read-only /dev tmpfs is made read-only after what is nested under it (runc)", "[rootfs]") {
+  Bundle b("dev-ro");
+  b.busybox();
+  for (auto& m : b.config["mounts"])
+    if (m["destination"] == "/dev") m["options"].push_back("ro");
+  b.args({"/bin/sh", "-c",
+          "grep -E ' /dev(/pts)? ' /proc/self/mountinfo | cut -d' ' -f5,6; touch /dev/x 2>/dev/null || echo ro"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(o.out.find("/dev ro,") != std::string::npos);
+  CHECK(o.out.find("/dev/pts rw,") != std::string::npos);
+  CHECK(o.out.find("ro\n") != std::string::npos);
+}

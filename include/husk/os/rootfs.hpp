@@ -43,6 +43,9 @@ Result<void> pivot(const std::string& rootfs, bool no_pivot);
 Result<void> apply_masked_paths(const std::vector<std::string>& paths);
 Result<void> apply_readonly_paths(const std::vector<std::string>& paths);
 Result<void> apply_readonly_root();
+// The read-only tmpfs mounts (and a read-only /dev), mounted read-write so that what is
+// nested under them could be made, made read-only now (after the console).
+Result<void> apply_readonly_tmpfs(const std::vector<spec::MountOp>& mounts);
 Result<void> apply_root_propagation(unsigned long flags);
 
 }  // namespace husk::os::rootfs

@@ -80,7 +80,7 @@ struct ProcessPlan {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
   bool no_new_privileges = false;
-  std::optional<CapSets> caps;  // nullopt: keep the runtime's (no capabilities object)
+  std::optional<CapSets> caps;  // no capabilities object: all zero (none, as runc)
   std::vector<RlimitOp> rlimits;
   std::optional<int> oom_score_adj;
   std::optional<std::string> apparmor_profile, selinux_label;
