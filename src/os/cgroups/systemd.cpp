@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <optional>
 
+#include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/os/cgroups/driver.hpp"
 #include "husk/os/systemd/dbus.hpp"
@@ -20,6 +22,12 @@ namespace husk::os::cgroups {
 namespace {
 
 namespace sd = husk::os::systemd;
+
+constexpr std::chrono::milliseconds kStopTimeout{10000};
+
+long us(std::chrono::steady_clock::duration d) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
 
 // runc's check (IsRunningSystemd) and message.
 Result<void> check_systemd_running() {
@@ -51,9 +59,13 @@ class Systemd final : public Driver {
   }
 
   Result<std::vector<UniqueFd>> place_init(pid_t pid, const InitPlacement&, bool) override {
+    auto t0 = std::chrono::steady_clock::now();
     TRY(connect());
+    auto t1 = std::chrono::steady_clock::now();
     TRY(bus_->start_transient_unit(unit_, sd::start_properties(*plan_, pid)));
     started_ = true;
+    log::debug("systemd: connected in {}us, {} started in {}us ({} round trips)", us(t1 - t0), unit_,
+               us(std::chrono::steady_clock::now() - t1), bus_->round_trips());
     // What systemd does not do: the v1 hierarchies it does not manage (mkdir + join), the
     // v2 controllers it did not enable in the ancestors (hugetlb, rdma, misc).
     TRY(fs_->create(resources_));
@@ -92,10 +104,24 @@ class Systemd final : public Driver {
   bool created_any() const override { return creating_ || started_; }
 
   // Nothing when the unit was never started: a unit that existed already is another's.
+  // When the container's processes are gone systemd stops the scope itself and removes its
+  // cgroup: no D-Bus call then (delete after the container exited, docker run --rm).
+  // Otherwise StopUnit and its job; if systemd does not answer in time but the cgroup is
+  // gone by then, the unit is stopped all the same (a warning, not a failed delete).
   Result<void> destroy() const override {
     if (!started_) return {};
-    TRY(connect());
-    TRY(bus_->stop_unit(unit_));
+    std::string dir = !paths().v2.empty() ? paths().v2 : paths().v1_dir("name=systemd");
+    auto gone = [&] { return !dir.empty() && ::access(dir.c_str(), F_OK) != 0; };
+    if (!gone()) {
+      auto t0 = std::chrono::steady_clock::now();
+      TRY(connect());
+      if (auto r = bus_->stop_unit(unit_, kStopTimeout); !r) {
+        if (!gone()) return r;
+        log::warning("{} (its cgroup is gone: stopped)", r.error().describe());
+      }
+      log::debug("systemd: {} stopped in {}us ({} round trips)", unit_, us(std::chrono::steady_clock::now() - t0),
+                 bus_->round_trips());
+    }
     // The directories husk made (v1 hierarchies systemd does not manage) and sub-cgroups.
     return fs_->destroy();
   }
