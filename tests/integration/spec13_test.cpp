@@ -112,6 +112,23 @@ TEST_CASE("1.3 memoryPolicy: MPOL_BIND node 0 for the init and exec'd processes"
   CHECK(c.out.find(" bind:0 ") != std::string::npos);
 }
 
+TEST_CASE("1.3 memoryPolicy: set before the seccomp filter, which may forbid set_mempolicy", "[spec13]") {
+  // Docker's default profile allows set_mempolicy only with CAP_SYS_NICE.
+  Bundle b("mempol-seccomp");
+  b.config["linux"]["memoryPolicy"] = {{"mode", "MPOL_BIND"}, {"nodes", "0"}};
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls", {{{"names", {"set_mempolicy", "mbind"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+  for (bool nnp : {true, false}) {
+    b.config["process"]["noNewPrivileges"] = nnp;
+    b.args({"/bin/test_init", "cat", "/proc/self/numa_maps"});
+    Out o = b.run();
+    INFO(nnp << ": " << o.err);
+    CHECK(o.code == 0);
+    CHECK(o.out.find(" bind:0 ") != std::string::npos);
+  }
+}
+
 TEST_CASE("1.3 memoryPolicy: bad values are refused naming the field", "[spec13]") {
   struct Case {
     nlohmann::json mp;
