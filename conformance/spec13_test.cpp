@@ -153,6 +153,12 @@ TEST_CASE(
   b.args({"/bin/test_init", "stat", "/data"});
   Out o = b.run();
   INFO(o.err);
+  if (o.code != 0 && o.err.find("does not support idmapped mounts on this kernel") != std::string::npos) {
+    // tmpfs before Linux 6.3 (the pure-v2 VM's /tmp): the error names the mount.
+    CHECK(o.err.find("/mounts/") != std::string::npos);
+    ::rmdir(dir.c_str());
+    return it::skip("the filesystem of " + dir + " cannot be idmapped on this kernel");
+  }
   CHECK(o.out == "d 0:0 0755 7:7\n");
   ::rmdir(dir.c_str());
 }

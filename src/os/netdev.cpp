@@ -29,14 +29,14 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
-Result<void> validate(const std::map<std::string, std::string>& devices, bool new_netns) {
+Result<void> validate(const std::map<std::string, std::string>& devices, bool own_netns) {
   if (devices.empty()) return {};
   auto bad = [](const std::string& key, std::string_view field, std::string msg) {
     return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/netDevices/{}{}: {}", key, field, msg));
   };
-  if (!new_netns)
+  if (!own_netns)
     return Error::make(Errc::invalid_spec,
-                       "config.json: /linux/netDevices: moving network devices needs a new network namespace");
+                       "config.json: /linux/netDevices: moving network devices needs a network namespace");
   std::set<std::string> names;
   for (const auto& [host, name] : devices) {
     if (!valid_name(host)) return bad(host, "", fmt::format("invalid network device name \"{}\"", host));

@@ -144,13 +144,13 @@ Result<void> tenant_steps(TenantContext& t) {
   }
 
   clock.mark("console, keyring, scheduling, labels");
-  TRY(drop_privileges(pp, t.bpf, t.to_parent));
+  TRY(drop_privileges(pp, t.bpf, t.to_parent, t.mempolicy));
   clock.mark("user, capabilities");
   // Looked up as the process's user, as runc: a directory it cannot search hides it.
   std::vector<std::string> env = os::user::env_with_home(pp);
   TRY_ASSIGN(std::string exe, os::executable::resolve(pp.args[0], env, pp.cwd));
   TRY(os::self::refuse_exec(exe, t.self_dev, t.self_ino));
-  TRY(arm_for_exec(pp, t.bpf, t.to_parent, t.mempolicy));
+  TRY(arm_for_exec(pp, t.bpf, t.to_parent));
   clock.mark("executable found");
   // Success closes the sync socket (CLOEXEC): P reads EOF. Failure is reported on it.
   return exec_process(pp, t.bpf, t.preserve_fds, exe, env,

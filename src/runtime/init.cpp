@@ -163,8 +163,8 @@ Result<void> init_steps(ChildContext& ctx) {
   // sync 9: cwd first, as root (as runc: the runtime may reach what the user cannot);
   // on EACCES again after the uid change. Verified before seccomp may forbid getcwd.
   // Then the shared tail (runtime/process_tail.cpp).
-  TRY(drop_privileges(pp, ctx.bpf, ch));
-  TRY(arm_for_exec(pp, ctx.bpf, ch, ctx.mempolicy));
+  TRY(drop_privileges(pp, ctx.bpf, ch, ctx.mempolicy));
+  TRY(arm_for_exec(pp, ctx.bpf, ch));
 
   // sync 10: P sees EOF and returns; from here nothing of ours may reach fds 0-2.
   ch.close();

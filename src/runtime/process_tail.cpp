@@ -1,11 +1,10 @@
 // The end of every container process, the init's (C) and exec's (T) alike, in one order:
 //
-//   drop_privileges   stdio to the user, cwd, (seccomp first when no_new_privileges is off: it needs
-//                     CAP_SYS_ADMIN), bounding set, groups/gid/uid, capabilities, umask,
-//                     no_new_privs
+//   drop_privileges   linux.memoryPolicy, stdio to the user, cwd, (seccomp first when
+//                     no_new_privileges is off: it needs CAP_SYS_ADMIN), bounding set,
+//                     groups/gid/uid, capabilities, umask, no_new_privs
 //   arm_for_exec      a NOTIFY filter (its listener fd reaches P while P listens),
-//                     linux.memoryPolicy, signal dispositions and mask reset,
-//                     pdeathsig cleared
+//                     signal dispositions and mask reset, pdeathsig cleared
 //   exec_process      preserved fds inheritable, the rest close-on-exec
 //                     (CVE-2024-21626), the remaining no_new_privileges filter and the
 //                     caller's last step (C, as runc: exec.fifo and the startContainer
@@ -65,7 +64,11 @@ Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_
 }
 
 Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
-                             os::sync::Channel& to_parent) {
+                             os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy) {
+  // First, as runc: before any seccomp filter (Docker's profile allows set_mempolicy only
+  // with CAP_SYS_NICE). The policy is per task and survives execve: the process and its
+  // children keep it.
+  if (mempolicy) TRY(os::mempolicy::apply_result(*mempolicy));
   TRY(os::stdio::give_to_user(pp.uid));  // while we may still chown (runc: the same)
   TRY(enter_cwd_and_drop_privileges(
       pp, [&]() -> Result<void> { return bpf ? install_seccomp(*bpf, to_parent) : Result<void>{}; }));
@@ -76,10 +79,8 @@ Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os
 }
 
 Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
-                          os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy) {
+                          os::sync::Channel& to_parent) {
   if (bpf && pp.no_new_privileges && bpf->notify) TRY(install_seccomp(*bpf, to_parent));
-  // The policy is per task and survives execve: the process and its children keep it.
-  if (mempolicy) TRY(os::mempolicy::apply_result(*mempolicy));
   // Handlers do not survive exec, but a blocked mask and ignored signals would.
   os::process::reset_signals();
   // The uid change cleared it; set again, it would outlive execve: P may go away.

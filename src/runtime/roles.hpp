@@ -107,11 +107,11 @@ Result<void> enter_cwd_and_drop_privileges(const spec::ProcessPlan& pp,
 // [C: the sync socket closed] -> exec_process. A SCMP_ACT_NOTIFY filter's listener fd
 // goes to P over `to_parent`, and P hands it on to listenerPath.
 Result<void> install_seccomp(const os::seccomp::Bpf& bpf, os::sync::Channel& to_parent);
+// `mempolicy`: linux.memoryPolicy, set first, for the init and every exec'd process.
 Result<void> drop_privileges(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
-                             os::sync::Channel& to_parent);
-// `mempolicy`: linux.memoryPolicy, set here for the init and every exec'd process.
+                             os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy);
 Result<void> arm_for_exec(const spec::ProcessPlan& pp, const std::optional<os::seccomp::Bpf>& bpf,
-                          os::sync::Channel& to_parent, const std::optional<os::mempolicy::Prepared>& mempolicy);
+                          os::sync::Channel& to_parent);
 // Returns only on failure; `last_step` runs after the fds are settled, then the late
 // (no_new_privileges) seccomp filter and execve. `filter_first` (C, as runc's init): the
 // filter goes in before `last_step`, so the startContainer hooks run under it.

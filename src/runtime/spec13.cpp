@@ -26,7 +26,7 @@ Result<std::optional<os::mempolicy::Prepared>> prepare_mempolicy(const std::opti
 
 Result<void> check_net_devices(const spec::ContainerPlan& plan) {
   std::map<std::string, std::string> m(plan.net_devices.begin(), plan.net_devices.end());
-  return os::netdev::validate(m, plan.new_netns);
+  return os::netdev::validate(m, plan.own_netns);
 }
 
 Result<void> move_net_devices(const spec::ContainerPlan& plan, pid_t pid) {

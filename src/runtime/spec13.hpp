@@ -21,7 +21,7 @@ namespace husk::runtime {
 // set_mempolicy's arguments (nullopt when the config has none).
 Result<std::optional<os::mempolicy::Prepared>> prepare_mempolicy(const std::optional<spec::MemoryPolicy>& mp);
 
-// linux.netDevices: names, duplicates, a new network namespace.
+// linux.netDevices: names, duplicates, a network namespace (new or joined).
 Result<void> check_net_devices(const spec::ContainerPlan& plan);
 // Moves them into the network namespace of `pid` (which must differ from ours).
 Result<void> move_net_devices(const spec::ContainerPlan& plan, pid_t pid);

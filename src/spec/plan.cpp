@@ -364,7 +364,8 @@ Result<ContainerPlan> make_plan(const Spec& s, const PlanInputs& in) {
   if (l.personality) p.personality = l.personality->domain == "LINUX32" ? 0x0008UL /*PER_LINUX32*/ : 0UL /*PER_LINUX*/;
   p.memory_policy = l.memory_policy;
   for (auto& [host, d] : l.net_devices) p.net_devices.emplace_back(host, d.name);
-  p.new_netns = p.ns.unshare_flags & CLONE_NEWNET;
+  p.own_netns = p.ns.unshare_flags & CLONE_NEWNET;
+  for (auto& j : p.ns.joins) p.own_netns = p.own_netns || j.flag == CLONE_NEWNET;
   p.intel_rdt = l.intel_rdt;
 
   if (s.process) {

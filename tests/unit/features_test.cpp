@@ -74,7 +74,7 @@ TEST_CASE("features: idmap mounts, netDevices and intelRdt reach the plan") {
   CHECK(p.mounts[1].idmap_uid.at(0).host_id == 1000);  // its own
   CHECK(lin.at("netDevices").at("enabled") == true);
   CHECK(p.net_devices == std::vector<std::pair<std::string, std::string>>{{"veth1", "eth9"}});
-  CHECK(p.new_netns);
+  CHECK(p.own_netns);
   CHECK(lin.at("intelRdt").at("enabled") == true);
   CHECK(lin.at("intelRdt").at("schemata") == true);
   CHECK(lin.at("intelRdt").at("monitoring") == true);

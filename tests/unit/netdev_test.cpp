@@ -35,7 +35,7 @@ TEST_CASE("netdev: the config checks name the field") {
   CHECK(validate({{"eth0", "eth%d"}, {"eth1", "eth%d"}}, true));
   auto e = validate({{"eth0", ""}}, false);
   REQUIRE_FALSE(e);
-  CHECK(e.error().message() == "config.json: /linux/netDevices: moving network devices needs a new network namespace");
+  CHECK(e.error().message() == "config.json: /linux/netDevices: moving network devices needs a network namespace");
   e = validate({{"eth/0", ""}}, true);
   REQUIRE_FALSE(e);
   CHECK(e.error().message() == "config.json: /linux/netDevices/eth/0: invalid network device name \"eth/0\"");

@@ -21,9 +21,10 @@ namespace husk::os::netdev {
 bool valid_name(std::string_view name);
 
 // host name -> name in the container ("" keeps the host name): the spec's checks, errors
-// "config.json: /linux/netDevices/<key>...": names valid, a new network namespace,
+// "config.json: /linux/netDevices/<key>...": names valid, a network namespace of the
+// container's (new, or joined by path as runc allows),
 // no two devices with the same name in the container.
-Result<void> validate(const std::map<std::string, std::string>& devices, bool new_netns);
+Result<void> validate(const std::map<std::string, std::string>& devices, bool own_netns);
 
 struct Move {
   std::string host_name;

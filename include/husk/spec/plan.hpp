@@ -128,7 +128,7 @@ struct ContainerPlan {
   // runtime-spec 1.3. memoryPolicy is checked against the host's nodes by the runtime.
   std::optional<MemoryPolicy> memory_policy;
   std::vector<std::pair<std::string, std::string>> net_devices;  // host name -> name inside, sorted
-  bool new_netns = false;                                        // the container unshares a network namespace
+  bool own_netns = false;  // a network namespace not ours: new, or joined by path (as runc)
   std::optional<IntelRdt> intel_rdt;
 };
 
