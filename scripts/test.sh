@@ -71,7 +71,7 @@ step_e2e_cri() { scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler 
 # bad input refused naming the field, rootless podman with husk as its runtime; then the
 # speed line: rootless `run` of /bin/true beside runc and crun, husk <= 0.5x crun's median.
 step_rootless() {
-  scripts/deps.sh --rootless && tests/rootless/run.sh build/husk && tests/rootless/bench.sh -n 15 -r 0.5 build/husk
+  scripts/deps.sh --rootless && tests/rootless/run.sh build/husk && tests/rootless/bench.sh -n 30 -r 0.5 build/husk
 }
 
 # libFuzzer targets (config, state file, seccomp profile, update --resources, CLI), 60 s
