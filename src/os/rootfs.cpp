@@ -101,6 +101,23 @@ Result<void> bind_mount(const Context& ctx, const spec::MountOp& m) {
   return attach_tree(tree.get(), target.get(), m.destination);
 }
 
+// A bind of the container's cgroup directory on the host at `target`.
+Result<void> bind_view(const CgroupView& v, int target, unsigned long flags, const std::string& where) {
+  TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
+  uint64_t set = 0, clr = 0;
+  ms_to_attr(flags, 0, set, clr);
+  TRY(set_mount_attrs(tree.get(), set, clr, false, where));
+  return attach_tree(tree.get(), target, where);
+}
+
+// A cgroup mount refused in a user namespace (EPERM; EBUSY: the hierarchy's superblock
+// belongs to another user namespace): bind the container's cgroup instead, as runc does.
+bool view_bind_fallback(const Context& ctx, const Error& e) {
+  bool fallback = ctx.in_userns && (e.sys_errno() == EPERM || e.sys_errno() == EBUSY);
+  if (fallback) log::debug("cgroup mount: {}; binding the container's cgroup instead", e.describe());
+  return fallback;
+}
+
 // /sys/fs/cgroup: a tmpfs holding one directory per hierarchy; each is a fresh cgroup
 // mount inside a cgroup namespace, or a bind of the container's own cgroup otherwise.
 Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
@@ -110,15 +127,10 @@ Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
   if (only_v2) {
     auto& v = ctx.cgroups[0];
     if (ctx.cgroupns) {
-      TRY(os::mount("cgroup2", fd_path(target.get()), "cgroup2", flags | (m.opts.flags & MS_RDONLY), ""));
-    } else {
-      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
-      uint64_t set = 0, clr = 0;
-      ms_to_attr(flags | (m.opts.flags & MS_RDONLY), 0, set, clr);
-      TRY(set_mount_attrs(tree.get(), set, clr, false, m.destination));
-      TRY(attach_tree(tree.get(), target.get(), m.destination));
+      auto r = os::mount("cgroup2", fd_path(target.get()), "cgroup2", flags | (m.opts.flags & MS_RDONLY), "");
+      if (r || !view_bind_fallback(ctx, r.error())) return r;
     }
-    return {};
+    return bind_view(v, target.get(), flags | (m.opts.flags & MS_RDONLY), m.destination);
   }
   TRY(os::mount("tmpfs", fd_path(target.get()), "tmpfs", flags, "mode=755"));
   TRY_ASSIGN(auto top, open_in_root(ctx.rootfd, m.destination, O_PATH | O_DIRECTORY));
@@ -128,17 +140,14 @@ Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
     UniqueFd sub(::openat(top.get(), v.subdir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return Error::sys(fmt::format("open {}/{}", m.destination, v.subdir));
     std::string where = m.destination + "/" + v.subdir;
+    bool mounted = false;
     if (ctx.cgroupns) {
-      TRY(os::mount("cgroup", fd_path(sub.get()), v.v2 ? "cgroup2" : "cgroup", flags | (m.opts.flags & MS_RDONLY),
-                    v.mount_data)
-              .context(where));
-    } else {
-      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
-      uint64_t set = 0, clr = 0;
-      ms_to_attr(flags | (m.opts.flags & MS_RDONLY), 0, set, clr);
-      TRY(set_mount_attrs(tree.get(), set, clr, false, where));
-      TRY(attach_tree(tree.get(), sub.get(), where));
+      auto r = os::mount("cgroup", fd_path(sub.get()), v.v2 ? "cgroup2" : "cgroup", flags | (m.opts.flags & MS_RDONLY),
+                         v.mount_data);
+      if (!r && !view_bind_fallback(ctx, r.error())) return std::move(r).error().context(where);
+      mounted = bool(r);
     }
+    if (!mounted) TRY(bind_view(v, sub.get(), flags | (m.opts.flags & MS_RDONLY), where));
     for (auto& a : v.aliases)
       if (::symlinkat(v.subdir.c_str(), top.get(), a.c_str()) < 0 && errno != EEXIST)
         return Error::sys(fmt::format("symlink {}/{}", m.destination, a));
