@@ -6,8 +6,9 @@
 #   scripts/deps.sh --conformance  also Go and git (conformance/build-suite.sh) and jq
 #   scripts/deps.sh --vm     also QEMU and what tests/vm/run.sh builds its guest with (and jq)
 #   scripts/deps.sh --cri    also containerd, CNI plugins and Debian's gRPC for tests/cri
-#   scripts/deps.sh --rootless  also what tests/rootless/run.sh needs (a test user's
-#                            newuidmap/newgidmap, rootless podman, useradd, setpriv)
+#   scripts/deps.sh --rootless  also what tests/rootless needs (a test user's newuidmap and
+#                            newgidmap, rootless podman, useradd, setpriv; runc and crun
+#                            for its benchmark)
 # Options combine: scripts/deps.sh --e2e --conformance.
 set -euo pipefail
 # runc and python3: the reference and the driver of tests/compat (the `compat` step).
@@ -19,7 +20,7 @@ for opt in "$@"; do
     --conformance) PKGS+=(golang-go git tar gzip jq coreutils) ;;
     --vm) PKGS+=(qemu-system-x86 kmod xz-utils systemd dbus jq) ;;
     --cri) PKGS+=(containerd runc containernetworking-plugins protobuf-compiler python3-grpcio python3-protobuf iproute2) ;;
-    --rootless) PKGS+=(uidmap podman conmon passwd util-linux procps jq busybox-static file tar coreutils) ;;
+    --rootless) PKGS+=(uidmap podman conmon runc crun passwd util-linux procps jq busybox-static file tar coreutils) ;;
     *) echo "deps: unknown option $opt (--e2e, --bench, --conformance, --vm, --cri, --rootless)" >&2; exit 2 ;;
   esac
 done

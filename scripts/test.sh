@@ -82,8 +82,14 @@ step_e2e_systemd() {
 
 # Rootless husk as a dedicated unprivileged user that the test creates and removes
 # (tests/rootless/run.sh): direct run/exec/kill/delete with single and newuidmap ranges,
-# bad input refused naming the field, rootless podman with husk as its runtime.
-step_rootless() { scripts/deps.sh --rootless && tests/rootless/run.sh build/husk; }
+# bad input refused naming the field, rootless podman with husk as its runtime; then the
+# speed line: rootless `run` of /bin/true beside runc and crun, husk <= 0.5x crun's median.
+# The pure cgroup v2 guest runs the direct checks again, with a delegated cgroup subtree.
+step_rootless() {
+  scripts/deps.sh --rootless && tests/rootless/run.sh build/husk &&
+    vm --timeout 900 -- "$PWD/tests/rootless/run.sh" --skip-podman "$PWD/build/husk" &&
+    tests/rootless/bench.sh -n 30 -r 0.5 build/husk
+}
 
 # libFuzzer targets (config, state file, seccomp profile, update --resources, CLI), 60 s
 # each from the committed corpus (HUSK_FUZZ_SECONDS overrides); any crash fails.
@@ -117,8 +123,8 @@ step_clean_machine() {
      ls -d /sys/fs/cgroup/*/husk-cri 2>/dev/null | grep -q .; then echo "left: cri"; bad=1; fi
   if ls -d /sys/fs/cgroup/*/husk-compat 2>/dev/null | grep -q .; then echo "left: compat cgroups"; bad=1; fi
   if ls -d /tmp/husk-fuzz-* 2>/dev/null | grep -q .; then echo "left: fuzz scratch dirs"; bad=1; fi
-  if grep -q '^husk-rl-' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || ls -d /tmp/husk-rl-* 2>/dev/null | grep -q .; then
-    echo "left: rootless test users or homes (husk-rl-*)"; bad=1
+  if grep -q '^husk-rl' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || ls -d /tmp/husk-rl* 2>/dev/null | grep -q .; then
+    echo "left: rootless test users or homes (husk-rl*)"; bad=1
   fi
   return $bad
 }

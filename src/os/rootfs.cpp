@@ -19,15 +19,63 @@ namespace {
 
 Result<void> copy_tree(int from, int to);
 
-// Locked flags of a mount (inherited into a user namespace cannot be cleared): keep them.
+// Locked flags of a mount (inherited into a user namespace: they cannot be cleared, and
+// its atime mode cannot change): read-only, nosuid, nodev, noexec and the atime mode.
 unsigned long mount_flags_of(int fd) {
   struct statvfs sv;
   if (::fstatvfs(fd, &sv) < 0) return 0;
   unsigned long f = 0;
+  if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
   if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
   if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
   if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  else if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  else
+    f |= MS_STRICTATIME;
   return f;
+}
+
+constexpr unsigned long kAtimeModes = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+
+std::string_view flag_name(unsigned long f, bool cleared) {
+  switch (f) {
+    case MS_RDONLY:
+      return cleared ? "rw" : "ro";
+    case MS_NOSUID:
+      return cleared ? "suid" : "nosuid";
+    case MS_NODEV:
+      return cleared ? "dev" : "nodev";
+    case MS_NOEXEC:
+      return cleared ? "exec" : "noexec";
+    case MS_NOATIME:
+      return "noatime";
+    case MS_RELATIME:
+      return "relatime";
+    default:
+      return "strictatime";
+  }
+}
+
+// In a user namespace the kernel refuses (EPERM) to clear a locked flag or to change the
+// locked atime mode: after that EPERM, say which (runc's "cannot clear locked flags" / "cannot change
+// locked atime flags").
+Result<void> check_locked(const spec::MountOp& m, unsigned long locked) {
+  for (unsigned long f : {MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC})
+    if ((locked & f) && (m.opts.clear & f))
+      return Error::make(Errc::invalid_spec,
+                         fmt::format("option {:?} clears the locked flag {:?} of the source's mount (inherited "
+                                     "into the user namespace)",
+                                     flag_name(f, true), flag_name(f, false)));
+  unsigned long want = m.opts.flags & kAtimeModes, have = locked & kAtimeModes;
+  if (want && have && !(want & have))
+    return Error::make(Errc::invalid_spec,
+                       fmt::format("option {:?} changes the locked atime flag {:?} of the source's mount "
+                                   "(inherited into the user namespace)",
+                                   flag_name(want, false), flag_name(have, false)));
+  return {};
 }
 
 Result<void> bind_mount(const Context& ctx, const spec::MountOp& m) {
@@ -38,11 +86,32 @@ Result<void> bind_mount(const Context& ctx, const spec::MountOp& m) {
   TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, m.source, rec));
   uint64_t set = 0, clr = 0;
   unsigned long want = m.opts.flags & spec::kBindRemountMask;
-  if (ctx.in_userns) want |= mount_flags_of(tree.get()) & ~m.opts.clear;
+  unsigned long locked = ctx.in_userns ? mount_flags_of(tree.get()) : 0;
+  want |= locked & ~(m.opts.clear | kAtimeModes);
   ms_to_attr(want, m.opts.clear, set, clr);
   // Plain ro/nosuid/... apply to the top mount, as MS_REMOUNT does for runc.
-  TRY(set_mount_attrs(tree.get(), set, clr, false, m.destination));
+  if (auto r = set_mount_attrs(tree.get(), set, clr, false, m.destination); !r) {
+    if (r.error().sys_errno() == EPERM && locked) TRY(check_locked(m, locked));
+    return std::move(r).error();
+  }
   return attach_tree(tree.get(), target.get(), m.destination);
+}
+
+// A bind of the container's cgroup directory on the host at `target`.
+Result<void> bind_view(const CgroupView& v, int target, unsigned long flags, const std::string& where) {
+  TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
+  uint64_t set = 0, clr = 0;
+  ms_to_attr(flags, 0, set, clr);
+  TRY(set_mount_attrs(tree.get(), set, clr, false, where));
+  return attach_tree(tree.get(), target, where);
+}
+
+// A cgroup mount refused in a user namespace (EPERM; EBUSY: the hierarchy's superblock
+// belongs to another user namespace): bind the container's cgroup instead, as runc does.
+bool view_bind_fallback(const Context& ctx, const Error& e) {
+  bool fallback = ctx.in_userns && (e.sys_errno() == EPERM || e.sys_errno() == EBUSY);
+  if (fallback) log::debug("cgroup mount: {}; binding the container's cgroup instead", e.describe());
+  return fallback;
 }
 
 // /sys/fs/cgroup: a tmpfs holding one directory per hierarchy; each is a fresh cgroup
@@ -54,15 +123,10 @@ Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
   if (only_v2) {
     auto& v = ctx.cgroups[0];
     if (ctx.cgroupns) {
-      TRY(os::mount("cgroup2", fd_path(target.get()), "cgroup2", flags | (m.opts.flags & MS_RDONLY), ""));
-    } else {
-      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
-      uint64_t set = 0, clr = 0;
-      ms_to_attr(flags | (m.opts.flags & MS_RDONLY), 0, set, clr);
-      TRY(set_mount_attrs(tree.get(), set, clr, false, m.destination));
-      TRY(attach_tree(tree.get(), target.get(), m.destination));
+      auto r = os::mount("cgroup2", fd_path(target.get()), "cgroup2", flags | (m.opts.flags & MS_RDONLY), "");
+      if (r || !view_bind_fallback(ctx, r.error())) return r;
     }
-    return {};
+    return bind_view(v, target.get(), flags | (m.opts.flags & MS_RDONLY), m.destination);
   }
   TRY(os::mount("tmpfs", fd_path(target.get()), "tmpfs", flags, "mode=755"));
   TRY_ASSIGN(auto top, open_in_root(ctx.rootfd, m.destination, O_PATH | O_DIRECTORY));
@@ -72,17 +136,14 @@ Result<void> cgroup_mount(const Context& ctx, const spec::MountOp& m) {
     UniqueFd sub(::openat(top.get(), v.subdir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return Error::sys(fmt::format("open {}/{}", m.destination, v.subdir));
     std::string where = m.destination + "/" + v.subdir;
+    bool mounted = false;
     if (ctx.cgroupns) {
-      TRY(os::mount("cgroup", fd_path(sub.get()), v.v2 ? "cgroup2" : "cgroup", flags | (m.opts.flags & MS_RDONLY),
-                    v.mount_data)
-              .context(where));
-    } else {
-      TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, v.host_dir, false));
-      uint64_t set = 0, clr = 0;
-      ms_to_attr(flags | (m.opts.flags & MS_RDONLY), 0, set, clr);
-      TRY(set_mount_attrs(tree.get(), set, clr, false, where));
-      TRY(attach_tree(tree.get(), sub.get(), where));
+      auto r = os::mount("cgroup", fd_path(sub.get()), v.v2 ? "cgroup2" : "cgroup", flags | (m.opts.flags & MS_RDONLY),
+                         v.mount_data);
+      if (!r && !view_bind_fallback(ctx, r.error())) return std::move(r).error().context(where);
+      mounted = bool(r);
     }
+    if (!mounted) TRY(bind_view(v, sub.get(), flags | (m.opts.flags & MS_RDONLY), where));
     for (auto& a : v.aliases)
       if (::symlinkat(v.subdir.c_str(), top.get(), a.c_str()) < 0 && errno != EEXIST)
         return Error::sys(fmt::format("symlink {}/{}", m.destination, a));

@@ -92,8 +92,9 @@ struct Prepared {
   ChildContext ctx;  // ctx.plan points at `plan`: a Prepared is never moved
   os::cgroups::Layout layout;
   std::unique_ptr<os::cgroups::Driver> cgroup;
-  bool oom_inherited = false;  // P set its own oomScoreAdj before the clone (unprivileged)
-  std::string rdt_root;  // the resctrl mount when linux.intelRdt is set
+  bool oom_inherited = false;     // P set its own oomScoreAdj before the clone (unprivileged)
+  bool rootless_cgroups = false;  // the cgroupfs layout was cut to what the caller may use
+  std::string rdt_root;           // the resctrl mount when linux.intelRdt is set
 };
 
 // materialise's and spawn's: what exists on the host.
@@ -206,6 +207,7 @@ Result<void> prepare_unprivileged(const GlobalOptions& g, const CreateOptions& o
     }
   }
   if (!g.systemd_cgroup && os::rootless::decide(mode, euid, in_ns)) {
+    p.rootless_cgroups = true;
     TRY_ASSIGN(p.layout, os::cgroups::rootless_layout(p.layout, plan.cgroups_path.value_or(""), o.id,
                                                       plan.resources ? &*plan.resources : nullptr));
   }
@@ -423,8 +425,12 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   TRY_ASSIGN(auto tasks, p.cgroup->place_init(b.c_pid, b.placement, b.cloned_into));
   std::vector<int> task_fds;
   for (auto& t : tasks) task_fds.push_back(t.get());
-  if (plan.resources || p.cgroup->paths().pure_v2())
-    TRY(p.cgroup->set(plan.resources.value_or(spec::Resources{}), true));
+  if (plan.resources || p.cgroup->paths().pure_v2()) {
+    // Rootless: no device program (it needs privileges; runc ignores device errors then).
+    auto r = plan.resources.value_or(spec::Resources{});
+    if (p.rootless_cgroups) r.devices.clear();
+    TRY(p.cgroup->set(r, !p.rootless_cgroups));
+  }
   clock.mark("cgroup joined");
   if (plan.intel_rdt) {
     // linux.intelRdt: the CLOS group (and MON group) with the init's pid, before it runs.

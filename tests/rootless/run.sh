@@ -10,6 +10,8 @@
 #           user's subordinate range, exec into it, kill, delete, nothing left behind;
 #   podman  rootless podman with RUNTIME: run --rm, run -d + exec + stop + rm (vfs storage,
 #           --network none, the image loaded from an archive built here);
+#   delegated (pure cgroup v2 only) a cgroupsPath in a subtree delegated to the user: the
+#           limits are what the container sees; without it, limits are refused;
 #   bad     a host uid the user does not own, a device node the host does not have, a lower
 #           oomScoreAdj, a raised RLIMIT_NOFILE hard limit: each a one-line error naming
 #           the field, nothing left behind.
@@ -82,6 +84,7 @@ cleanup() {
   for f in /etc/subuid /etc/subgid; do
     grep -q "^$U:" $f 2>/dev/null && sed -i "/^$U:/d" $f
   done
+  [ -d "${DELEG:-}" ] && { rmdir "$DELEG"/*/ 2>/dev/null; rmdir "$DELEG" || echo "rootless: cannot remove $DELEG" >&2; }
   rm -rf "$H"
   rm -f /var/mail/"$U" /var/spool/mail/"$U" 2>/dev/null
 }
@@ -111,8 +114,11 @@ R=$H/bin/$RT_NAME
 echo "rootless: user $U uid $UID_ gid $GID_, subordinate ids $SUB_START-$SUB_END, runtime $RT_PATH"
 
 # as_user CMD...: runs CMD as the test user (no capabilities, its own environment); output in $OUT.
+# With JOIN_CG set, the process is first moved (by root) into that cgroup v2 directory.
 as_user() {
-  setpriv --reuid="$UID_" --regid="$GID_" --clear-groups --inh-caps=-all \
+  local pre=()
+  [ -n "${JOIN_CG:-}" ] && pre=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$JOIN_CG")
+  "${pre[@]}" setpriv --reuid="$UID_" --regid="$GID_" --clear-groups --inh-caps=-all \
     env -i HOME="$H" USER="$U" LOGNAME="$U" XDG_RUNTIME_DIR="$XR" TMPDIR="$H/tmp" \
     PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "$@" >"$OUT" 2>"$OUT.err" </dev/null
 }
@@ -312,8 +318,39 @@ EOF
   [ -d "$XR/$RT_NAME" ] && as_user ls -A "$XR/$RT_NAME"
 }
 
+# A cgroup v2 subtree delegated to the user (pure v2 hosts: the VM step runs this): the
+# container gets its limits there, as the user sees them inside; its cgroup goes with it.
+DELEG=/sys/fs/cgroup/husk-rl-$$
+delegated_checks() {
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+    echo "SKIP delegated: /sys/fs/cgroup is not a pure cgroup v2 hierarchy (scripts/test.sh runs this group in its v2 guest)"
+    return
+  fi
+  local b=$H/b4 root=$XR/$RT_NAME-explicit c
+  mkdir "$DELEG" "$DELEG/sh" || { fail "delegated: make $DELEG" "mkdir failed"; return; }
+  chown "$U:$U" "$DELEG" "$DELEG/cgroup.procs" "$DELEG/cgroup.subtree_control" "$DELEG/sh" "$DELEG/sh/cgroup.procs"
+  for c in memory pids; do echo "+$c" >"$DELEG/cgroup.subtree_control" || { fail "delegated: enable $c" "no $c controller"; return; }; done
+  make_bundle "$b" '["sh", "-c", "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max"]' || { fail "delegated: spec" "$(head -c 300 "$OUT.err")"; return; }
+  edit_config "$b" '.linux.cgroupsPath = $p | .linux.resources = {memory: {limit: 100000000}, pids: {limit: 50}}' \
+    --arg p "/husk-rl-$$/c1"
+  JOIN_CG=$DELEG/sh as_user_sh "cd '$b' && '$R' --root '$root' run d1"
+  local got; got=$(tr '\n' ' ' <"$OUT")
+  [ "$got" = "99999744 50 " ]
+  check "delegated: memory.max and pids.max inside are the config's (cgroupsPath in the user's subtree)" $? "got '$got' $(head -c 300 "$OUT.err")"
+  [ ! -e "$DELEG/c1" ]; check "delegated: the container's cgroup is removed" $? "$DELEG/c1 is left"
+  edit_config "$b" 'del(.linux.cgroupsPath)'
+  as_user_sh "cd '$b' && '$R' --root '$root' run d2"
+  [ $? != 0 ] && one_line_error "linux.resources"
+  check "delegated: limits without a delegated cgroup are refused naming linux.resources" $? "$(head -c 300 "$OUT.err")"
+  local l; l=$(leftovers "$root")
+  [ -z "$l" ]; check "delegated: nothing left" $? "$l"
+  [ -z "$l" ] || reset_user
+  rm -rf "$b"
+}
+
 direct_checks
 multi_checks
+delegated_checks
 bad_checks
 if [ $SKIP_PODMAN = 1 ]; then echo "SKIP podman checks (--skip-podman)"
 elif ! command -v podman >/dev/null; then echo "SKIP podman checks: podman is not installed"

@@ -37,12 +37,14 @@ Result<Layout> rootless_layout(const Layout& full, const state::CgroupPaths& dir
   bool pure_v2 = full.mode == Layout::Mode::v2;
   for (auto& h : full.hierarchies) {
     std::string dir = h.v2 ? dirs.v2 : dirs.v1_dir(h.name);
-    if (dir.empty() || usable(dir)) {
+    // A v1 devices cgroup holds only rules an unprivileged writer may not set.
+    bool devices = !h.v2 && state::hierarchy_has(h.name, "devices");
+    if (dir.empty() || (!devices && usable(dir))) {
       out.hierarchies.push_back(h);
       continue;
     }
     std::string what = h.v2 ? std::string("cgroup2") : h.name;
-    if (explicit_path)
+    if (explicit_path && !devices)
       return Error::make(Errc::invalid_spec,
                          fmt::format("linux.cgroupsPath: rootless: {} is not delegated to uid {} (no permission to "
                                      "create or join it); leave cgroupsPath out to run without this cgroup",

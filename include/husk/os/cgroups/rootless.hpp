@@ -7,6 +7,9 @@
 //    set <subsystem> limit: container could not join or create cgroup"). Device rules are
 //    not limits here (runc ignores the devices controller when rootless).
 //  - Dropped, and cgroupsPath was given explicitly: an error (runc fails the mkdir).
+//  - A v1 devices hierarchy is always dropped: it holds only rules an unprivileged writer
+//    may not set (runc ignores its errors when rootless); on v2 the caller (create) skips
+//    the device program.
 #pragma once
 
 #include <functional>
