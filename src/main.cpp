@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -24,6 +25,19 @@ int usage_error(const CLI::ParseError& e, const runtime::GlobalOptions& g) {
   std::string msg = e.what();
   if (msg.empty()) msg = "invalid arguments";
   std::string line = "husk: " + msg + " (see husk --help)\n";
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    // An unknown option: runc's (Go flag's) text, which scripts compare, as an error record.
+    auto colon = msg.find(": ");
+    std::istringstream words(colon == std::string::npos ? "" : msg.substr(colon + 2));
+    for (std::string w; words >> w;)
+      if (w.size() > 1 && w[0] == '-') {
+        std::string name = w.substr(w[1] == '-' ? 2 : 1);
+        name = name.substr(0, name.find('='));
+        line = log::format_record(log::Format::text, log::Level::error, "flag provided but not defined: -" + name,
+                                  log::now_rfc3339());
+        break;
+      }
+  }
   (void)!::write(2, line.data(), line.size());
   (void)g;
   return 1;

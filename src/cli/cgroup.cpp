@@ -22,7 +22,7 @@ void add_ps(Registry r) {
   sub->callback([r, sub] {
     o.ps_args = sub->remaining();
     r.action = [g = &r.global]() -> Result<int> {
-      TRY_ASSIGN(auto out, runtime::ps(*g, o).context("ps"));
+      TRY_ASSIGN(auto out, named(runtime::ps(*g, o), "ps"));
       print(out);
       return 0;
     };
@@ -53,7 +53,7 @@ void add_update(Registry r) {
   sub->add_option("--blkio-weight", o.blkio_weight, "block IO weight, 10 to 1000");
   sub->callback([r] {
     r.action = [g = &r.global]() -> Result<int> {
-      TRY(runtime::update(*g, o).context("update"));
+      TRY(named(runtime::update(*g, o), "update"));
       return 0;
     };
   });
@@ -66,7 +66,7 @@ void add_events(Registry r) {
   sub->add_flag("--stats", o.stats, "print the statistics once and exit");
   sub->add_option("--interval", o.interval, "interval between statistics (default 5s)");
   sub->callback(
-      [r] { r.action = [g = &r.global]() -> Result<int> { return runtime::events(*g, o).context("events"); }; });
+      [r] { r.action = [g = &r.global]() -> Result<int> { return named(runtime::events(*g, o), "events"); }; });
 }
 
 }  // namespace husk::cli

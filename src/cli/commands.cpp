@@ -27,7 +27,7 @@ void add_id_command(Registry r, const char* name, const char* help, IdFn fn) {
   sub->add_option("container-id", id, "id of the container")->required();
   sub->callback([r, fn, name] {
     r.action = [g = &r.global, fn, name]() -> Result<int> {
-      TRY(fn(*g, id).context(name));
+      TRY(named(fn(*g, id), name));
       return 0;
     };
   });

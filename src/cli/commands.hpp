@@ -8,10 +8,26 @@
 
 #include "husk/core/error.hpp"
 #include "husk/runtime/options.hpp"
+#include "husk/state/store.hpp"
 
 namespace husk::cli {
 
 using Action = std::function<Result<int>()>;
+
+// runc's texts for the errors scripts compare (unknown id, wrong status): printed bare, as
+// runc prints them.
+inline bool runc_text(const Error& e) {
+  const std::string& m = e.message();
+  return m == state::kNoSuchContainer || m == "container not running" || m == "container not paused" ||
+         m.rfind("cannot delete container ", 0) == 0;
+}
+
+// `r` with the command's name before its error ("update: ..."), except runc's texts.
+template <class R>
+R named(R r, std::string_view name) {
+  if (r || runc_text(r.error())) return r;
+  return std::move(r).context(name);
+}
 
 struct Registry {
   CLI::App& app;

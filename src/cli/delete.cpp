@@ -11,7 +11,7 @@ void add_delete(Registry r) {
   sub->add_flag("--force,-f", o.force, "kill the container first if it is still running (SIGKILL)");
   sub->callback([r] {
     r.action = [g = &r.global]() -> Result<int> {
-      TRY(runtime::remove(*g, o).context("delete"));
+      TRY(named(runtime::remove(*g, o), "delete"));
       return 0;
     };
   });

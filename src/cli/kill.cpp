@@ -11,7 +11,7 @@ void add_kill(Registry r) {
   sub->add_flag("--all,-a", o.all, "send the signal to every process of the container");
   sub->callback([r] {
     r.action = [g = &r.global]() -> Result<int> {
-      TRY(runtime::kill(*g, o).context("kill"));
+      TRY(named(runtime::kill(*g, o), "kill"));
       return 0;
     };
   });

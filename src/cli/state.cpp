@@ -9,7 +9,7 @@ void add_state(Registry r) {
   sub->add_option("container-id", id, "id of the container")->required();
   sub->callback([r] {
     r.action = [g = &r.global]() -> Result<int> {
-      TRY_ASSIGN(auto json, runtime::state(*g, id).context("state"));
+      TRY_ASSIGN(auto json, named(runtime::state(*g, id), "state"));
       print(json);
       return 0;
     };

@@ -36,7 +36,7 @@ static Result<void> set_frozen(const GlobalOptions& g, const std::string& id, bo
   TRY_ASSIGN(auto c, load(store, id));
   bool ok = frozen ? c.status == state::Status::running || c.status == state::Status::created
                    : c.status == state::Status::paused;
-  if (!ok) return not_running(c, frozen ? "pause" : "resume");
+  if (!ok) return Error::make(Errc::bad_state, frozen ? "container not running" : "container not paused");  // runc
   return c.cgroup->freeze(frozen);
 }
 

@@ -182,8 +182,7 @@ Result<void> kill(const GlobalOptions& g, const KillOptions& o) {
       for (pid_t p : *pids) ::kill(p, sig);
     return {};
   }
-  if (!state::can_kill(c.status))
-    return Error::make(Errc::bad_state, fmt::format("container {:?} is not running", o.id));
+  if (!state::can_kill(c.status)) return Error::make(Errc::bad_state, "container not running");  // runc's text
   return signal_container(c, sig, o.all);
 }
 
@@ -203,8 +202,8 @@ Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
   }
   if (c->status != state::Status::stopped) {
     if (!o.force)
-      return Error::make(Errc::bad_state, fmt::format("cannot delete container {:?} that is not stopped: {}", o.id,
-                                                      state::to_string(c->status)));
+      return Error::make(Errc::bad_state, fmt::format("cannot delete container {} that is not stopped: {}", o.id,
+                                                      state::to_string(c->status)));  // runc's text
     (void)signal_container(*c, SIGKILL, true);
     if (c->status == state::Status::paused) (void)c->cgroup->freeze(false);
     wait_dead(c->st);

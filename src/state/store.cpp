@@ -147,7 +147,7 @@ Result<Locked> StateStore::lock(const std::string& id) const {
   std::string d = dir(id);
   UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
-    if (errno == ENOENT) return Error::make(Errc::not_found, fmt::format("container {:?} does not exist", id));
+    if (errno == ENOENT) return Error::make(Errc::not_found, std::string(kNoSuchContainer));
     return Error::sys("open " + d);
   }
   while (::flock(fd.get(), LOCK_EX) < 0)
@@ -155,7 +155,7 @@ Result<Locked> StateStore::lock(const std::string& id) const {
   // Deleted while we waited for the lock?
   struct stat st;
   if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0)
-    return Error::make(Errc::not_found, fmt::format("container {:?} does not exist", id));
+    return Error::make(Errc::not_found, std::string(kNoSuchContainer));
   return Locked(d, std::move(fd));
 }
 
@@ -164,8 +164,7 @@ Result<State> StateStore::load(const std::string& id) const {
   if (!bytes) {
     if (bytes.error().sys_errno() == ENOENT) {
       struct stat st;
-      if (::stat(dir(id).c_str(), &st) < 0)
-        return Error::make(Errc::not_found, fmt::format("container {:?} does not exist", id));
+      if (::stat(dir(id).c_str(), &st) < 0) return Error::make(Errc::not_found, std::string(kNoSuchContainer));
       return Error::make(Errc::bad_state, fmt::format("container {:?} is still being created", id));
     }
     return std::move(bytes).error();

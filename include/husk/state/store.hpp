@@ -57,6 +57,10 @@ class Locked {
   UniqueFd fd_;
 };
 
+// runc's text for an unknown container id (libcontainer ErrNotExist), printed as is:
+// scripts compare it.
+inline constexpr std::string_view kNoSuchContainer = "container does not exist";
+
 class StateStore {
  public:
   explicit StateStore(std::string root) : root_(std::move(root)) {}

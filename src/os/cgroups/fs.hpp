@@ -15,10 +15,8 @@ namespace husk::os::cgroups {
 // mkdir of the leaf, or mkdir -p when its parents are missing. Only the leaf is ours to
 // remove later: parents may be shared with other containers. false: it existed.
 Result<bool> make_dir(const std::string& dir);
-// rmdir, retrying while the kernel tears the last tasks down.
-Result<void> remove_dir(const std::string& dir);
-// The pids in `dir`/cgroup.procs.
-Result<std::vector<pid_t>> read_procs(const std::string& dir);
+// (rmdir and the pids of a cgroup: subtree_pids, remove_subtree in driver.hpp, with its
+// sub-cgroups.)
 
 namespace v1 {
 // A new directory of `hierarchy`; cpuset ones get cpus/mems copied down from the parents

@@ -2,12 +2,10 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <sstream>
 
 #include "fs.hpp"
 #include "husk/core/path.hpp"
@@ -26,24 +24,6 @@ Result<bool> make_dir(const std::string& dir) {
     if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) return Error::sys(fmt::format("create cgroup {}", cur));
   }
   return true;
-}
-
-Result<void> remove_dir(const std::string& dir) {
-  for (int i = 0;; ++i) {
-    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
-    if (errno != EBUSY || i >= 200) return Error::sys("remove cgroup " + dir);
-    timespec ts{0, 5'000'000};
-    ::nanosleep(&ts, nullptr);
-  }
-}
-
-Result<std::vector<pid_t>> read_procs(const std::string& dir) {
-  TRY_ASSIGN(auto text, read_file(dir + "/cgroup.procs"));
-  std::vector<pid_t> out;
-  std::istringstream ss(text);
-  pid_t p;
-  while (ss >> p) out.push_back(p);
-  return out;
 }
 
 Result<void> join_self_v1(const std::vector<std::string>& dirs) {
