@@ -302,8 +302,10 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
   // while it is not dumpable).
   if ((!pp.rlimits.empty() || plan.oom_score_adj) && (::geteuid() != 0 || os::rootless::in_user_namespace())) {
     TRY(os::rootless::check_rlimits(pp.rlimits));
-    if (plan.oom_score_adj) TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
-    t.oom_inherited = true;
+    if (plan.oom_score_adj) {
+      TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
+      t.oom_inherited = true;
+    }
   }
   t.id = o.id;
   t.no_new_keyring = c.st.no_new_keyring;
