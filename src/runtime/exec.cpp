@@ -276,8 +276,10 @@ Result<void> prepare_in_parent(const spec::ExecPlan& plan, TenantContext& t) {
   const auto& pp = plan.process;
   if ((!pp.rlimits.empty() || plan.oom_score_adj) && (::geteuid() != 0 || os::rootless::in_user_namespace())) {
     TRY(os::rootless::check_rlimits(pp.rlimits));
-    if (plan.oom_score_adj) TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
-    t.oom_inherited = true;
+    if (plan.oom_score_adj) {
+      TRY(os::rootless::set_own_oom_score_adj(*plan.oom_score_adj));
+      t.oom_inherited = true;
+    }
   }
   TRY_ASSIGN(t.mempolicy, prepare_mempolicy(plan.memory_policy));
   return {};
