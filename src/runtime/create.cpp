@@ -261,7 +261,7 @@ Result<void> prepare(const GlobalOptions& g, const CreateOptions& o, CreateMode 
   os::cgroups::DriverRequest rq{g.systemd_cgroup, plan.cgroups_path, o.id, plan.resources ? &*plan.resources : nullptr,
                                 &plan.annotations};
   TRY_ASSIGN(p.cgroup, os::cgroups::make_driver(rq, p.layout));
-  return check_existing_cgroup(*p.cgroup);
+  return {};
 }
 
 // --- materialise -----------------------------------------------------------------
