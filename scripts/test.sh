@@ -75,9 +75,11 @@ step_e2e_cri() { scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler 
 
 # The systemd cgroup driver (--systemd-cgroup) against systemd as PID 1: a throw-away VM
 # guest booting systemd on pure cgroup v2 (tests/vm/run.sh --systemd) runs
-# tests/systemd/guest.sh: the D-Bus client alone, then husk's lifecycle through the driver.
+# tests/systemd/guest.sh: the D-Bus client alone, husk's lifecycle through the driver, then
+# docker, containerd and podman in their systemd modes with husk (the host's engines).
 step_e2e_systemd() {
-  vm --systemd --timeout 1500 -- "$PWD/tests/systemd/guest.sh" "$PWD/build"
+  scripts/deps.sh --e2e || return 1
+  vm --systemd --mem 3072 --timeout 1800 -- "$PWD/tests/systemd/guest.sh" "$PWD/build"
 }
 
 # Rootless husk as a dedicated unprivileged user that the test creates and removes

@@ -3,7 +3,8 @@
 # (systemd as PID 1, pure cgroup v2, the system D-Bus):
 #   tests/systemd/guest.sh BUILD_DIR      (BUILD_DIR: holds husk and husk_systemd_probe)
 # 1. guest_check.sh: the D-Bus client alone (husk_systemd_probe);
-# 2. driver.sh: husk with --systemd-cgroup.
+# 2. driver.sh: husk with --systemd-cgroup;
+# 3. engines.sh: docker, containerd and podman in their systemd modes running husk.
 # Exit status 0 iff every part passed; a part that cannot run here fails (no skip: this
 # script only runs in the guest).
 set -uo pipefail
@@ -22,5 +23,6 @@ part() { # part NAME CMD...
 echo "systemd $(systemctl --version | head -1 | awk '{print $2}'), kernel $(uname -r)"
 part d-bus-client "$HERE/guest_check.sh" "$BUILD/husk_systemd_probe"
 part husk-driver "$HERE/driver.sh" "$BUILD/husk"
+part engines "$HERE/engines.sh" "$BUILD/husk"
 [ ${#failed[@]} -eq 0 ] && echo "systemd guest: all passed" || echo "systemd guest: failed: ${failed[*]}"
 [ ${#failed[@]} -eq 0 ]

@@ -52,10 +52,11 @@ class Systemd final : public Driver {
   // the init is cloned in husk's cgroup and systemd moves it (place_init).
   Result<InitPlacement> plan_init(bool, size_t) override { return InitPlacement{}; }
 
+  // Connects (the authentication's round trips) while the children set up.
   Result<void> create(const spec::Resources* r) override {
     resources_ = r;
     creating_ = true;
-    return {};
+    return connect();
   }
 
   Result<std::vector<UniqueFd>> place_init(pid_t pid, const InitPlacement&, bool) override {
