@@ -1,5 +1,6 @@
 #!/bin/bash
 # scripts/bench.sh [-n ROUNDS] [-s SEQ_ROUNDS] [-p INFLIGHT_ROUNDS] [-m COUNT] [-o OUTDIR] [-q] [-d]
+#                  [-b BASE_HUSK]
 #
 # husk's benchmark: husk beside crun and runc (Debian's, installed if missing), on one
 # busybox bundle (`husk spec` defaults: pid/ipc/uts/mount/net/cgroup namespaces, the
@@ -12,7 +13,8 @@
 # Prints medians [min-max], CPU time, peak RSS (ru_maxrss) and each runtime's ratio to
 # husk; writes OUTDIR/bench.json (every sample) and OUTDIR/bench.png (the chart in
 # docs/performance.md). Defaults: -n 30 -s 3 -p 3 -m 100 -o build/bench. -q: a quick run
-# (-n 5 -s 1 -p 1 -m 20).
+# (-n 5 -s 1 -p 1 -m 20). -b BASE_HUSK: a second husk binary (e.g. a build of an earlier
+# commit) runs in the same rotation as `husk-base`, for before/after comparisons.
 #
 # Needs root. The benchmark runs in a private mount namespace (the host's mounts are not
 # touched) where, for every runtime alike:
@@ -26,11 +28,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-N=30 S=3 P=3 M=100 OUT=$ROOT/build/bench STATE_FS=tmpfs
-while getopts "n:s:p:m:o:qd" o; do
+N=30 S=3 P=3 M=100 OUT=$ROOT/build/bench STATE_FS=tmpfs BASE=
+while getopts "n:s:p:m:o:qdb:" o; do
   case $o in
     n) N=$OPTARG ;; s) S=$OPTARG ;; p) P=$OPTARG ;; m) M=$OPTARG ;; o) OUT=$OPTARG ;;
-    q) N=5 S=1 P=1 M=20 ;; d) STATE_FS=disk ;;
+    q) N=5 S=1 P=1 M=20 ;; d) STATE_FS=disk ;; b) BASE=$(realpath "$OPTARG") ;;
     *) sed -n '2,28p' "$0"; exit 2 ;;
   esac
 done
@@ -43,6 +45,7 @@ if [ -z "${HUSK_BENCH_INNER:-}" ]; then
   if [ -f $U/cgroup.controllers ] && [ -n "$(cat $U/cgroup.controllers)" ] && [ -d /sys/fs/cgroup/memory ]; then
     HIDE_UNIFIED=$U
   fi
+  [ -z "$BASE" ] || [ -x "$BASE" ] || { echo "bench: -b $BASE: not an executable" >&2; exit 2; }
   exec env HUSK_BENCH_INNER=1 HIDE_UNIFIED="$HIDE_UNIFIED" unshare -m --propagation private -- "$ROOT/scripts/bench.sh" "$@"
 fi
 if [ -n "${HIDE_UNIFIED:-}" ]; then mount -t tmpfs -o size=1m,mode=755 husk-bench "$HIDE_UNIFIED"; fi
@@ -56,6 +59,7 @@ cleanup() {
   delete_containers build/husk "$WORK/state/husk"
   delete_containers /usr/bin/crun "$WORK/state/crun"
   delete_containers /usr/sbin/runc "$WORK/state/runc"
+  if [ -n "$BASE" ]; then delete_containers "$BASE" "$WORK/state/husk-base"; fi
   remove_cgroup_prefix husk-bench
   if mountpoint -q "$WORK/state"; then umount "$WORK/state"; fi
   rm -rf "$WORK"
@@ -79,7 +83,7 @@ echo "# husk $(build/husk --version | head -1 | awk '{print $3}') ($(git rev-par
 echo "# kernel $(uname -r), $(nproc) CPUs; -n $N -s $S -p $P -m $M; state roots on $(stat -f -c %T "$WORK/state")"
 "$PY" scripts/bench.py --work "$WORK" --rootfs "$WORK/rootfs" --base-config "$WORK/config.json" \
   --seccomp tests/data/docker-default-seccomp.json --out "$OUT" -n "$N" -s "$S" -p "$P" -m "$M" \
-  husk="$ROOT/build/husk" crun=/usr/bin/crun runc=/usr/sbin/runc | tee "$OUT/bench.txt"
+  husk="$ROOT/build/husk" ${BASE:+husk-base="$BASE"} crun=/usr/bin/crun runc=/usr/sbin/runc | tee "$OUT/bench.txt"
 "$PY" - "$OUT/bench.json" "$OUT/bench.png" <<'EOF'
 import json, sys
 import matplotlib
@@ -90,7 +94,7 @@ scen = [s for s in d["scenarios"] if s not in ("wait", "create-rss")]
 rts = list(d["runtimes"])
 fig, ax = plt.subplots(figsize=(12, 5))
 w = 0.8 / len(rts)
-colors = {"husk": "#2a9d8f", "crun": "#e9c46a", "runc": "#e76f51"}
+colors = {"husk": "#2a9d8f", "husk-base": "#8ab17d", "crun": "#e9c46a", "runc": "#e76f51"}
 for k, rt in enumerate(rts):
     ys, lo, hi = [], [], []
     for s in scen:
