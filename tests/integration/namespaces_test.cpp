@@ -115,6 +115,13 @@ TEST_CASE("namespaces: bind sources the user namespace cannot reach", "[ns][root
   Out mi = b.run();
   CHECK(mi.out.find(" /mnt ro,") != std::string::npos);
   CHECK(mi.out.find(" /ro ro,") != std::string::npos);
+  // No tree fd reaches the process (each is closed once attached).
+  b.args({"/bin/test_init", "fds"});
+  Out fds = b.run();
+  INFO(fds.out);
+  CHECK(fds.code == 0);
+  CHECK(fds.out.find("priv") == std::string::npos);
+  CHECK(fds.out.find("/src") == std::string::npos);
   // Non-recursive: the submount is not there.
   b.args({"/bin/test_init", "ls", "/flat/sub"});
   Out ls = b.run();
