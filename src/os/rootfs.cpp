@@ -78,23 +78,33 @@ Result<void> check_locked(const spec::MountOp& m, unsigned long locked) {
   return {};
 }
 
-Result<void> bind_mount(const Context& ctx, const spec::MountOp& m) {
+// `premade`: the tree P cloned before the user namespace existed (bind_source_tree), or -1:
+// clone the source here.
+Result<void> bind_mount(const Context& ctx, const spec::MountOp& m, int premade) {
   struct stat st;
-  if (::stat(m.source.c_str(), &st) < 0) return Error::sys(fmt::format("bind source {}", m.source));
+  if (premade >= 0 ? ::fstat(premade, &st) < 0 : ::stat(m.source.c_str(), &st) < 0)
+    return Error::sys(fmt::format("bind source {}", m.source));
   TRY_ASSIGN(auto target, ensure_in_root(ctx.rootfd, m.destination, S_ISDIR(st.st_mode)));
   bool rec = m.opts.flags & MS_REC;
-  TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, m.source, rec));
+  UniqueFd own;
+  if (premade < 0) {
+    TRY_ASSIGN(own, clone_tree(AT_FDCWD, m.source, rec));
+  }
+  int tree = premade >= 0 ? premade : own.get();
   uint64_t set = 0, clr = 0;
   unsigned long want = m.opts.flags & spec::kBindRemountMask;
-  unsigned long locked = ctx.in_userns ? mount_flags_of(tree.get()) : 0;
+  unsigned long locked = ctx.in_userns ? mount_flags_of(tree) : 0;
+  // P's clone carries no lock (it was made outside the user namespace): refuse what the
+  // kernel would refuse on a clone made in here, as runc does with its mountFds.
+  if (premade >= 0 && locked) TRY(check_locked(m, locked));
   want |= locked & ~(m.opts.clear | kAtimeModes);
   ms_to_attr(want, m.opts.clear, set, clr);
   // Plain ro/nosuid/... apply to the top mount, as MS_REMOUNT does for runc.
-  if (auto r = set_mount_attrs(tree.get(), set, clr, false, m.destination); !r) {
+  if (auto r = set_mount_attrs(tree, set, clr, false, m.destination); !r) {
     if (r.error().sys_errno() == EPERM && locked) TRY(check_locked(m, locked));
     return std::move(r).error();
   }
-  return attach_tree(tree.get(), target.get(), m.destination);
+  return attach_tree(tree, target.get(), m.destination);
 }
 
 // A bind of the container's cgroup directory on the host at `target`.
@@ -197,7 +207,7 @@ Result<void> fs_mount(const Context& ctx, const spec::MountOp& m) {
     b.source = m.type == "sysfs" ? "/sys" : "/dev/mqueue";
     b.bind = true;
     b.opts.flags = (m.opts.flags | MS_BIND | MS_REC) & ~MS_REMOUNT;
-    return bind_mount(ctx, b);
+    return bind_mount(ctx, b, -1);
   }
   TRY(std::move(r).context(m.destination));
   if (m.opts.tmpcopyup) {
@@ -344,8 +354,15 @@ Result<void> finish_mount(const Context& ctx, const spec::MountOp& m) {
 }
 }  // namespace
 
-Result<void> apply_mount(const Context& ctx, const spec::MountOp& m) {
-  Result<void> r = m.type == "cgroup" ? cgroup_mount(ctx, m) : m.bind ? bind_mount(ctx, m) : fs_mount(ctx, m);
+Result<UniqueFd> bind_source_tree(const spec::MountOp& m) {
+  auto what = fmt::format("mount {} on {}", m.source, m.destination);
+  struct stat st;
+  if (::stat(m.source.c_str(), &st) < 0) return Error::sys(fmt::format("bind source {}", m.source)).context(what);
+  return clone_tree(AT_FDCWD, m.source, (m.opts.flags & MS_REC) != 0).context(what);
+}
+
+Result<void> apply_mount(const Context& ctx, const spec::MountOp& m, int premade) {
+  Result<void> r = m.type == "cgroup" ? cgroup_mount(ctx, m) : m.bind ? bind_mount(ctx, m, premade) : fs_mount(ctx, m);
   TRY(std::move(r).context(fmt::format("mount {} on {}", m.bind ? m.source : m.type, m.destination)));
   return finish_mount(ctx, m);
 }

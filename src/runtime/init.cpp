@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
@@ -65,9 +66,10 @@ Result<void> setup_rootfs(ChildContext& ctx) {
     auto& m = p.mounts[i];
     if (m.type == "cgroup") TRY(wait_cgroup(ctx));
     if (i < ctx.idmapped_trees.size() && ctx.idmapped_trees[i] >= 0) {
-      TRY(os::rootfs::attach_mount(ctx.rootfs, m, ctx.idmapped_trees[i]));
-      ::close(ctx.idmapped_trees[i]);
-      ctx.idmapped_trees[i] = -1;
+      int tree = std::exchange(ctx.idmapped_trees[i], -1);
+      auto r = m.idmap ? os::rootfs::attach_mount(ctx.rootfs, m, tree) : os::rootfs::apply_mount(ctx.rootfs, m, tree);
+      ::close(tree);
+      TRY(std::move(r));
     } else {
       TRY(os::rootfs::apply_mount(ctx.rootfs, m));
     }

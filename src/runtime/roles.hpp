@@ -58,8 +58,8 @@ struct ChildContext {
   // S's own getuid() is the overflow id for every caller.
   bool dumpable_for_maps = false;
   std::optional<os::mempolicy::Prepared> mempolicy;  // linux.memoryPolicy, checked against the host's nodes
-  // Idmapped mounts: per plan.mounts index, a detached idmapped tree P made before the
-  // clone (-1: none); C attaches it at that mount's turn.
+  // Idmapped mounts, and with a new user namespace the bind mounts: per plan.mounts index,
+  // a detached tree P made before the clone (-1: none); C attaches it at that mount's turn.
   std::vector<int> idmapped_trees;
   // netDevices: C asks P (the sync-6 round trip) once its network namespace exists.
   bool netns_request = false;

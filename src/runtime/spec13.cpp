@@ -10,8 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "husk/core/log.hpp"
 #include "husk/os/idmap.hpp"
 #include "husk/os/netdev.hpp"
+#include "husk/os/rootfs.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::runtime {
@@ -122,13 +124,29 @@ Result<UniqueFd> userns_for(const spec::MountOp& m,
 Result<std::vector<UniqueFd>> make_idmapped_trees(const spec::ContainerPlan& plan) {
   std::vector<UniqueFd> out;
   std::vector<std::pair<std::pair<std::string, std::string>, UniqueFd>> cache;
+  // With a new user namespace every bind source is cloned here, from the runtime's view
+  // (issue 22 class 14); C sets its flags and attaches it.
+  bool clone_binds = plan.ns.new_user;
+  auto userns_bind = [&](const spec::MountOp& m) { return clone_binds && m.bind && m.type != "cgroup"; };
   bool any = false;
-  for (auto& m : plan.mounts) any = any || m.idmap;
+  for (auto& m : plan.mounts) any = any || m.idmap || userns_bind(m);
   if (!any) return out;
   out.resize(plan.mounts.size());
   for (size_t i = 0; i < plan.mounts.size(); ++i) {
     auto& m = plan.mounts[i];
-    if (!m.idmap) continue;
+    if (!m.idmap) {
+      if (!userns_bind(m)) continue;
+      auto tree = os::rootfs::bind_source_tree(m);
+      if (!tree && tree.error().sys_errno() == EPERM) {
+        // An unprivileged caller (rootless) may not clone mounts: C binds its sources, which
+        // are the caller's own, as before.
+        log::debug("{}; the container's init binds the sources", tree.error().describe());
+        clone_binds = false;
+        continue;
+      }
+      TRY_ASSIGN(out[i], std::move(tree));
+      continue;
+    }
     std::string what = fmt::format("config.json: /mounts/{} ({})", i, m.destination);
     TRY_ASSIGN(auto ns, userns_for(m, cache));
     UniqueFd tree;

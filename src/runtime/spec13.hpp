@@ -39,7 +39,8 @@ Result<void> rdt_add_task(const std::string& state_dir, pid_t pid);
 Result<void> rdt_remove(const std::string& state_dir);
 
 // Idmapped mounts: one detached idmapped tree per idmapped mount of the plan (an
-// invalid fd for the others), made by P, root in the initial user namespace.
+// invalid fd for the others), made by P, root in the initial user namespace. With a new
+// user namespace also each bind's source, cloned (not yet flagged) from P's view.
 Result<std::vector<UniqueFd>> make_idmapped_trees(const spec::ContainerPlan& plan);
 
 }  // namespace husk::runtime

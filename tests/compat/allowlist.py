@@ -51,10 +51,6 @@ ALLOW = {
 }
 
 PENDING = {
-    # class 14
-    "ns-user-bind-unreachable": (14,
-        "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
-        "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
     # not numbered in the issue, found by this harness; fixes in refactor files
     "proc-user-1000": ("extra",
         "src/runtime/process_steps.cpp:32: with a gid given (always, in OCI) runc adds no "

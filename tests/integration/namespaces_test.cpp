@@ -1,6 +1,9 @@
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 
@@ -58,6 +61,80 @@ TEST_CASE("namespaces: user namespace with uid/gid mappings", "[ns]") {
     for (auto h : {"memory", "pids", "cpuset", "freezer", "devices", "name=systemd"})
       CHECK(c.out.find(std::string(":") + h + ":" + b.cgroup + "\n") != std::string::npos);
   CHECK(c.out.find("0::" + b.cgroup + "\n") != std::string::npos);
+}
+
+namespace {
+// Host mounts a test makes under its bundle, detached when the test ends (also on failure),
+// before the Bundle removes its directory.
+struct HostMounts {
+  std::vector<std::string> paths;
+  ~HostMounts() {
+    for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+  }
+};
+}  // namespace
+
+// Issue 22 class 14: the sources are cloned by the runtime before the user namespace exists,
+// as runc 1.1.5 opens them (mountFds); the mapped root could not traverse priv/ (0700, root).
+TEST_CASE("namespaces: bind sources the user namespace cannot reach", "[ns][rootfs][mounts]") {
+  Bundle b("userns-bind");
+  b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+  b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  std::string priv = b.dir + "/priv";
+  REQUIRE(::mkdir(priv.c_str(), 0700) == 0);
+  REQUIRE(::chown(priv.c_str(), 0, 0) == 0);
+  for (auto d : {"/src", "/src/sub", "/ro"}) REQUIRE(::mkdir((priv + d).c_str(), 0755) == 0);
+  std::ofstream(priv + "/src/f") << "reached";
+  std::ofstream(priv + "/ro/g") << "read-only";
+  HostMounts hm;
+  // A submount (rbind must bring it, bind must not) and a read-only host mount.
+  REQUIRE(::mount("tmpfs", (priv + "/src/sub").c_str(), "tmpfs", 0, "mode=755") == 0);
+  hm.paths.push_back(priv + "/src/sub");
+  std::ofstream(priv + "/src/sub/h") << "nested";
+  REQUIRE(::mount((priv + "/ro").c_str(), (priv + "/ro").c_str(), nullptr, MS_BIND, nullptr) == 0);
+  hm.paths.push_back(priv + "/ro");
+  REQUIRE(::mount("", (priv + "/ro").c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+  // The mapped root cannot create the mount points in the root-owned rootfs either.
+  for (auto d : {"/mnt", "/flat", "/ro"}) ::mkdir((b.rootfs + d).c_str(), 0755);
+  auto bind = [&](const char* dst, const std::string& src, std::vector<std::string> opts) {
+    b.config["mounts"].push_back({{"destination", dst}, {"type", "bind"}, {"source", src}, {"options", opts}});
+  };
+  bind("/mnt", priv + "/src", {"rbind", "ro"});
+  bind("/flat", priv + "/src", {"bind"});
+  bind("/ro", priv + "/ro", {"bind"});
+  b.args({"/bin/test_init", "cat", "/mnt/f", "/mnt/sub/h", "/ro/g"});
+  Out o = b.run();
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out == "reachednestedread-only");
+  // ro applied to the clone inside the user namespace; the host's ro stays (it is locked).
+  b.args({"/bin/test_init", "write", "/mnt/x", "y"});
+  CHECK(b.run().out.find("Read-only file system") != std::string::npos);
+  b.args({"/bin/test_init", "cat", "/proc/self/mountinfo"});
+  Out mi = b.run();
+  CHECK(mi.out.find(" /mnt ro,") != std::string::npos);
+  CHECK(mi.out.find(" /ro ro,") != std::string::npos);
+  // No tree fd reaches the process (each is closed once attached).
+  b.args({"/bin/test_init", "fds"});
+  Out fds = b.run();
+  INFO(fds.out);
+  CHECK(fds.code == 0);
+  CHECK(fds.out.find("priv") == std::string::npos);
+  CHECK(fds.out.find("/src") == std::string::npos);
+  // Non-recursive: the submount is not there.
+  b.args({"/bin/test_init", "ls", "/flat/sub"});
+  Out ls = b.run();
+  CHECK(ls.code == 0);
+  CHECK(ls.out == "");
+  CHECK_FALSE(exists(priv + "/src/x"));
+  // Clearing the host mount's read-only flag is refused, as the kernel refuses it to a clone
+  // made inside the user namespace (runc: "cannot clear locked flags").
+  b.config["mounts"].back()["options"] = {"bind", "rw"};
+  b.args({"/bin/test_init", "cat", "/ro/g"});
+  Out rw = b.run();
+  CHECK(rw.code != 0);
+  CHECK(rw.err.find("locked") != std::string::npos);
 }
 
 TEST_CASE("namespaces: join an existing namespace by path", "[ns]") {

@@ -34,7 +34,13 @@ Result<UniqueFd> ensure_in_root(int rootfd, const std::string& path, bool dir);
 
 // Propagation of "/" and the bind of the rootfs onto itself; returns the rootfs O_PATH fd.
 Result<UniqueFd> prepare_root(const spec::ContainerPlan& p);
-Result<void> apply_mount(const Context& ctx, const spec::MountOp& m);
+// `premade`: for a bind, the tree bind_source_tree made (C still sets the flags and attaches
+// it), or -1.
+Result<void> apply_mount(const Context& ctx, const spec::MountOp& m, int premade = -1);
+// With a new user namespace, P clones each bind source (recursively for rbind) before the
+// clone, from the runtime's view: C, the namespace's root, may not reach the path (runc
+// 1.1.5's mountFds).
+Result<UniqueFd> bind_source_tree(const spec::MountOp& m);
 // An idmapped mount: `tree` is the detached tree P prepared (runtime/spec13.cpp); attached
 // on the destination resolved inside the root, then propagation and recursive attributes.
 Result<void> attach_mount(const Context& ctx, const spec::MountOp& m, int tree);
