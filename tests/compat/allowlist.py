@@ -56,10 +56,6 @@ PENDING = {
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
         "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
     # not numbered in the issue, found by this harness; fixes in refactor files
-    "proc-user-1000": ("extra",
-        "src/runtime/process_steps.cpp:32: with a gid given (always, in OCI) runc adds no "
-        "supplementary groups from /etc/group; only additionalGids."),
-    "exec-user": ("extra", "as proc-user-1000 (exec --user U:G)."),
     "proc-env-empty": ("extra",
         "process tail: with no PATH in env runc's exec lookup fails (\"executable file not "
         "found in $PATH\"); husk falls back to a default PATH."),
