@@ -56,10 +56,6 @@ PENDING = {
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
         "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
     # not numbered in the issue, found by this harness; fixes in refactor files
-    "proc-env-empty": ("extra",
-        "process tail: with no PATH in env runc's exec lookup fails (\"executable file not "
-        "found in $PATH\"); husk falls back to a default PATH."),
-    "exec-process-json": ("extra", "as proc-env-empty (process.json without env)."),
     "seccomp-default-errno": ("extra",
         "process tail: a profile that denies the init's own syscalls: runc fails the start with "
         "\"container process is already dead\" (rc 1); husk's run exits 139."),

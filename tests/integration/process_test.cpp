@@ -90,6 +90,25 @@ TEST_CASE("process: an executable that does not exist fails create", "[process]"
   CHECK(leftover_cgroups().empty());
 }
 
+TEST_CASE("process: with no PATH in env a bare name is not found (no default PATH, as runc)", "[process]") {
+  Bundle b("nopath");
+  b.config["process"]["env"] = nlohmann::json::array({"A=1"});
+  b.args({"test_init", "cwd"});
+  Out o = b.create();
+  INFO(o.err);
+  CHECK(o.code != 0);
+  CHECK(o.err.find("\\\"test_init\\\": executable file not found in $PATH") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+  CHECK(leftover_cgroups().empty());
+  // The same name with PATH set runs.
+  b.config["process"]["env"] = nlohmann::json::array({"PATH=/bin"});
+  b.args({"test_init", "cwd"});
+  Out r = b.run();
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out == "/\n");
+}
+
 TEST_CASE("process: terminal through --console-socket", "[process]") {
   Bundle b("tty");
   b.config["process"]["terminal"] = true;
