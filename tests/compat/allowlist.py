@@ -55,8 +55,4 @@ PENDING = {
     "ns-user-bind-unreachable": (14,
         "src/runtime/stage1.cpp/init.cpp: open bind sources before entering the user namespace "
         "and pass the fds (runc 1.1.5 mounts from the parent's view via mountFds)."),
-    # not numbered in the issue, found by this harness; fixes in refactor files
-    "seccomp-default-errno": ("extra",
-        "process tail: a profile that denies the init's own syscalls: runc fails the start with "
-        "\"container process is already dead\" (rc 1); husk's run exits 139."),
 }
