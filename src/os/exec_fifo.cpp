@@ -41,7 +41,7 @@ Result<void> release(const std::string& dir, pid_t init, uint64_t start_time) {
     }
     if ((n > 0 && (x.revents & POLLHUP)) || !process::is_alive(init, start_time)) {
       ::unlink(p.c_str());
-      return Error::make(Errc::bad_state, "container init exited before start");
+      return Error::make(Errc::bad_state, "container process is already dead");
     }
   }
   ::unlink(p.c_str());

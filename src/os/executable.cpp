@@ -17,11 +17,13 @@ Result<std::string> resolve(const std::string& arg0, const std::vector<std::stri
     if (!ok(p)) return Error::make(Errc::not_found, fmt::format("exec: {:?}: no such executable file", arg0));
     return p;
   }
-  std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  // No default: with no PATH (or an empty one) in the process's env the lookup fails, as
+  // runc's (Go's exec.LookPath on the env it set) does; an empty entry is the cwd.
+  std::string search;
   for (auto& e : env)
     if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
   size_t i = 0;
-  while (i <= search.size()) {
+  while (!search.empty() && i <= search.size()) {
     size_t j = search.find(':', i);
     if (j == std::string::npos) j = search.size();
     std::string dir = search.substr(i, j - i);

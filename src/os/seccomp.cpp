@@ -47,6 +47,90 @@ Result<scmp_compare> op(const std::string& o, const std::string& where) {
   return Error::make(Errc::invalid_spec, fmt::format("{}: unknown seccomp operator {:?}", where, o));
 }
 
+// The libseccomp name of an OCI architecture ("SCMP_ARCH_X86_64" -> "x86_64"), 0 if unknown.
+uint32_t arch_token(const std::string& a) {
+  std::string name = a.rfind("SCMP_ARCH_", 0) == 0 ? a.substr(10) : a;
+  for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  return seccomp_arch_resolve_name(name.c_str());
+}
+
+// runc's (libseccomp-golang's) name of an architecture: the lower-case suffix, but amd64
+// and arm64 for x86_64 and aarch64.
+std::string go_arch_name(const std::string& a) {
+  std::string name = a.rfind("SCMP_ARCH_", 0) == 0 ? a.substr(10) : a;
+  for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  if (name == "x86_64") return "amd64";
+  if (name == "aarch64") return "arm64";
+  return name;
+}
+
+// The largest syscall number the profile names, per architecture of its list (0: none), as
+// runc's ENOSYS stub computes it. Names unknown on an architecture are ignored.
+struct LastSyscall {
+  std::string oci_name;
+  uint32_t arch;
+  uint32_t nr;
+};
+std::vector<LastSyscall> last_syscalls(const spec::Seccomp& s) {
+  std::vector<LastSyscall> out;
+  for (auto& a : s.architectures) {
+    uint32_t arch = arch_token(a);
+    if (!arch) continue;
+    bool seen = false;
+    for (auto& l : out) seen = seen || l.arch == arch;
+    if (seen) continue;
+    uint32_t largest = 0;
+    for (auto& sc : s.syscalls)
+      for (auto& name : sc.names) {
+        int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+        if (nr >= 0 && static_cast<uint32_t>(nr) > largest) largest = static_cast<uint32_t>(nr);
+      }
+    out.push_back({a, arch, largest});
+  }
+  return out;
+}
+
+// runc prepends a stub returning ENOSYS for syscalls newer than any the profile names (glibc
+// falls back on ENOSYS, not on EPERM), unless the default action allows or already is ENOSYS.
+bool wants_enosys_stub(const spec::Seccomp& s) {
+  const std::string& d = s.default_action;
+  if (d == "SCMP_ACT_ALLOW" || d == "SCMP_ACT_LOG" || d == "SCMP_ACT_TRACE") return false;
+  return !(s.default_errno_ret && *s.default_errno_ret == ENOSYS);
+}
+
+// The stub: per architecture, "arch matches and nr > largest -> ENOSYS", else the filter.
+// x86_64 and x32 share an audit arch; the x32 bit (1 << 30) of the number tells them apart.
+std::vector<sock_filter> enosys_stub(const std::vector<LastSyscall>& last) {
+  constexpr uint32_t kX32Bit = 0x40000000;
+  std::vector<std::vector<sock_filter>> blocks;
+  for (auto& l : last) {
+    if (l.nr == 0) continue;
+    std::vector<sock_filter> b;
+    b.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4));  // arch
+    bool x86_64 = l.arch == SCMP_ARCH_X86_64, x32 = l.arch == SCMP_ARCH_X32;
+    uint8_t rest = x86_64 || x32 ? 3 : 2;
+    b.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, x32 ? SCMP_ARCH_X86_64 : l.arch, 0, rest));
+    b.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0));  // nr
+    if (x86_64) b.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kX32Bit, 1, 0));
+    if (x32) b.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kX32Bit, 0, 1));
+    b.push_back(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, l.nr, 0xff, 0));  // target set below
+    blocks.push_back(std::move(b));
+  }
+  if (blocks.empty()) return {};
+  std::vector<sock_filter> out;
+  size_t total = 0;
+  for (auto& b : blocks) total += b.size();
+  size_t enosys_at = total + 1;  // after the blocks and a "ja 1" into the filter
+  for (auto& b : blocks)
+    for (auto& ins : b) {
+      if (ins.code == (BPF_JMP | BPF_JGT | BPF_K)) ins.jt = static_cast<uint8_t>(enosys_at - out.size() - 1);
+      out.push_back(ins);
+    }
+  out.push_back(BPF_STMT(BPF_JMP | BPF_JA, 1));
+  out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+  return out;
+}
+
 struct Ctx {
   scmp_filter_ctx c;
   ~Ctx() { seccomp_release(c); }
@@ -65,9 +149,7 @@ Result<Bpf> compile(const spec::Seccomp& s) {
   seccomp_attr_set(ctx.c, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (size_t i = 0; i < s.architectures.size(); ++i) {
     std::string a = s.architectures[i];
-    std::string name = a.rfind("SCMP_ARCH_", 0) == 0 ? a.substr(10) : a;
-    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-    uint32_t arch = seccomp_arch_resolve_name(name.c_str());
+    uint32_t arch = arch_token(a);
     if (!arch)
       return Error::make(Errc::invalid_spec,
                          fmt::format("config.json: /linux/seccomp/architectures/{}: unknown architecture {:?}", i, a));
@@ -161,6 +243,11 @@ Result<Bpf> compile(const spec::Seccomp& s) {
   off_t size = ::lseek(mfd, 0, SEEK_END);
   out.prog.resize(static_cast<size_t>(size) / sizeof(sock_filter));
   if (::pread(mfd, out.prog.data(), out.prog.size() * sizeof(sock_filter), 0) < 0) return Error::sys("read BPF");
+  if (wants_enosys_stub(s)) {
+    auto stub = enosys_stub(last_syscalls(s));
+    out.prog.insert(out.prog.begin(), stub.begin(), stub.end());
+    if (out.prog.size() > BPF_MAXINSNS) return Error::make(Errc::invalid_spec, "seccomp: the filter is too long");
+  }
   return out;
 }
 
@@ -180,7 +267,7 @@ Result<UniqueFd> install(const Bpf& bpf) {
 
 Sha256::Digest profile_key(const spec::Seccomp& s) {
   Sha256 h;
-  h.field("husk-seccomp-cache-v2-optimize2").field(kVersion).field(kCommit);
+  h.field("husk-seccomp-cache-v3-enosys").field(kVersion).field(kCommit);
   const scmp_version* v = seccomp_version();
   h.field(v->major).field(v->minor).field(v->micro).field(seccomp_api_get()).field(seccomp_arch_native());
   h.field(s.default_action).field(s.default_errno_ret.value_or(~0u)).field(s.default_errno_ret.has_value());
@@ -271,6 +358,11 @@ Result<Bpf> load_program(const std::string& path, const std::string& id) {
 }
 
 Result<Bpf> load_or_compile(const spec::Seccomp& s, const std::string& cache_dir) {
+  // As runc (also when the program comes from the cache): an architecture for which the
+  // profile names no syscall gets no ENOSYS stub.
+  if (wants_enosys_stub(s))
+    for (auto& l : last_syscalls(s))
+      if (l.nr == 0) log::warning("could not find any syscalls for arch {}", go_arch_name(l.oci_name));
   if (cache_dir.empty()) return compile(s);
   auto key = profile_key(s);
   std::string file = cache_dir + "/" + Sha256::hex(key) + ".bpf";

@@ -4,23 +4,16 @@
 #include <grp.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 #include "husk/core/fd.hpp"
 #include "husk/os/passwd.hpp"
 
 namespace husk::os::user {
 
 // The process's user: groups, gid, uid, keeping capabilities across the change.
+// The supplementary groups are exactly additionalGids: OCI always gives a gid, and runc
+// (GetExecUser with an explicit group) then reads no groups from the image's /etc/group.
 Result<void> apply(const spec::ProcessPlan& pp) {
   std::vector<gid_t> groups(pp.additional_gids.begin(), pp.additional_gids.end());
-  if (auto pw = read_file("/etc/passwd")) {
-    if (auto u = passwd::find_user(*pw, pp.uid)) {
-      if (auto gr = read_file("/etc/group"))
-        for (auto g : passwd::groups_of(*gr, u->name))
-          if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
-    }
-  }
   if (::setgroups(groups.size(), groups.data()) < 0) {
     // In a user namespace with setgroups denied, only an empty list is allowed.
     if (!(errno == EPERM && groups.empty())) return Error::sys("setgroups");

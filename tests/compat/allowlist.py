@@ -51,16 +51,4 @@ ALLOW = {
 }
 
 PENDING = {
-    # not numbered in the issue, found by this harness; fixes in refactor files
-    "proc-user-1000": ("extra",
-        "src/runtime/process_steps.cpp:32: with a gid given (always, in OCI) runc adds no "
-        "supplementary groups from /etc/group; only additionalGids."),
-    "exec-user": ("extra", "as proc-user-1000 (exec --user U:G)."),
-    "proc-env-empty": ("extra",
-        "process tail: with no PATH in env runc's exec lookup fails (\"executable file not "
-        "found in $PATH\"); husk falls back to a default PATH."),
-    "exec-process-json": ("extra", "as proc-env-empty (process.json without env)."),
-    "seccomp-default-errno": ("extra",
-        "process tail: a profile that denies the init's own syscalls: runc fails the start with "
-        "\"container process is already dead\" (rc 1); husk's run exits 139."),
 }

@@ -36,13 +36,14 @@ TEST_CASE("process: args, env, cwd", "[process]") {
   CHECK((st.st_mode & 07777) == 0755);
 }
 
-TEST_CASE("process: user, additionalGids, groups from /etc/group, umask", "[process]") {
+TEST_CASE("process: user, additionalGids (and no groups from /etc/group), umask", "[process]") {
   Bundle b("user");
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {5, 6}}, {"umask", 077}};
   b.args({"/bin/test_init", "id"});
   Out o = b.run();
   INFO(o.err);
-  CHECK(o.out == "uid=1000 gid=1000 groups=5,6,10 umask=0077\n");
+  // alice is in wheel (10) in the image's /etc/group: as runc, only additionalGids count.
+  CHECK(o.out == "uid=1000 gid=1000 groups=5,6 umask=0077\n");
 }
 
 TEST_CASE("process: capabilities, noNewPrivileges, rlimits, oomScoreAdj", "[process]") {
@@ -87,6 +88,25 @@ TEST_CASE("process: an executable that does not exist fails create", "[process]"
   CHECK(o.err.find("/bin/nope") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
   CHECK(leftover_cgroups().empty());
+}
+
+TEST_CASE("process: with no PATH in env a bare name is not found (no default PATH, as runc)", "[process]") {
+  Bundle b("nopath");
+  b.config["process"]["env"] = nlohmann::json::array({"A=1"});
+  b.args({"test_init", "cwd"});
+  Out o = b.create();
+  INFO(o.err);
+  CHECK(o.code != 0);
+  CHECK(o.err.find("\\\"test_init\\\": executable file not found in $PATH") != std::string::npos);
+  CHECK_FALSE(exists(state_root() + "/" + b.id));
+  CHECK(leftover_cgroups().empty());
+  // The same name with PATH set runs.
+  b.config["process"]["env"] = nlohmann::json::array({"PATH=/bin"});
+  b.args({"test_init", "cwd"});
+  Out r = b.run();
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out == "/\n");
 }
 
 TEST_CASE("process: terminal through --console-socket", "[process]") {

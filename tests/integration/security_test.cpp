@@ -17,6 +17,8 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/syscall.h>
+
 #include "harness.hpp"
 #include "helpers.hpp"
 #include "husk/core/fd.hpp"
@@ -130,6 +132,40 @@ TEST_CASE("security: an allow-list profile runs a shell; NNP, id, ulimit inside 
   // chroot is not in the profile: defaultErrnoRet.
   CHECK(o.out.find("Function not implemented") != std::string::npos);
   CHECK(o.out.find("chroot=1") != std::string::npos);
+}
+
+TEST_CASE("security: seccomp ENOSYS for syscalls newer than the profile's (issue 22 class 17)", "[security]") {
+  // As runc: with a denying default, a syscall numbered above every syscall the profile names
+  // gets ENOSYS (glibc falls back on it), one the profile merely omits the default errno.
+  Bundle b("enosys");
+  b.config["linux"]["seccomp"] =
+      nlohmann::json::parse(slurp(std::string(HUSK_TEST_DATA) + "/docker-like-seccomp.json"));
+  REQUIRE(b.config["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO");
+  b.config["linux"]["seccomp"].erase("defaultErrnoRet");
+  b.args({"/bin/test_init", "syscall", "1000"});
+  Out o = b.run();
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(o.out == "syscall 1000: Function not implemented\n");
+  b.args({"/bin/test_init", "syscall", std::to_string(SYS_chroot)});  // omitted by the profile
+  Out c = b.run();
+  INFO(c.err);
+  CHECK(c.out == "syscall " + std::to_string(SYS_chroot) + ": Operation not permitted\n");
+  // A permissive default gets no stub: the kernel itself answers an unknown number.
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                  {"architectures", {"SCMP_ARCH_X86_64"}},
+                                  {"syscalls", {{{"names", {"chroot"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  b.args({"/bin/test_init", "syscall", "1000"});
+  CHECK(b.run().out == "syscall 1000: Function not implemented\n");
+  // A profile naming no syscall for its architectures: runc's warning, and no stub.
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ERRNO"},
+                                  {"architectures", {"SCMP_ARCH_X86_64"}},
+                                  {"syscalls", {{{"names", {"no_such_syscall"}}, {"action", "SCMP_ACT_ALLOW"}}}}};
+  b.args({"/bin/test_init", "exit", "0"});
+  Out w = b.run();
+  CHECK(w.code != 0);
+  CHECK(w.err.find("could not find any syscalls for arch amd64") != std::string::npos);
+  CHECK(w.err.find("container process is already dead") != std::string::npos);
 }
 
 TEST_CASE("security: seccomp actions, args operators and errnoRet", "[security]") {

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -100,6 +101,10 @@ int main(int argc, char** argv) {
     (void)!write(fd, argv[3], strlen(argv[3]));
     close(fd);
     printf("wrote\n");
+  } else if (cmd == "syscall" && argc > 2) {
+    // A raw syscall by number with zero arguments: what a seccomp filter answers for it.
+    long r = ::syscall(atol(argv[2]), 0, 0, 0, 0, 0, 0);
+    printf("syscall %s: %s\n", argv[2], r < 0 ? strerror(errno) : "ok");
   } else if (cmd == "exit") {
     return atoi(argv[2]);
   } else if (cmd == "pause") {
