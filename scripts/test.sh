@@ -28,6 +28,8 @@ e2e-cri                        root   step_e2e_cri
 e2e-systemd                    root   step_e2e_systemd
 rootless                       root   step_rootless
 fuzz-smoke                     any    step_fuzz_smoke
+faults                         root   step_faults
+concurrency                    root   step_concurrency
 bench-smoke                    root   step_bench_smoke
 clean-machine                  any    step_clean_machine
 '
@@ -97,6 +99,13 @@ step_rootless() {
 # each from the committed corpus (HUSK_FUZZ_SECONDS overrides); any crash fails.
 step_fuzz_smoke() { tests/fuzz/run.sh "${HUSK_FUZZ_SECONDS:-60}"; }
 
+# husk SIGKILLed at every fault point of create/run/exec/delete (HUSK_FAULT_KILL) and at
+# 0-30 ms into create and run: delete --force then leaves nothing (docs/reliability.md).
+step_faults() { tests/faults/run.sh build/husk; }
+# Races on one id (create/delete, 8 creates, kill/delete/state) and 20 parallel runs:
+# success or one error line each, nothing lost or left (tests/concurrency/run.sh).
+step_concurrency() { tests/concurrency/run.sh build/husk; }
+
 # Not a step yet: tests/sanitizers/run.sh (the unit and integration tests with an ASan+UBSan
 # build). Its first full run, 2026-11-30: unit tests clean; one integration case
 # (security_test.cpp:400, an exec under ASan) was killed (137). Issue 24 makes it a step.
@@ -125,6 +134,7 @@ step_clean_machine() {
      ls -d /sys/fs/cgroup/*/husk-cri 2>/dev/null | grep -q .; then echo "left: cri"; bad=1; fi
   if ls -d /sys/fs/cgroup/*/husk-compat 2>/dev/null | grep -q .; then echo "left: compat cgroups"; bad=1; fi
   if ls -d /tmp/husk-fuzz-* 2>/dev/null | grep -q .; then echo "left: fuzz scratch dirs"; bad=1; fi
+  if ls -d /tmp/husk-faults-* /tmp/husk-conc-* 2>/dev/null | grep -q .; then echo "left: faults/concurrency dirs"; bad=1; fi
   if grep -q '^husk-rl' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || ls -d /tmp/husk-rl* 2>/dev/null | grep -q .; then
     echo "left: rootless test users or homes (husk-rl*)"; bad=1
   fi

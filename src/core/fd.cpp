@@ -113,7 +113,7 @@ Result<void> write_file_at(int dirfd, const std::string& path, std::string_view 
 
 Result<void> write_file(const std::string& path, std::string_view data) { return write_file_at(AT_FDCWD, path, data); }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode, bool sync) {
   std::string tmp = path + ".tmp";
   // O_EXCL|O_NOFOLLOW: never write through something planted at the temp name (runc:
   // "file exists"); fsync before the rename so a crash leaves the old or the new file.
@@ -123,7 +123,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, u
     ::unlink(tmp.c_str());
     return std::move(r).error().context(tmp);
   }
-  if (::fsync(fd.get()) < 0) {
+  if (sync && ::fsync(fd.get()) < 0) {
     auto e = Error::sys("fsync " + tmp);
     ::unlink(tmp.c_str());
     return e;

@@ -282,6 +282,34 @@ Result<void> save_for_exec(int dir_fd, const std::string& id, const Prepared& p)
   return {};
 }
 
+// The first record, written as soon as the state directory is ours (docs/reliability.md,
+// crash-safe create): a create killed from here on leaves a `creating` record naming the
+// cgroups (and, once it exists, the init) for list to show and delete to remove.
+Result<void> save_first_record(const state::StateStore& store, const CreateOptions& o, const Prepared& p, Built& b) {
+  const auto& plan = p.plan;
+  auto& saved = b.saved;
+  saved.id = o.id;
+  saved.oci_version = plan.oci_version;
+  saved.bundle = p.bundle;
+  saved.annotations = plan.annotations;
+  saved.rootfs = plan.rootfs;
+  saved.created = log::now_rfc3339();
+  saved.cgroup_paths = p.cgroup->paths();
+  saved.cgroup_driver = p.cgroup->name();
+  saved.hooks.poststart = plan.hooks.poststart;
+  saved.hooks.poststop = plan.hooks.poststop;
+  saved.shared_pid_ns = !plan.ns.new_pid;
+  saved.no_new_keyring = plan.no_new_keyring;
+  saved.no_process = !plan.has_process;
+  saved.creating = true;
+  // What create is about to make (a directory missing now); create's own count replaces
+  // it once the directories exist. A cgroup that existed before is not ours to remove.
+  struct stat st;
+  for (auto& d : saved.cgroup_paths.all())
+    if (::stat(d.c_str(), &st) < 0) saved.created_cgroup = true;
+  return store.save(saved);
+}
+
 // The state directory is made (and locked) by the caller, before the rollback exists.
 Result<void> materialise(const CreateOptions& o, Prepared& p, Built& b) {
   const auto& plan = p.plan;
@@ -309,16 +337,6 @@ Result<void> materialise(const CreateOptions& o, Prepared& p, Built& b) {
   ctx.parent_fds_s = b.to_s.fd();
   ctx.parent_fds_c = b.to_c.fd();
 
-  auto& saved = b.saved;
-  saved.rootfs = plan.rootfs;
-  saved.created = log::now_rfc3339();
-  saved.cgroup_paths = p.cgroup->paths();
-  saved.cgroup_driver = p.cgroup->name();
-  saved.hooks.poststart = plan.hooks.poststart;
-  saved.hooks.poststop = plan.hooks.poststop;
-  saved.shared_pid_ns = !plan.ns.new_pid;
-  saved.no_new_keyring = plan.no_new_keyring;
-  saved.no_process = !plan.has_process;
   return save_for_exec(locked.fd(), o.id, p);
 }
 
@@ -380,7 +398,7 @@ Result<void> drive_stage1(Prepared& p, Built& b) {
     TRY(send_to(b.to_s, "stage 1", MsgType::map_ids_done));
   }
   TRY(p.cgroup->create(plan.resources ? &*plan.resources : nullptr));
-  b.saved.created_cgroup = p.cgroup->created_any();
+  b.saved.created_cgroup = b.saved.created_cgroup || p.cgroup->created_any();
   if (!b.with_s) return {};
   // The maps were handled above: init_pid is all that is left before EOF.
   for (;;) {
@@ -416,9 +434,10 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   const auto& plan = p.plan;
   auto st_c = os::process::proc_stat(b.c_pid);
   if (!st_c) return Error::make(Errc::internal, "container init exited during create");
-  clock.mark("init pid known");
   b.saved.pid = b.c_pid;
   b.saved.start_time = st_c->start_time;
+  TRY(store.save(b.saved));  // still `creating`, now naming the init
+  clock.mark("init pid known");
 
   // sync 4: C is busy with its mounts meanwhile; it joins the v1 hierarchies itself on
   // `continue` (after S, through the `tasks` fds sent with it).
@@ -455,7 +474,9 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
       TRY(send_to(b.to_c, "container init", MsgType::hooks_done));
     } else if (m->type == MsgType::ready) {
       clock.mark("init ready");
+      b.saved.creating = false;
       TRY(init_ready(store, o, p, b));
+      clock.mark("state saved");
       TRY(send_to(b.to_c, "container init", MsgType::run));
     } else if (m->type == MsgType::seccomp_listener_fd) {
       if (m->fds.size() != 1 || !plan.seccomp || !plan.seccomp->listener_path)
@@ -492,17 +513,17 @@ Result<Created> create_impl(const GlobalOptions& g, const CreateOptions& o, Crea
   auto store = store_for(g);
   Built b;
   TRY_ASSIGN(b.locked, store.create(o.id));
-  b.saved.id = o.id;
-  b.saved.oci_version = p.plan.oci_version;
-  b.saved.bundle = p.bundle;
-  b.saved.annotations = p.plan.annotations;
+  clock.mark("state dir locked");
   Rollback rollback(store, o.id, p, b, oom_killed);
   TRY(check_existing_cgroup(*p.cgroup));  // after "already exists", as runc
+  TRY(save_first_record(store, o, p, b));
+  clock.mark("record saved");
   TRY(materialise(o, p, b));
   clock.mark("prepared (state dir, fifo)");
   TRY(spawn(p, b));
   clock.mark("cloned");
   TRY(drive_stage1(p, b));
+  clock.mark("cgroups made");
   TRY(drive_init(store, o, p, b, clock));
   TRY_ASSIGN(auto out, finalise(b));
   rollback.dismiss();

@@ -37,7 +37,9 @@ struct Loaded {
   state::Status status;
   std::unique_ptr<os::cgroups::Driver> cgroup;  // the driver that made the container
 };
-Result<Loaded> load(const state::StateStore& store, const std::string& id);
+// `holding_lock`: the caller holds the container's lock (a `creating` record is then one
+// whose create died: stopped).
+Result<Loaded> load(const state::StateStore& store, const std::string& id, bool holding_lock = false);
 // start of a container known to be `created` (lock held by the caller).
 Result<void> start_created(const state::StateStore& store, const state::State& st);
 // poststop hooks, cgroup removal, state dir removal (init must be dead).
@@ -51,12 +53,19 @@ Result<void> write_pid_file(const std::string& file, pid_t pid);
 // --pidfd-socket: a pidfd of `pid` in one SCM_RIGHTS message.
 Result<void> send_pidfd(const std::string& socket, pid_t pid);
 
-// Step timings for --debug: where a command spends its time.
+// Fault injection for tests (docs/reliability.md, tests/integration/faults_test.cpp):
+// with HUSK_FAULT_KILL=CMD:STEP in the environment, the process SIGKILLs itself when its
+// StepClock CMD marks STEP. Unset (always, outside the tests), it costs one load and a
+// compare per mark.
+void fault_point(const char* cmd, const char* step);
+
+// Step timings for --debug: where a command spends its time. Each step is a fault point.
 struct StepClock {
   const char* cmd;
   timespec start{};
   explicit StepClock(const char* c) : cmd(c) { clock_gettime(CLOCK_MONOTONIC, &start); }
   void mark(const char* step) const {
+    fault_point(cmd, step);
     if (!log::enabled(log::Level::debug)) return;
     timespec now{}, cpu{};
     clock_gettime(CLOCK_MONOTONIC, &now);

@@ -19,7 +19,9 @@ std::string_view to_string(Status s) {
 }
 
 Status derive_status(const Facts& f) {
-  if (!f.saved) return f.init_alive ? Status::creating : Status::stopped;
+  // A create that died (its lock is free) left a container that is stopped, whatever
+  // of it still lives: delete removes it all (runc 1.3.1 lists it so too).
+  if (!f.saved) return f.creator_alive ? Status::creating : Status::stopped;
   if (!f.init_alive) return Status::stopped;
   if (f.frozen) return Status::paused;
   if (f.fifo_exists) return Status::created;

@@ -76,6 +76,7 @@ std::string to_json(const State& s) {
   j["sharedPidNs"] = s.shared_pid_ns;
   if (s.no_new_keyring) j["noNewKeyring"] = true;
   if (s.no_process) j["noProcess"] = true;
+  if (s.creating) j["creating"] = true;
   j["hooks"] = spec::hooks_to_json(s.hooks);
   return spec::dump_json(j);
 }
@@ -103,6 +104,7 @@ Result<State> state_from_json(std::string_view bytes, std::string_view source) {
     s.shared_pid_ns = j.value("sharedPidNs", false);
     s.no_new_keyring = j.value("noNewKeyring", false);
     s.no_process = j.value("noProcess", false);
+    s.creating = j.value("creating", false);
     if (j.contains("hooks")) {
       if (!j.at("hooks").is_object()) throw Corrupt{"hooks must be an object"};
       TRY_ASSIGN(s.hooks, spec::parse_hooks(j.at("hooks")));
@@ -140,7 +142,22 @@ Result<Locked> StateStore::create(const std::string& id) const {
     return Error::sys("create state dir " + d);
   }
   TRY_ASSIGN(auto fd, open_locked(d));
+  // Between our mkdir and our lock a `delete --force` may have removed the directory (and
+  // another create made it again): ours is the one we locked, empty and still linked.
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) return Error::sys("stat " + d);
+  if (st.st_nlink == 0)
+    return Error::make(Errc::exists, fmt::format("container {:?} was deleted while being created", id));
+  if (::faccessat(fd.get(), "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return Error::make(Errc::exists, fmt::format("container with id {:?} already exists", id));
   return Locked(d, std::move(fd));
+}
+
+bool StateStore::busy(const std::string& id) const {
+  UniqueFd fd(::open(dir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return false;
+  if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return false;  // closing the fd drops it
+  return errno == EWOULDBLOCK;
 }
 
 Result<Locked> StateStore::lock(const std::string& id) const {
@@ -164,8 +181,12 @@ Result<State> StateStore::load(const std::string& id) const {
   if (!bytes) {
     if (bytes.error().sys_errno() == ENOENT) {
       struct stat st;
-      if (::stat(dir(id).c_str(), &st) < 0) return Error::make(Errc::not_found, std::string(kNoSuchContainer));
-      return Error::make(Errc::bad_state, fmt::format("container {:?} is still being created", id));
+      if (::stat(dir(id).c_str(), &st) < 0)
+        return Error::make(Errc::not_found, std::string(kNoSuchContainer));
+      State bare;  // killed between mkdir and the first record, or about to write it
+      bare.id = id;
+      bare.creating = true;
+      return bare;
     }
     return std::move(bytes).error();
   }
@@ -176,7 +197,9 @@ Result<void> StateStore::save(const State& s) const {
   // The container directory is ours and locked: a temp file left by a killed husk is stale.
   std::string p = dir(s.id) + "/state.json";
   ::unlink((p + ".tmp").c_str());
-  return write_file_atomic(p, to_json(s), 0600);
+  // A `creating` record matters while husk runs (a killed create); after a machine crash
+  // the processes and cgroups it names are gone anyway: no fsync on create's path.
+  return write_file_atomic(p, to_json(s), 0600, !s.creating);
 }
 
 static void remove_tree_at(int dfd) {

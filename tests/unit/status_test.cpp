@@ -12,7 +12,12 @@ TEST_CASE("status is derived from facts") {
   CHECK(derive_status({true, false, false, true}) == Status::running);
   CHECK(derive_status({true, false, true, true}) == Status::paused);
   CHECK(derive_status({true, true, true, true}) == Status::paused);
-  CHECK(derive_status({true, false, false, false}) == Status::creating);
+  // An unfinished record: creating while its create runs (holds the lock), else stopped,
+  // whether or not its init still lives.
+  CHECK(derive_status({true, false, false, false, true}) == Status::creating);
+  CHECK(derive_status({false, false, false, false, true}) == Status::creating);
+  CHECK(derive_status({true, true, false, false, false}) == Status::stopped);
+  CHECK(derive_status({false, false, false, false, false}) == Status::stopped);
   CHECK(to_string(Status::running) == "running");
 }
 

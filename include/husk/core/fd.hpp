@@ -55,7 +55,9 @@ Result<std::string> read_file_at(int dirfd, const std::string& path);
 Result<void> write_file(const std::string& path, std::string_view data);
 Result<void> write_file_at(int dirfd, const std::string& path, std::string_view data);
 // <path>.tmp (O_EXCL|O_NOFOLLOW: fails "file exists" if anything is there) + fsync + rename.
-Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
+// `sync`: fsync before the rename (a machine crash leaves the old or the new file); without
+// it the rename is still atomic for every reader and for a killed writer.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode, bool sync = true);
 Result<void> write_all(int fd, std::string_view data);
 
 }  // namespace husk

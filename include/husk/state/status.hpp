@@ -10,10 +10,11 @@ enum class Status { creating, created, running, paused, stopped };
 std::string_view to_string(Status s);
 
 struct Facts {
-  bool init_alive = false;   // pid exists, is not a zombie, and its start time matches
-  bool fifo_exists = false;  // exec.fifo still there: start has not run
-  bool frozen = false;       // freezer says FROZEN
-  bool saved = true;         // state.json exists (false: create still in progress)
+  bool init_alive = false;     // pid exists, is not a zombie, and its start time matches
+  bool fifo_exists = false;    // exec.fifo still there: start has not run
+  bool frozen = false;         // freezer says FROZEN
+  bool saved = true;           // the record is complete (false: create has not finished)
+  bool creator_alive = false;  // !saved: the create holds the directory's lock
 };
 
 Status derive_status(const Facts& f);

@@ -31,6 +31,10 @@ struct State {
   bool shared_pid_ns = false;              // no new pid namespace: kill --all / delete kill every pid
   bool no_new_keyring = false;             // create --no-new-keyring: exec joins no session keyring either
   bool no_process = false;                 // config.json had no process: start refuses
+  // create has not finished (docs/reliability.md, crash-safe create): the record is
+  // written as soon as the state dir exists and again once the init's pid is known, so
+  // that a create killed at any instant leaves what delete needs to remove everything.
+  bool creating = false;
 };
 
 // Its OCI fields with `status` and `pid` (spec/oci_state.hpp builds the JSON shapes).
@@ -76,8 +80,13 @@ class StateStore {
 
   // mkdir <root>/<id>; Errc::exists if taken. Returns it locked.
   Result<Locked> create(const std::string& id) const;
+  // Whether another open of the container directory holds its lock (a command running on
+  // it, e.g. the create that is making it).
+  bool busy(const std::string& id) const;
   // Opens and locks an existing container directory; Errc::not_found if absent.
   Result<Locked> lock(const std::string& id) const;
+  // A directory without state.json (a create killed before its first write) loads as a
+  // bare `creating` record of that id.
   Result<State> load(const std::string& id) const;
   Result<void> save(const State& s) const;
   // Removes the directory and everything in it.
