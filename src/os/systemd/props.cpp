@@ -161,7 +161,10 @@ Result<void> add_unified(Properties& ps, const std::map<std::string, std::string
   static const std::map<std::string, std::string> memory_keys = {
       {"memory.high", "MemoryHigh"}, {"memory.low", "MemoryLow"},          {"memory.min", "MemoryMin"},
       {"memory.max", "MemoryMax"},   {"memory.swap.max", "MemorySwapMax"}, {"pids.max", "TasksMax"}};
-  for (auto& [key, raw] : unified) {
+  for (const auto& entry : unified) {
+    // Named references, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    const std::string& key = entry.first;
+    const std::string& raw = entry.second;
     std::string v = raw;
     v.erase(0, v.find_first_not_of(" \t\n"));
     v.erase(v.find_last_not_of(" \t\n") + 1);
