@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "husk/spec/defaults.hpp"
+
 namespace it {
 
 std::string state_root() {
@@ -154,48 +156,6 @@ void Bundle::busybox() {
   ::symlink("busybox", (rootfs + "/bin/sh").c_str());
 }
 
-static const std::vector<std::string> kCapNames = {"CAP_CHOWN",
-                                                   "CAP_DAC_OVERRIDE",
-                                                   "CAP_DAC_READ_SEARCH",
-                                                   "CAP_FOWNER",
-                                                   "CAP_FSETID",
-                                                   "CAP_KILL",
-                                                   "CAP_SETGID",
-                                                   "CAP_SETUID",
-                                                   "CAP_SETPCAP",
-                                                   "CAP_LINUX_IMMUTABLE",
-                                                   "CAP_NET_BIND_SERVICE",
-                                                   "CAP_NET_BROADCAST",
-                                                   "CAP_NET_ADMIN",
-                                                   "CAP_NET_RAW",
-                                                   "CAP_IPC_LOCK",
-                                                   "CAP_IPC_OWNER",
-                                                   "CAP_SYS_MODULE",
-                                                   "CAP_SYS_RAWIO",
-                                                   "CAP_SYS_CHROOT",
-                                                   "CAP_SYS_PTRACE",
-                                                   "CAP_SYS_PACCT",
-                                                   "CAP_SYS_ADMIN",
-                                                   "CAP_SYS_BOOT",
-                                                   "CAP_SYS_NICE",
-                                                   "CAP_SYS_RESOURCE",
-                                                   "CAP_SYS_TIME",
-                                                   "CAP_SYS_TTY_CONFIG",
-                                                   "CAP_MKNOD",
-                                                   "CAP_LEASE",
-                                                   "CAP_AUDIT_WRITE",
-                                                   "CAP_AUDIT_CONTROL",
-                                                   "CAP_SETFCAP",
-                                                   "CAP_MAC_OVERRIDE",
-                                                   "CAP_MAC_ADMIN",
-                                                   "CAP_SYSLOG",
-                                                   "CAP_WAKE_ALARM",
-                                                   "CAP_BLOCK_SUSPEND",
-                                                   "CAP_AUDIT_READ",
-                                                   "CAP_PERFMON",
-                                                   "CAP_BPF",
-                                                   "CAP_CHECKPOINT_RESTORE"};  // by number
-
 nlohmann::json all_capabilities() {
   std::istringstream st(slurp("/proc/self/status"));
   std::string line;
@@ -203,9 +163,9 @@ nlohmann::json all_capabilities() {
   while (std::getline(st, line))
     if (line.rfind("CapBnd:", 0) == 0) bnd = std::stoull(line.substr(7), nullptr, 16);
   nlohmann::json names = nlohmann::json::array();
-  for (int i = 0; i < 64; ++i) {
-    if ((bnd >> i & 1) && i < static_cast<int>(kCapNames.size())) names.push_back(kCapNames[static_cast<size_t>(i)]);
-  }
+  // husk's own table of names by number (capabilities the runtime does not know are left out).
+  for (int i = 0; i < 64; ++i)
+    if (auto n = husk::spec::capability_name(i); (bnd >> i & 1) && !n.empty()) names.push_back(std::string(n));
   return {{"bounding", names}, {"effective", names}, {"permitted", names}};
 }
 

@@ -25,14 +25,14 @@ TEST_CASE("process: args, env, cwd", "[process]") {
   b.args({"test_init", "cwd"});
   CHECK(b.run().out == "/tmp\n");
   // A missing cwd is made, 0755, as runc does (issue 22 class 16).
-  b.config["process"]["cwd"] = "/work/a/b";
+  b.config["process"]["cwd"] = "/srv/a/b";
   b.args({"test_init", "cwd"});
   Out m = b.run();
   INFO(m.err);
   CHECK(m.code == 0);
-  CHECK(m.out == "/work/a/b\n");
+  CHECK(m.out == "/srv/a/b\n");
   struct stat st {};
-  CHECK(::stat((b.rootfs + "/work/a/b").c_str(), &st) == 0);
+  CHECK(::stat((b.rootfs + "/srv/a/b").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0755);
 }
 
