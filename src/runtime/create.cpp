@@ -436,7 +436,6 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   if (!st_c) return Error::make(Errc::internal, "container init exited during create");
   b.saved.pid = b.c_pid;
   b.saved.start_time = st_c->start_time;
-  TRY(store.save(b.saved));  // still `creating`, now naming the init
   clock.mark("init pid known");
 
   // sync 4: C is busy with its mounts meanwhile; it joins the v1 hierarchies itself on
@@ -459,6 +458,9 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   std::string created_state = hook_state(b.saved, "created", b.c_pid);
   TRY(send_to(b.to_c, "container init", MsgType::continue_, created_state, task_fds));
   tasks.clear();
+  // Still `creating`, now naming the init: written while C does its mounts, not before
+  // C may go on (a husk killed before this point takes C with it: pdeathsig, the socket).
+  TRY(store.save(b.saved));
 
   ExpectedSequence c_seq(
       {{MsgType::hooks_request, true}, {MsgType::ready, false}, {MsgType::seccomp_listener_fd, true}});
