@@ -9,22 +9,12 @@
 #  - kill and delete --force of a running container at once (ROUNDS rounds).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-H=$(realpath "${1:-build/husk}")
 ROUNDS=${HUSK_RACE_ROUNDS:-20}
 [ "$(id -u)" = 0 ] || { echo "SKIP concurrency (needs root)"; exit 77; }
-T=$(mktemp -d /tmp/husk-conc-XXXXXX)
-R=$T/state B=$T/bundle CG=husk-test/conc-$$ P=cc$$
-cleanup() {
-  for d in "$R"/*/; do [ -d "$d" ] && "$H" --root "$R" delete --force "$(basename "$d")" >/dev/null 2>&1; done
-  for c in /sys/fs/cgroup/*/$CG-*; do [ -d "$c" ] && rmdir "$c" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/dev" "$B/rootfs/sys" "$B/rootfs/tmp"
-cp /bin/busybox "$B/rootfs/bin/" && ln -s busybox "$B/rootfs/bin/sh"
-(cd "$B" && "$H" spec) || exit 1
-jq --arg cg "/$CG" '.process.terminal=false | .process.args=["/bin/sh","-c","sleep 100"]
-   | .root.readonly=false | .linux.cgroupsPath=$cg' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+. tests/lib/harness.sh
+harness_setup conc "${1:-build/husk}" || exit 1
+P=cc$$
+harness_config '.process.args=["/bin/sh","-c","sleep 100"] | .linux.cgroupsPath=$cg' --arg cg "/$CG" || exit 1
 fail=0 cmds=0
 bad() { echo "FAIL [$1]: $2"; fail=$((fail + 1)); }
 # Starts husk ARGS in the background; its stderr goes to $T/err.N.

@@ -1,34 +1,26 @@
 #!/bin/bash
-# tests/faults/run.sh [HUSK]: husk killed (SIGKILL) at every fault point of create, run,
-# exec and delete (HUSK_FAULT_KILL=CMD:STEP, the steps `--debug` prints; docs/reliability.md)
-# and at a sweep of instants during create and run. After each kill: `list` shows the
-# container (or it is gone), a second create of the id fails with one line, `delete --force`
-# exits 0, and nothing is left: no state dir, no cgroup under the test prefix, no process of
-# the container (by cmdline id or by root), no mount of the bundle. Needs root.
+# tests/faults/run.sh [--instants-only] [RUNTIME]: RUNTIME (default build/husk) killed
+# (SIGKILL) at every fault point of create, run, exec and delete (HUSK_FAULT_KILL=CMD:STEP,
+# the steps husk's `--debug` prints; docs/reliability.md) and at a sweep of instants during
+# create and run. After each kill: `list` shows the container (or it is gone), a second
+# create of the id fails with one line, `delete --force` exits 0, and nothing is left: no
+# state dir, no cgroup under the test prefix, no process of the container (by cmdline id,
+# by root, or by an environment naming its state dir), no mount of the bundle. Needs root.
+# --instants-only: only the sweep of instants, for a runtime without husk's fault points
+# (e.g. runc: `tests/faults/run.sh --instants-only /usr/sbin/runc`); says so in its output.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-H=$(realpath "${1:-build/husk}")
+ONLY_INSTANTS=0
+[ "${1:-}" = --instants-only ] && { ONLY_INSTANTS=1; shift; }
 [ "$(id -u)" = 0 ] || { echo "SKIP faults (needs root)"; exit 77; }
-T=$(mktemp -d /tmp/husk-faults-XXXXXX)
-R=$T/state
-CG=husk-test/faults-$$
-B=$T/bundle
-cleanup() {
-  for d in "$R"/*/; do [ -d "$d" ] && "$H" --root "$R" delete --force "$(basename "$d")" >/dev/null 2>&1; done
-  for c in /sys/fs/cgroup/*/$CG-*; do [ -d "$c" ] && rmdir "$c" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/dev" "$B/rootfs/sys" "$B/rootfs/tmp"
-cp /bin/busybox "$B/rootfs/bin/" && ln -s busybox "$B/rootfs/bin/sh"
-(cd "$B" && "$H" spec) || exit 1
+. tests/lib/harness.sh
+harness_setup faults "${1:-build/husk}" || exit 1
+RT=$(basename "$H")
 config() {  # config ID: a container that sleeps, in cgroup $CG-ID
-  jq --arg cg "/$CG-$1" '.process.terminal=false | .process.args=["/bin/sh","-c","sleep 100"]
-     | .root.readonly=false | .linux.cgroupsPath=$cg' "$B/config.json.orig" >"$B/config.json"
+  harness_config '.process.args=["/bin/sh","-c","sleep 100"] | .linux.cgroupsPath=$cg' --arg cg "/$CG-$1"
 }
-cp "$B/config.json" "$B/config.json.orig"
 
-fail=0 points=0 instants=0 n=0
+fail=0 points=0 instants=0 n=0 leaky=0
 bad() { echo "FAIL [$1]: $2"; fail=$((fail + 1)); }
 husk() { "$H" --root "$R" "$@" </dev/null >/dev/null 2>"$T/err" & wait $! 2>/dev/null; }
 
@@ -36,14 +28,17 @@ husk() { "$H" --root "$R" "$@" </dev/null >/dev/null 2>"$T/err" & wait $! 2>/dev
 check_clean() {  # LABEL ID
   local what="$1" id="$2" left=""
   [ -e "$R/$id" ] && left+=" state-dir"
-  ls -d /sys/fs/cgroup/*/"$CG-$id" 2>/dev/null | grep -q . && left+=" cgroups"
+  local cgs
+  cgs=$(ls -d /sys/fs/cgroup/*/"$CG-$id" 2>/dev/null | wc -l)
+  [ "$cgs" -gt 0 ] && left+=" cgroups:$cgs"
   for p in /proc/[0-9]*; do
     [ "$p" = "/proc/$$" ] && continue
     if { tr "\0" " " <"$p/cmdline"; } 2>/dev/null | grep -qw -- "$id" ||
        [ "$(readlink "$p/root" 2>/dev/null)" = "$B/rootfs" ]; then left+=" process:${p#/proc/}"; fi
   done
+  for p in $(grep -lasF -- "=$R/$id" /proc/[0-9]*/environ | cut -d/ -f3); do left+=" process:$p"; done
   grep -q "$B" /proc/self/mountinfo && left+=" mounts"
-  [ -n "$left" ] && bad "$what" "left:$left"
+  [ -n "$left" ] && { bad "$what" "left:$left"; leaky=$((leaky + 1)); }
 }
 
 # After a kill: list shows ID or it is gone; a second create fails cleanly; delete --force
@@ -70,18 +65,24 @@ steps_of() {  # CMD LOGFILE: the fault points CMD marked in a --debug log
 }
 tenant_steps_of() { sed -n 's/.*msg="exec: tenant: \(.*\) at +[0-9]*us.*/\1/p' "$1" | sort -u; }
 
-# One --debug pass names the fault points.
-id=flt$$-probe; config $id
-"$H" --root "$R" --debug create --bundle "$B" $id </dev/null >/dev/null 2>"$T/create.log" || { cat "$T/create.log"; exit 1; }
-"$H" --root "$R" start $id
-"$H" --root "$R" --debug exec $id true </dev/null >/dev/null 2>"$T/exec.log"
-"$H" --root "$R" --debug delete --force $id </dev/null >/dev/null 2>"$T/delete.log"
-check_clean probe $id
-mapfile -t CREATE < <(steps_of create "$T/create.log")
-mapfile -t EXEC < <(steps_of exec "$T/exec.log")
-mapfile -t TENANT < <(tenant_steps_of "$T/exec.log")
-mapfile -t DELETE < <(steps_of delete "$T/delete.log")
-echo "fault points: create ${#CREATE[@]}, exec ${#EXEC[@]} (+ tenant ${#TENANT[@]}), delete ${#DELETE[@]}"
+CREATE=() EXEC=() TENANT=() DELETE=()
+if [ $ONLY_INSTANTS = 1 ]; then
+  echo "fault points: not swept (--instants-only, $RT)"
+else
+  # One --debug pass names the fault points.
+  id=flt$$-probe; config $id
+  "$H" --root "$R" --debug create --bundle "$B" $id </dev/null >/dev/null 2>"$T/create.log" || { cat "$T/create.log"; exit 1; }
+  "$H" --root "$R" start $id
+  "$H" --root "$R" --debug exec $id true </dev/null >/dev/null 2>"$T/exec.log"
+  "$H" --root "$R" --debug delete --force $id </dev/null >/dev/null 2>"$T/delete.log"
+  check_clean probe $id
+  mapfile -t CREATE < <(steps_of create "$T/create.log")
+  mapfile -t EXEC < <(steps_of exec "$T/exec.log")
+  mapfile -t TENANT < <(tenant_steps_of "$T/exec.log")
+  mapfile -t DELETE < <(steps_of delete "$T/delete.log")
+  echo "fault points: create ${#CREATE[@]}, exec ${#EXEC[@]} (+ tenant ${#TENANT[@]}), delete ${#DELETE[@]}"
+  [ ${#CREATE[@]} -gt 0 ] || bad probe "no fault point in create's --debug log (not husk? --instants-only)"
+fi
 
 # create and run -d killed at each fault point.
 for verb in create run; do
@@ -134,5 +135,6 @@ for verb in create run; do
   done
 done
 
-echo "swept: $points fault points, $instants kill instants (0-${MAX} ms, create and run); failures: $fail"
+echo "$RT swept: $points fault points, $instants kill instants (0-${MAX} ms, create and run);" \
+  "left something after delete --force: $leaky; failures: $fail"
 [ $fail -eq 0 ]
