@@ -30,6 +30,7 @@ rootless                       root   step_rootless
 fuzz-smoke                     any    step_fuzz_smoke
 faults                         root   step_faults
 concurrency                    root   step_concurrency
+soak                           root   step_soak
 bench-smoke                    root   step_bench_smoke
 clean-machine                  any    step_clean_machine
 '
@@ -105,6 +106,10 @@ step_faults() { tests/faults/run.sh build/husk; }
 # Races on one id (create/delete, 8 creates, kill/delete/state) and 20 parallel runs:
 # success or one error line each, nothing lost or left (tests/concurrency/run.sh).
 step_concurrency() { tests/concurrency/run.sh build/husk; }
+# 2,000 create/start/delete --force cycles (half with a seccomp profile): the caller's fds
+# and RSS, the state root (its seccomp cache included), cgroups, mounts and processes
+# measured before and after must not grow (tests/soak/run.sh).
+step_soak() { tests/soak/run.sh build/husk; }
 
 # Not a step yet: tests/sanitizers/run.sh (the unit and integration tests with an ASan+UBSan
 # build). Its first full run, 2026-11-30: unit tests clean; one integration case
@@ -134,7 +139,9 @@ step_clean_machine() {
      ls -d /sys/fs/cgroup/*/husk-cri 2>/dev/null | grep -q .; then echo "left: cri"; bad=1; fi
   if ls -d /sys/fs/cgroup/*/husk-compat 2>/dev/null | grep -q .; then echo "left: compat cgroups"; bad=1; fi
   if ls -d /tmp/husk-fuzz-* 2>/dev/null | grep -q .; then echo "left: fuzz scratch dirs"; bad=1; fi
-  if ls -d /tmp/husk-faults-* /tmp/husk-conc-* 2>/dev/null | grep -q .; then echo "left: faults/concurrency dirs"; bad=1; fi
+  if ls -d /tmp/husk-faults-* /tmp/husk-conc-* /tmp/husk-soak-* 2>/dev/null | grep -q .; then
+    echo "left: faults/concurrency/soak dirs"; bad=1
+  fi
   if grep -q '^husk-rl' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || ls -d /tmp/husk-rl* 2>/dev/null | grep -q .; then
     echo "left: rootless test users or homes (husk-rl*)"; bad=1
   fi
