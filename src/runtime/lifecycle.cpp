@@ -47,6 +47,15 @@ Result<Loaded> load(const state::StateStore& store, const std::string& id, bool 
   return Loaded{std::move(st), state::derive_status(f), std::move(cg)};
 }
 
+// A directory without state.json (see StateStore::load).
+static bool is_bare(const state::State& st) { return st.creating && st.pid == 0 && st.cgroup_paths.all().empty(); }
+
+static Result<Loaded> load_recovered(const state::StateStore& store, const std::string& id) {
+  TRY_ASSIGN(auto st, store.load_recovery(id));
+  TRY_ASSIGN(auto cg, os::cgroups::open_driver(st.cgroup_driver, st.cgroup_paths));
+  return Loaded{std::move(st), state::Status::stopped, std::move(cg)};
+}
+
 // Processes left in the container's cgroup (orphans of a shared pid namespace, or a
 // container whose init died first) are killed before the cgroup is removed.
 static void kill_leftovers(const Loaded& c) {
@@ -217,10 +226,18 @@ Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
   StepClock clock("delete");
   clock.mark("locked");
   auto c = load(store, o.id, true);
-  if (!c) {
-    if (o.force) return store.remove(o.id);  // an unreadable record: drop it
-    return std::move(c).error();
+  if (o.force && (!c || is_bare(c->st))) {
+    // state.json garbled or gone: what the recovery record names (the init, its cgroups)
+    // is removed as after a create that did not finish; without one, the directory only.
+    if (auto r = load_recovered(store, o.id)) {
+      if (!c) log::warning("{}; removing what {} names", c.error().describe(), store.dir(o.id) + "/recovery.json");
+      c = std::move(r);
+    } else if (!c) {
+      log::warning("{}", c.error().describe());
+      return store.remove(o.id);
+    }
   }
+  if (!c) return std::move(c).error();
   if (c->status != state::Status::stopped) {
     if (!o.force)
       return Error::make(Errc::bad_state, fmt::format("cannot delete container {} that is not stopped: {}", o.id,

@@ -181,8 +181,7 @@ Result<State> StateStore::load(const std::string& id) const {
   if (!bytes) {
     if (bytes.error().sys_errno() == ENOENT) {
       struct stat st;
-      if (::stat(dir(id).c_str(), &st) < 0)
-        return Error::make(Errc::not_found, std::string(kNoSuchContainer));
+      if (::stat(dir(id).c_str(), &st) < 0) return Error::make(Errc::not_found, std::string(kNoSuchContainer));
       State bare;  // killed between mkdir and the first record, or about to write it
       bare.id = id;
       bare.creating = true;
@@ -200,6 +199,23 @@ Result<void> StateStore::save(const State& s) const {
   // A `creating` record matters while husk runs (a killed create); after a machine crash
   // the processes and cgroups it names are gone anyway: no fsync on create's path.
   return write_file_atomic(p, to_json(s), 0600, !s.creating);
+}
+
+Result<void> StateStore::save_recovery(const State& s) const {
+  std::string p = dir(s.id) + "/recovery.json";
+  ::unlink((p + ".tmp").c_str());
+  State r = s;
+  r.creating = true;  // whatever it names is cleaned up as a create that did not finish
+  return write_file_atomic(p, to_json(r), 0600, false);
+}
+
+Result<State> StateStore::load_recovery(const std::string& id) const {
+  std::string p = dir(id) + "/recovery.json";
+  TRY_ASSIGN(auto bytes, read_file(p));
+  TRY_ASSIGN(auto st, state_from_json(bytes, p));
+  if (st.id != id) return Error::make(Errc::internal, fmt::format("{} is corrupt: it names container {:?}", p, st.id));
+  st.creating = true;
+  return st;
 }
 
 static void remove_tree_at(int dfd) {

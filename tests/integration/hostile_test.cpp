@@ -145,3 +145,35 @@ TEST_CASE("hostile: a garbled state.json is a one-line error naming the file; li
   std::ofstream(file, std::ios::trunc) << good;
   CHECK(b.state()["status"] == "created");
 }
+
+TEST_CASE("hostile: delete --force of a container whose state.json is garbled or gone still removes it all",
+          "[hostile]") {
+  for (std::string bad : {std::string("garbage"), std::string(""), std::string("[]"), std::string("(deleted)")}) {
+    INFO(bad);
+    Bundle b("lost");
+    b.args({"/bin/test_init", "pause"});
+    REQUIRE(b.create().code == 0);
+    REQUIRE(b.start().code == 0);
+    int pid = b.state()["pid"].get<int>();
+    REQUIRE(pid > 0);
+    REQUIRE_FALSE(leftover_cgroups().empty());
+    std::string file = state_root() + "/" + b.id + "/state.json";
+    if (bad == "(deleted)")
+      REQUIRE(::unlink(file.c_str()) == 0);
+    else
+      std::ofstream(file, std::ios::trunc) << bad;
+    Out d = husk({"delete", "--force", b.id});
+    CHECK(d.code == 0);
+    // The init (it was running), its cgroups in every hierarchy and the directory are gone.
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; ++i) {
+      std::string st = slurp("/proc/" + std::to_string(pid) + "/stat");
+      gone = st.empty() || st.find(") Z ") != std::string::npos;
+      if (!gone) ::usleep(10000);
+    }
+    CHECK(gone);
+    CHECK(leftover_cgroups().empty());
+    CHECK_FALSE(exists(state_root() + "/" + b.id));
+    CHECK(husk({"delete", "--force", b.id}).code == 0);
+  }
+}
