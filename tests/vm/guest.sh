@@ -89,6 +89,18 @@ EOF
   done
 }
 
+# An ext4 file system for the command, whose directory it gets as HUSK_TEST_IDMAP_DIR: the
+# guest's / and /tmp are tmpfs, which 6.1 cannot idmap (6.3 can), ext4 can. A sparse image
+# in the guest's memory, loop-mounted; it goes with the guest.
+EXT4=/.huskvm/ext4
+ext4_dir() {
+  /usr/sbin/modprobe -a loop ext4 &&
+    $BB truncate -s 64M /.huskvm/ext4.img &&
+    /usr/sbin/mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=0,nodiscard -m 0 /.huskvm/ext4.img &&
+    $BB mkdir -p "$EXT4" && $BB mount -t ext4 -o loop /.huskvm/ext4.img "$EXT4" && $BB chmod 1777 "$EXT4" ||
+    { log "no ext4 file system for the command (its idmapped-mount tests will skip)"; return 1; }
+}
+
 # Name of the /dev node of the virtio-serial port NAME (/dev/null if there is none).
 port() {
   local p i name
@@ -107,15 +119,16 @@ port() {
 # Runs the command with its output going through pipes to the host's ports (a port
 # can be opened once, a pipe can be reopened through /dev/stdout), writes its status.
 run_command() {
-  local out err c1 c2 rc i
+  local out err c1 c2 rc i ext4=()
   out=$(port husk.stdout) err=$(port husk.stderr)
   $BB mkfifo /.huskvm/stdout /.huskvm/stderr
   $BB cat < /.huskvm/stdout > "$out" & c1=$!
   $BB cat < /.huskvm/stderr > "$err" & c2=$!
+  ext4_dir && ext4=(HUSK_TEST_IDMAP_DIR="$EXT4")
   cd "$CWD" 2>/dev/null || cd /
   log "command starts"
   /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-    TERM="$GTERM" LANG=C.UTF-8 HUSK_VM="$MODE" "${ARGS[@]}" < /dev/null > /.huskvm/stdout 2> /.huskvm/stderr
+    TERM="$GTERM" LANG=C.UTF-8 HUSK_VM="$MODE" "${ext4[@]}" "${ARGS[@]}" < /dev/null > /.huskvm/stdout 2> /.huskvm/stderr
   rc=$?
   # What the command wrote is in the pipes; a process it left behind may keep them open.
   for ((i = 0; i < 100; i++)); do

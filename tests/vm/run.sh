@@ -18,9 +18,12 @@
 # in it; /etc is the host's /etc under a tmpfs overlay; /var, /tmp, /root are empty;
 # the Debian kernel's modules are in /usr/lib/modules (modprobe works: overlay, veth,
 # bridge, br_netfilter, nf_tables, ...); loopback is up, there is no other network.
-# CMD runs with PATH, HOME=/root, TERM, LANG=C.UTF-8 and HUSK_VM=plain|systemd, stdin
-# /dev/null, in the caller's $PWD when that exists in the guest (else /). Its stdout and
-# stderr stream to this script's stdout and stderr.
+# /.huskvm/ext4 is an ext4 file system (a 64 MB image in guest memory, loop-mounted;
+# nothing on the host): 6.1 cannot idmap tmpfs, it can idmap ext4.
+# CMD runs with PATH, HOME=/root, TERM, LANG=C.UTF-8, HUSK_VM=plain|systemd and
+# HUSK_TEST_IDMAP_DIR=/.huskvm/ext4 (unset if that could not be made), stdin /dev/null,
+# in the caller's $PWD when that exists in the guest (else /). Its stdout and stderr
+# stream to this script's stdout and stderr.
 #
 # Exit status: CMD's; 124 the timeout ended it; 125 the VM (or this script) failed: the
 # guest's console log is printed on stderr.
@@ -90,7 +93,7 @@ apt_install() {
 host_tools() {
   local need=() t
   for t in qemu-system-x86_64:qemu-system-x86 /usr/sbin/depmod:kmod /usr/sbin/modprobe:kmod xz:xz-utils \
-           setpriv:util-linux flock:util-linux; do
+           setpriv:util-linux flock:util-linux /usr/sbin/mkfs.ext4:e2fsprogs; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
   done
   if [ "$SYSTEMD" = 1 ]; then
