@@ -17,14 +17,34 @@ def cgroup_parent(ck, p):
     wpid = info.get("pid", 0)
     d = ck.host_cgroup_dir("memory", p.uid, p.web)
     procs = open(os.path.join(d, "cgroup.procs")).read().split() if os.path.isdir(d) else []
-    ok, detail = str(wpid) in procs, "web pid %d in %s: %s" % (wpid, d, str(wpid) in procs)
-    if ck.a.cgroup_driver == "systemd":
-        units = ["cri-containerd-%s.scope" % p.web, "huskcri-pod%s.slice" % p.uid]
-        act = [subprocess.run(["systemctl", "is-active", u], capture_output=True,
-                              text=True).stdout.strip() for u in units]
-        ok = ok and act == ["active", "active"]
-        detail += "; %s" % dict(zip(units, act))
-    ck.check("cgroup-parent", ok and wpid > 0, detail)
+    ok = wpid > 0 and str(wpid) in procs
+    ck.check("cgroup-parent", ok, "web pid %d in %s: %s" % (wpid, d, ok))
+
+
+def systemd_units(ck, p):
+    """systemd driver: the pod's slice and every container's scope (the sandbox's too) are
+    units systemd lists and shows active, each scope in the pod's slice and cgroup"""
+    slice_ = ck.cgroup_parent(p.uid)
+    ids = [p.pod] + [c.id for c in ck.cri.ListContainers(filter=api.ContainerFilter(
+        pod_sandbox_id=p.pod, state=api.ContainerStateValue(state=api.CONTAINER_RUNNING))).containers]
+    listed = ck.listed_units("cri-containerd-*.scope")
+    listed.update(ck.listed_units(slice_))
+    sl = ck.unit(slice_, "ActiveState", "ControlGroup")
+    bad = []
+    slice_ok = (listed.get(slice_) == "active" and sl.get("ActiveState") == "active" and
+                sl.get("ControlGroup") == ck.pod_cgroup(p.uid))
+    if not slice_ok:
+        bad.append("%s: listed %s, %s" % (slice_, listed.get(slice_), sl))
+    for cid in ids:
+        u = "cri-containerd-%s.scope" % cid
+        sc = ck.unit(u, "ActiveState", "Slice", "ControlGroup")
+        if listed.get(u) != "active" or sc != {"ActiveState": "active", "Slice": slice_,
+                                               "ControlGroup": ck.container_cgroup(p.uid, cid)}:
+            bad.append("%s: listed %s, %s" % (u[:27], listed.get(u), sc))
+    ck.check("systemd-units", len(ids) >= 3 and not bad,
+             "%s active; %d scopes cri-containerd-<id>.scope active in it (sandbox + %d "
+             "running containers)%s" % (slice_, len(ids) - len(bad) + (not slice_ok), len(ids) - 1,
+                                         "; wrong: %s" % bad if bad else ""))
 
 
 def netns(ck, p):
@@ -245,6 +265,7 @@ def restart(ck, p):
 
 CHECKS = [
     ("cgroup-parent", cgroup_parent),
+    ("systemd-units", systemd_units),  # checks.py runs it with the systemd driver only
     ("shared-netns", netns),
     ("shared-ipc-uts", ipc_uts),
     ("pid-namespace", pid_ns),
