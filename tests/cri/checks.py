@@ -225,8 +225,8 @@ class Checks:
     def removed_units(self, uid, ids):
         """systemd driver, after RemovePodSandbox: no scope of the pod's containers is a unit
         any more, the pod's slice holds no cgroup or process; then the client stops the
-        slice, as the kubelet does with a removed pod's slice, and it is gone too. Returns
-        a description, starting with "left" if anything is."""
+        slice, as the kubelet does with a removed pod's slice (the runtime leaves it active),
+        and it is gone too. Returns a description, starting with "left" if anything is."""
         slice_ = self.cgroup_parent(uid)
         scopes = ["cri-containerd-%s.scope" % c for c in ids]
         for _ in range(30):  # a stopped unit is collected in systemd's next loop iteration
@@ -246,12 +246,20 @@ class Checks:
             inside += open(os.path.join(d, "cgroup.procs")).read().split()
         state = self.unit(slice_, "ActiveState")["ActiveState"]
         subprocess.run(["systemctl", "stop", slice_], capture_output=True)
-        after = self.unit(slice_, "LoadState")["LoadState"]
-        gone = after == "not-found" and slice_ not in self.listed_units(slice_)
+        # systemd loads any slice name (a slice needs no unit file): gone is not listed, its
+        # cgroup removed, and inactive (asked last: `systemctl show` loads the unit again)
+        for _ in range(30):
+            gone = slice_ not in self.listed_units(slice_) and not os.path.isdir(d)
+            if gone:
+                break
+            time.sleep(0.1)
+        after = self.unit(slice_, "ActiveState")["ActiveState"]
+        gone = gone and after == "inactive"
         ok = not left and not inside and gone
         return "%s%d scopes gone (not-found); pod slice after RemovePodSandbox %s, holding %s, " \
-               "after the kubelet's stop: %s" % ("" if ok else "left: ", len(scopes) - len(left),
-                                                  state, inside or "nothing", after) + \
+               "after the kubelet's stop: %s%s" % ("" if ok else "left: ", len(scopes) - len(left),
+                                                    state, inside or "nothing", after,
+                                                    "" if gone else " (still listed or its cgroup)") + \
                ("; scopes left: %s" % left if left else "")
 
     def remove_all(self):

@@ -145,7 +145,8 @@ cri_start() {
   if [ "$CRI_DRIVER" = systemd ]; then
     [ -d /run/systemd/system ] || { cri_log "HUSK_CRI_CGROUP_DRIVER=systemd: systemd is not PID 1 here"; return 1; }
     CRI_KUBEPODS_EXISTED=0
-    [ "$(systemctl show -P LoadState kubepods.slice)" = loaded ] && CRI_KUBEPODS_EXISTED=1
+    # (any slice name loads, file or not: whether it is active says whether it exists)
+    [ "$(systemctl show -P ActiveState kubepods.slice)" = inactive ] || CRI_KUBEPODS_EXISTED=1
   fi
   CRI_STARTED=1
   cri_write_config "$husk"
@@ -232,7 +233,7 @@ cri_leftovers() {
   for cg in $(cri_cgroup_dirs); do
     ls -d /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg" 2>/dev/null | grep -q . && { echo "left: cgroups $cg"; bad=1; }
     if [ "$CRI_DRIVER" = systemd ]; then
-      u=$(systemctl list-units --all --plain --no-legend "${cg##*/}" | awk '{print $1}')
+      u=$(systemctl list-units --all --plain --no-legend "${cg##*/}" | awk '$3 != "inactive" {print $1}')
       [ -n "$u" ] && { echo "left: unit $u"; bad=1; }
     fi
   done

@@ -3,7 +3,7 @@ fn(ck, p): ck is the Checks object of checks.py (requests, ck.check() reports), 
 (sandbox id), p.cfg (its PodSandboxConfig), p.uid, p.ip, p.sandbox_pid, and two app containers,
 p.web (busybox httpd on :8080, RuntimeDefault seccomp, 64 MiB) and p.client (Unconfined seccomp,
 logged a line on stdout and one on stderr). Checks may add containers to the pod."""
-import json, os, re, subprocess, time
+import json, math, os, re, subprocess, time
 
 from cri_client import api
 
@@ -166,15 +166,24 @@ def read_limits(ck, cid):
     return out.split()
 
 
+def v2_weight(handler, shares):
+    """cgroup v2 cpu.weight for cpu shares: runc 1.1.5 (Debian's) maps linearly; husk uses
+    current runc's and crun's curve (1024 -> 100; README, "cpu shares -> cpu.weight")"""
+    if handler != "husk":
+        return 1 + (shares - 2) * 9999 // 262142
+    l = math.log2(shares)
+    return math.ceil(10 ** ((l * l + 125 * l) / 612.0 - 7.0 / 34.0))
+
+
 def update(ck, p):
     before = read_limits(ck, p.web)
     ck.cri.UpdateContainerResources(container_id=p.web, linux=api.LinuxContainerResources(
         memory_limit_in_bytes=96 * MiB, cpu_shares=512, cpu_quota=50000,
         cpu_period=100000))
     after = read_limits(ck, p.web)
-    # v2: cpu.max "50000 100000"; cpu.weight from shares as runc converts them
+    # v2: cpu.max "50000 100000"; cpu.weight from shares as the runtime converts them
     want = ([str(96 * MiB), "50000", "512"] if len(after) == 3
-            else [str(96 * MiB), "50000", "100000", str(1 + (512 - 2) * 9999 // 262142)])
+            else [str(96 * MiB), "50000", "100000", str(v2_weight(ck.a.handler, 512))])
     ck.check("update-resources", before[0] == str(64 * MiB) and after == want,
              "memory limit, cpu quota, shares inside: %s -> %s" % (before, after))
 
