@@ -26,6 +26,7 @@ conformance-spec-cgroup-v2     root   step_conformance_spec_cgroup_v2
 e2e-engines                    root   step_e2e_engines
 e2e-cri                        root   step_e2e_cri
 e2e-systemd                    root   step_e2e_systemd
+e2e-cri-systemd                root   step_e2e_cri_systemd
 rootless                       root   step_rootless
 fuzz-smoke                     any    step_fuzz_smoke
 faults                         root   step_faults
@@ -74,7 +75,12 @@ step_e2e_engines() { scripts/deps.sh --e2e && tests/e2e/run.sh build/husk; }
 
 # Kubernetes' node path: containerd's CRI service runs pods with runc, then husk, as the
 # runtime handler; our own CRI client (tests/cri) checks what the kubelet relies on.
-step_e2e_cri() { scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler runc --handler husk; }
+# Then the speed line: pod start (RunPodSandbox + CreateContainer + StartContainer), husk and
+# runc interleaved, 20 rounds: husk's median must not be above runc's (tests/cri/bench.sh).
+step_e2e_cri() {
+  scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler runc --handler husk &&
+    tests/cri/bench.sh build/husk -n 20 -r 1
+}
 
 # The systemd cgroup driver (--systemd-cgroup) against systemd as PID 1: a throw-away VM
 # guest booting systemd on pure cgroup v2 (tests/vm/run.sh --systemd) runs
@@ -83,6 +89,15 @@ step_e2e_cri() { scripts/deps.sh --cri && tests/cri/run.sh build/husk --handler 
 step_e2e_systemd() {
   scripts/deps.sh --e2e || return 1
   vm --systemd --mem 3072 --timeout 1800 -- "$PWD/tests/systemd/guest.sh" "$PWD/build"
+}
+
+# The same pod lifecycle with containerd's `SystemdCgroup = true` in the systemd guest: each
+# pod a kubepods-besteffort-pod<uid>.slice, each container a cri-containerd-<id>.scope in it,
+# both listed and active in systemd while the pod runs and gone once it is removed.
+step_e2e_cri_systemd() {
+  scripts/deps.sh --cri || return 1
+  vm --systemd --mem 3072 --timeout 2400 -- /usr/bin/env HUSK_CRI_CGROUP_DRIVER=systemd \
+    "$PWD/tests/cri/run.sh" "$PWD/build/husk" --handler runc --handler husk
 }
 
 # Rootless husk as a dedicated unprivileged user that the test creates and removes

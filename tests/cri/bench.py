@@ -5,7 +5,7 @@ kubelet starts a pod), timed at the client; the pod is then removed (not timed).
 interleaved, the order alternating per round. Prints the median and min-max of each phase.
 With --timing-log (lines "t0 t1 name args..." written by bench.sh's wrappers around the shim,
 the CNI plugins and the runtimes) it also splits each phase into runtime / shim / CNI / rest."""
-import argparse, statistics, time
+import argparse, statistics, sys, time
 
 from checks import Checks
 
@@ -59,6 +59,9 @@ def main():
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--handlers", default="husk,runc")
     p.add_argument("--timing-log", default="")
+    p.add_argument("--max-ratio", type=float, default=0,
+                   help="fail (exit 1) if the first handler's median total over the second's "
+                        "is above this")
     a = p.parse_args()
     ns = argparse.Namespace(socket=a.socket, handler="", root=a.root, image=a.image,
                             subnet="", node_netns="", cgroup_driver=a.cgroup_driver)
@@ -84,6 +87,12 @@ def main():
         rs = sorted((x[3] - x[0]) / (y[3] - y[0]) for x, y in zip(res[handlers[0]], res[handlers[1]]))
         print("%s/%s total: ratio of medians %.2f; per-round ratios %.2f-%.2f" % (
             handlers[0], handlers[1], m[0] / m[1], rs[0], rs[-1]))
+        if a.max_ratio:
+            ok = m[0] / m[1] <= a.max_ratio
+            print("%s cri-bench.ratio (%s/%s medians %.2f, at most %.2f)" % (
+                "PASS" if ok else "FAIL", handlers[0], handlers[1], m[0] / m[1], a.max_ratio))
+            if not ok:
+                return 1
     if a.timing_log:
         rows = parse_log(a.timing_log)
         print("where the time goes, ms per phase: median over the rounds (wrapped binaries' "
@@ -110,4 +119,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,15 +1,24 @@
 #!/bin/bash
-# tests/cri/bench.sh HUSK_BINARY [-n ROUNDS]: pod start latency through containerd's CRI service
+# tests/cri/bench.sh HUSK_BINARY [-n ROUNDS] [-r RATIO]: pod start latency through containerd's CRI service
 # (RunPodSandbox + CreateContainer + StartContainer of one container, bridge network) with husk
 # and with runc as the runtime handler, interleaved rounds (default 20): medians and min-max.
 # Then the same again with timing wrappers around the runc v2 shim, the CNI plugins and the
 # runtimes (bash, $EPOCHREALTIME, no fork of their own) to show where the time goes; the
 # wrappers add their own start-up, so the headline figures come from the first, unwrapped run.
-# containerd is started and removed as in run.sh (lib.sh).
+# containerd is started and removed as in run.sh (lib.sh). With -r, exit 1 if husk's median
+# total over runc's is above RATIO in the unwrapped run (the speed line: -r 1, not slower).
 set -u
-HUSK=$(readlink -f "${1:?usage: tests/cri/bench.sh HUSK_BINARY [-n ROUNDS]}"); shift
-ROUNDS=20
-[ "${1:-}" = -n ] && { ROUNDS=$2; shift 2; }
+HUSK=$(readlink -f "${1:?usage: tests/cri/bench.sh HUSK_BINARY [-n ROUNDS] [-r RATIO]}"); shift
+ROUNDS=20 RATIO=()
+while [ $# -ge 2 ]; do
+  case $1 in
+    -n) ROUNDS=$2 ;;
+    -r) RATIO=(--max-ratio "$2") ;;
+    *) break ;;
+  esac
+  shift 2
+done
+[ $# = 0 ] || { echo "usage: tests/cri/bench.sh HUSK_BINARY [-n ROUNDS] [-r RATIO]" >&2; exit 2; }
 [ -x "$HUSK" ] || { echo "cri-bench: $HUSK is not executable" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "cri-bench: must run as root" >&2; exit 2; }
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -42,7 +51,9 @@ EOT
 }
 
 echo "== unwrapped: $ROUNDS rounds"
-bench "$HUSK" || exit 1
+bench "$HUSK" "${RATIO[@]}"
+rc=$?
+[ $rc = 0 ] || [ ${#RATIO[@]} != 0 ] || exit 1  # a failed ratio still gets the breakdown below
 echo
 echo "== with timing wrappers: $ROUNDS rounds"
 mkdir -p "$WRAP/bin" "$WRAP/cni"
@@ -53,3 +64,4 @@ for p in /usr/lib/cni/*; do wrapper "$WRAP/cni/$(basename "$p")" cni "$p"; done
 : >"$WRAP/timing.log"
 HUSK_CRI_RUNC=$WRAP/bin/runc HUSK_CRI_CNI_BIN=$WRAP/cni HUSK_CRI_PATH_PREFIX=$WRAP/bin \
   bench "$WRAP/bin/husk" --timing-log "$WRAP/timing.log"
+[ $rc = 0 ]

@@ -43,16 +43,41 @@ class Checks:
             self.check(name, False, "error: %s" % msg.strip().splitlines()[0][:300])
 
     # ---- building requests
+    # systemd: a pod is the slice kubepods-besteffort-pod<uid>.slice (as the kubelet names a
+    # BestEffort pod), each container the scope cri-containerd-<id>.scope in it
     def cgroup_parent(self, uid):
         if self.a.cgroup_driver == "systemd":
-            return "huskcri-pod%s.slice" % uid
+            return "kubepods-besteffort-pod%s.slice" % uid
         return "/husk-cri/pod%s" % uid
+
+    def pod_cgroup(self, uid):
+        """the pod's cgroup below a hierarchy's root"""
+        if self.a.cgroup_driver == "systemd":
+            return "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice" % uid
+        return "/husk-cri/pod%s" % uid
+
+    def container_cgroup(self, uid, cid):
+        if self.a.cgroup_driver == "systemd":
+            return "%s/cri-containerd-%s.scope" % (self.pod_cgroup(uid), cid)
+        return "%s/%s" % (self.pod_cgroup(uid), cid)
 
     def host_cgroup_dir(self, ctrl, uid, cid):
         base = "/sys/fs/cgroup/" + ctrl if os.path.isdir("/sys/fs/cgroup/" + ctrl) else "/sys/fs/cgroup"
-        if self.a.cgroup_driver == "systemd":
-            return "%s/huskcri.slice/huskcri-pod%s.slice/cri-containerd-%s.scope" % (base, uid, cid)
-        return "%s/husk-cri/pod%s/%s" % (base, uid, cid)
+        return base + self.container_cgroup(uid, cid)
+
+    @staticmethod
+    def unit(name, *props):
+        """systemctl show's properties of a unit, a dict (LoadState not-found: no such unit)"""
+        out = subprocess.run(["systemctl", "show", name] + ["-p" + p for p in props],
+                             capture_output=True, text=True).stdout
+        return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+
+    @staticmethod
+    def listed_units(pattern):
+        """what `systemctl list-units --all` lists for a pattern: {unit: active state}"""
+        out = subprocess.run(["systemctl", "list-units", "--all", "--plain", "--no-legend",
+                              pattern], capture_output=True, text=True).stdout
+        return {f[0]: f[2] for f in (l.split() for l in out.splitlines()) if len(f) >= 3}
 
     def pod_config(self, name, host_network=False, sysctls=None):
         uid = uuid.uuid4().hex
@@ -150,6 +175,8 @@ class Checks:
         p = types.SimpleNamespace(pod=pod, cfg=cfg, uid=uid, ip=ip, sandbox_pid=sandbox_pid,
                                   web=web, client=client)
         for name, fn in pod_checks.CHECKS:
+            if name == "systemd-units" and a.cgroup_driver != "systemd":
+                continue
             self.run(name, lambda fn=fn: fn(self, p))
         self.run("remove-pod", lambda: self.remove_pod_check(pod, uid, cfg))
 
@@ -188,16 +215,52 @@ class Checks:
         cgs = [d for c in ids for d in [self.host_cgroup_dir("memory", uid, c),
                                         self.host_cgroup_dir("pids", uid, c)] if os.path.exists(d)]
         nsleft = [n for n in netns if os.path.exists(n)]
-        units = []
+        units = ""
         if self.a.cgroup_driver == "systemd":
-            for c in ids:
-                u = "cri-containerd-%s.scope" % c
-                r = subprocess.run(["systemctl", "is-active", u], capture_output=True, text=True)
-                if r.stdout.strip() in ("active", "activating", "deactivating"):
-                    units.append(u)
-        self.check(name, not left and not cgs and not nsleft and not units,
-                   "%d containers removed; left: containers %s cgroups %s netns %s units %s"
-                   % (len(ids), left, cgs, nsleft, units))
+            units = self.removed_units(uid, [pod] + ids)
+        self.check(name, not left and not cgs and not nsleft and not units.startswith("left"),
+                   "%d containers removed; left: containers %s cgroups %s netns %s%s"
+                   % (len(ids), left, cgs, nsleft, "; " + units if units else ""))
+
+    def removed_units(self, uid, ids):
+        """systemd driver, after RemovePodSandbox: no scope of the pod's containers is a unit
+        any more, the pod's slice holds no cgroup or process; then the client stops the
+        slice, as the kubelet does with a removed pod's slice (the runtime leaves it active),
+        and it is gone too. Returns a description, starting with "left" if anything is."""
+        slice_ = self.cgroup_parent(uid)
+        scopes = ["cri-containerd-%s.scope" % c for c in ids]
+        for _ in range(30):  # a stopped unit is collected in systemd's next loop iteration
+            listed = self.listed_units("cri-containerd-*.scope")
+            left = ["%s %s" % (u[:27], listed.get(u) or self.unit(u, "LoadState")["LoadState"])
+                    for u in scopes if u in listed or
+                    self.unit(u, "LoadState").get("LoadState") != "not-found"]
+            if not left:
+                break
+            time.sleep(0.1)
+        d = "/sys/fs/cgroup" + self.pod_cgroup(uid)
+        if not os.path.isdir(d):
+            d = "/sys/fs/cgroup/memory" + self.pod_cgroup(uid)
+        inside = []
+        if os.path.isdir(d):
+            inside = [e for e in os.listdir(d) if os.path.isdir(os.path.join(d, e))]
+            inside += open(os.path.join(d, "cgroup.procs")).read().split()
+        state = self.unit(slice_, "ActiveState")["ActiveState"]
+        subprocess.run(["systemctl", "stop", slice_], capture_output=True)
+        # systemd loads any slice name (a slice needs no unit file): gone is not listed, its
+        # cgroup removed, and inactive (asked last: `systemctl show` loads the unit again)
+        for _ in range(30):
+            gone = slice_ not in self.listed_units(slice_) and not os.path.isdir(d)
+            if gone:
+                break
+            time.sleep(0.1)
+        after = self.unit(slice_, "ActiveState")["ActiveState"]
+        gone = gone and after == "inactive"
+        ok = not left and not inside and gone
+        return "%s%d scopes gone (not-found); pod slice after RemovePodSandbox %s, holding %s, " \
+               "after the kubelet's stop: %s%s" % ("" if ok else "left: ", len(scopes) - len(left),
+                                                    state, inside or "nothing", after,
+                                                    "" if gone else " (still listed or its cgroup)") + \
+               ("; scopes left: %s" % left if left else "")
 
     def remove_all(self):
         for p in self.cri.ListPodSandbox().items:

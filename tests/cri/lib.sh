@@ -25,7 +25,9 @@ CRI_NET=husk-cri
 CRI_IMAGE=localhost/husk-cri/busybox:1
 CRI_SOCK=$CRI_ROOT/containerd.sock
 CRI_CG_NAME=husk-cri              # cgroupfs: pods go under /husk-cri/pod<uid>
-CRI_SLICE=huskcri.slice           # systemd: pods are huskcri-pod<uid>.slice
+# systemd: pods are kubepods-besteffort-pod<uid>.slice (as the kubelet names a BestEffort pod;
+# so not on a Kubernetes node), in kubepods-besteffort.slice in kubepods.slice
+CRI_QOS_SLICE=kubepods-besteffort
 CRI_PY=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1  # nothing written next to the sources
 CRI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -112,9 +114,23 @@ EOT
 EOT
 }
 
-# cri_cgroup_parent UID: the pod's cgroup_parent in the driver's syntax.
-cri_cgroup_parent() {
-  if [ "$CRI_DRIVER" = systemd ]; then echo "huskcri-pod$1.slice"; else echo "/$CRI_CG_NAME/pod$1"; fi
+# cri_pod_uids: the uids of the pods made in this run (checks.py and bench.py make each pod's
+# log directory $CRI_ROOT/pods/husk-cri_<name>_<uid>), remembered in CRI_POD_UIDS.
+cri_pod_uids() {
+  local d
+  for d in "$CRI_ROOT"/pods/husk-cri_*; do
+    [ -d "$d" ] && CRI_POD_UIDS+=" ${d##*_}"
+  done
+  CRI_POD_UIDS=$(tr ' ' '\n' <<<"$CRI_POD_UIDS" | sort -u | tr '\n' ' ')
+}
+
+# cri_cgroup_dirs: this run's cgroup directories below a hierarchy's root: cgroupfs, the
+# parent of every pod; systemd, each pod's slice, and kubepods.slice if this run made it.
+cri_cgroup_dirs() {
+  local u
+  if [ "$CRI_DRIVER" = cgroupfs ]; then echo "$CRI_CG_NAME"; return; fi
+  for u in $CRI_POD_UIDS; do echo "kubepods.slice/$CRI_QOS_SLICE.slice/$CRI_QOS_SLICE-pod$u.slice"; done
+  [ "${CRI_KUBEPODS_EXISTED:-1}" = 0 ] && echo kubepods.slice
 }
 
 # cri_start HUSK: config, netns, containerd, image. Returns non-zero on failure.
@@ -125,6 +141,13 @@ cri_start() {
   CRI_RUN_CONTAINERD_EXISTED=0; [ -d /run/containerd ] && CRI_RUN_CONTAINERD_EXISTED=1
   CRI_SHIMDIR_EXISTED=0; [ -d /run/containerd/s ] && CRI_SHIMDIR_EXISTED=1
   CRI_VARLIBCNI_EXISTED=0; [ -d /var/lib/cni ] && CRI_VARLIBCNI_EXISTED=1
+  CRI_POD_UIDS=
+  if [ "$CRI_DRIVER" = systemd ]; then
+    [ -d /run/systemd/system ] || { cri_log "HUSK_CRI_CGROUP_DRIVER=systemd: systemd is not PID 1 here"; return 1; }
+    CRI_KUBEPODS_EXISTED=0
+    # (any slice name loads, file or not: whether it is active says whether it exists)
+    [ "$(systemctl show -P ActiveState kubepods.slice)" = inactive ] || CRI_KUBEPODS_EXISTED=1
+  fi
   CRI_STARTED=1
   cri_write_config "$husk"
   ip netns add "$CRI_NETNS" || return 1
@@ -169,16 +192,21 @@ cri_stop() {
     c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")
     [[ $c == *"-address $CRI_SOCK "* ]] && kill -9 "${p#/proc/}" 2>/dev/null
   done
-  local cg=$CRI_CG_NAME; [ "$CRI_DRIVER" = systemd ] && cg=$CRI_SLICE
-  for p in $(cri_pids_under "$cg"); do kill -9 "$p" 2>/dev/null; done
+  cri_pod_uids
+  local cg dirs; dirs=$(cri_cgroup_dirs)
+  for cg in $dirs; do
+    for p in $(cri_pids_under "$cg"); do kill -9 "$p" 2>/dev/null; done
+  done
   sleep 0.2
   findmnt -rn -o TARGET | grep "^$CRI_ROOT/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-  for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
-    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
-  if [ "$CRI_DRIVER" = systemd ] && command -v systemctl >/dev/null; then
-    systemctl stop "$CRI_SLICE" 2>/dev/null
+  if [ "$CRI_DRIVER" = systemd ]; then  # the units (their scopes stop with them), then cgroups
+    for cg in $dirs; do systemctl stop "${cg##*/}" 2>/dev/null; done
   fi
+  for cg in $dirs; do
+    for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
+      [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+  done
   ip netns del "$CRI_NETNS" 2>/dev/null
   rm -rf "$CRI_ROOT"
   rm -f /var/lib/cni/results/"$CRI_NET"-* 2>/dev/null
@@ -198,11 +226,17 @@ cri_stop() {
 
 # cri_leftovers: prints what is left (nothing when clean); status 1 if anything is.
 cri_leftovers() {
-  local bad=0 p c cg=$CRI_CG_NAME; [ "$CRI_DRIVER" = systemd ] && cg=$CRI_SLICE
+  local bad=0 p c cg u
   [ -e "$CRI_ROOT" ] && { echo "left: $CRI_ROOT"; bad=1; }
   ip netns list 2>/dev/null | grep -qw "$CRI_NETNS" && { echo "left: netns $CRI_NETNS"; bad=1; }
   ip link show "$CRI_BRIDGE" >/dev/null 2>&1 && { echo "left: bridge $CRI_BRIDGE"; bad=1; }
-  ls -d /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg" 2>/dev/null | grep -q . && { echo "left: cgroups $cg"; bad=1; }
+  for cg in $(cri_cgroup_dirs); do
+    ls -d /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg" 2>/dev/null | grep -q . && { echo "left: cgroups $cg"; bad=1; }
+    if [ "$CRI_DRIVER" = systemd ]; then
+      u=$(systemctl list-units --all --plain --no-legend "${cg##*/}" | awk '$3 != "inactive" {print $1}')
+      [ -n "$u" ] && { echo "left: unit $u"; bad=1; }
+    fi
+  done
   findmnt -rn -o TARGET | grep -q "^$CRI_ROOT" && { echo "left: mounts under $CRI_ROOT"; bad=1; }
   for p in /proc/[0-9]*; do
     c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")

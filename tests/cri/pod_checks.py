@@ -3,7 +3,7 @@ fn(ck, p): ck is the Checks object of checks.py (requests, ck.check() reports), 
 (sandbox id), p.cfg (its PodSandboxConfig), p.uid, p.ip, p.sandbox_pid, and two app containers,
 p.web (busybox httpd on :8080, RuntimeDefault seccomp, 64 MiB) and p.client (Unconfined seccomp,
 logged a line on stdout and one on stderr). Checks may add containers to the pod."""
-import json, os, re, subprocess, time
+import json, math, os, re, subprocess, time
 
 from cri_client import api
 
@@ -17,14 +17,34 @@ def cgroup_parent(ck, p):
     wpid = info.get("pid", 0)
     d = ck.host_cgroup_dir("memory", p.uid, p.web)
     procs = open(os.path.join(d, "cgroup.procs")).read().split() if os.path.isdir(d) else []
-    ok, detail = str(wpid) in procs, "web pid %d in %s: %s" % (wpid, d, str(wpid) in procs)
-    if ck.a.cgroup_driver == "systemd":
-        units = ["cri-containerd-%s.scope" % p.web, "huskcri-pod%s.slice" % p.uid]
-        act = [subprocess.run(["systemctl", "is-active", u], capture_output=True,
-                              text=True).stdout.strip() for u in units]
-        ok = ok and act == ["active", "active"]
-        detail += "; %s" % dict(zip(units, act))
-    ck.check("cgroup-parent", ok and wpid > 0, detail)
+    ok = wpid > 0 and str(wpid) in procs
+    ck.check("cgroup-parent", ok, "web pid %d in %s: %s" % (wpid, d, ok))
+
+
+def systemd_units(ck, p):
+    """systemd driver: the pod's slice and every container's scope (the sandbox's too) are
+    units systemd lists and shows active, each scope in the pod's slice and cgroup"""
+    slice_ = ck.cgroup_parent(p.uid)
+    ids = [p.pod] + [c.id for c in ck.cri.ListContainers(filter=api.ContainerFilter(
+        pod_sandbox_id=p.pod, state=api.ContainerStateValue(state=api.CONTAINER_RUNNING))).containers]
+    listed = ck.listed_units("cri-containerd-*.scope")
+    listed.update(ck.listed_units(slice_))
+    sl = ck.unit(slice_, "ActiveState", "ControlGroup")
+    bad = []
+    slice_ok = (listed.get(slice_) == "active" and sl.get("ActiveState") == "active" and
+                sl.get("ControlGroup") == ck.pod_cgroup(p.uid))
+    if not slice_ok:
+        bad.append("%s: listed %s, %s" % (slice_, listed.get(slice_), sl))
+    for cid in ids:
+        u = "cri-containerd-%s.scope" % cid
+        sc = ck.unit(u, "ActiveState", "Slice", "ControlGroup")
+        if listed.get(u) != "active" or sc != {"ActiveState": "active", "Slice": slice_,
+                                               "ControlGroup": ck.container_cgroup(p.uid, cid)}:
+            bad.append("%s: listed %s, %s" % (u[:27], listed.get(u), sc))
+    ck.check("systemd-units", len(ids) >= 3 and not bad,
+             "%s active; %d scopes cri-containerd-<id>.scope active in it (sandbox + %d "
+             "running containers)%s" % (slice_, len(ids) - len(bad) + (not slice_ok), len(ids) - 1,
+                                         "; wrong: %s" % bad if bad else ""))
 
 
 def netns(ck, p):
@@ -146,15 +166,24 @@ def read_limits(ck, cid):
     return out.split()
 
 
+def v2_weight(handler, shares):
+    """cgroup v2 cpu.weight for cpu shares: runc 1.1.5 (Debian's) maps linearly; husk uses
+    current runc's and crun's curve (1024 -> 100; README, "cpu shares -> cpu.weight")"""
+    if handler != "husk":
+        return 1 + (shares - 2) * 9999 // 262142
+    l = math.log2(shares)
+    return math.ceil(10 ** ((l * l + 125 * l) / 612.0 - 7.0 / 34.0))
+
+
 def update(ck, p):
     before = read_limits(ck, p.web)
     ck.cri.UpdateContainerResources(container_id=p.web, linux=api.LinuxContainerResources(
         memory_limit_in_bytes=96 * MiB, cpu_shares=512, cpu_quota=50000,
         cpu_period=100000))
     after = read_limits(ck, p.web)
-    # v2: cpu.max "50000 100000"; cpu.weight from shares as runc converts them
+    # v2: cpu.max "50000 100000"; cpu.weight from shares as the runtime converts them
     want = ([str(96 * MiB), "50000", "512"] if len(after) == 3
-            else [str(96 * MiB), "50000", "100000", str(1 + (512 - 2) * 9999 // 262142)])
+            else [str(96 * MiB), "50000", "100000", str(v2_weight(ck.a.handler, 512))])
     ck.check("update-resources", before[0] == str(64 * MiB) and after == want,
              "memory limit, cpu quota, shares inside: %s -> %s" % (before, after))
 
@@ -245,6 +274,7 @@ def restart(ck, p):
 
 CHECKS = [
     ("cgroup-parent", cgroup_parent),
+    ("systemd-units", systemd_units),  # checks.py runs it with the systemd driver only
     ("shared-netns", netns),
     ("shared-ipc-uts", ipc_uts),
     ("pid-namespace", pid_ns),

@@ -11,7 +11,10 @@
 # line each, then "cri: N passed, M failed"; exit 0 iff none failed. Everything is stopped and
 # removed on exit, also on failure or interrupt (checked: a last "cleanup" line).
 #
-# Env: HUSK_CRI_CGROUP_DRIVER=cgroupfs|systemd (SystemdCgroup = true; on a systemd host)
+# Env: HUSK_CRI_CGROUP_DRIVER=cgroupfs|systemd. systemd: SystemdCgroup = true, for a machine with
+# systemd as PID 1 and no kubelet (step e2e-cri-systemd: the tests/vm/run.sh --systemd guest);
+# pods are kubepods-besteffort-pod<uid>.slice, and the check systemd-units and the removal
+# checks ask systemd for the pod's slice and its containers' cri-containerd-<id>.scope units.
 set -u
 usage() { echo "usage: tests/cri/run.sh HUSK_BINARY [--handler husk|runc]..." >&2; exit 2; }
 [ $# -ge 1 ] || usage
