@@ -28,6 +28,7 @@ e2e-cri                        root   step_e2e_cri
 e2e-systemd                    root   step_e2e_systemd
 rootless                       root   step_rootless
 fuzz-smoke                     any    step_fuzz_smoke
+sanitizers                     root   step_sanitizers
 faults                         root   step_faults
 concurrency                    root   step_concurrency
 bench-smoke                    root   step_bench_smoke
@@ -106,9 +107,9 @@ step_faults() { tests/faults/run.sh build/husk; }
 # success or one error line each, nothing lost or left (tests/concurrency/run.sh).
 step_concurrency() { tests/concurrency/run.sh build/husk; }
 
-# Not a step yet: tests/sanitizers/run.sh (the unit and integration tests with an ASan+UBSan
-# build). Its first full run, 2026-11-30: unit tests clean; one integration case
-# (security_test.cpp:400, an exec under ASan) was killed (137). Issue 24 makes it a step.
+# The unit and integration tests with an ASan+UBSan husk (tests/sanitizers/run.sh, its own
+# dynamic build in build-asan/): fails on a test failure or on any sanitizer report.
+step_sanitizers() { tests/sanitizers/run.sh; }
 
 # The benchmark itself works (a quick run: husk, crun and runc, every scenario, the chart).
 step_bench_smoke() { scripts/bench.sh -q -o build/bench-smoke; }
