@@ -29,6 +29,7 @@ e2e-systemd                    root   step_e2e_systemd
 e2e-cri-systemd                root   step_e2e_cri_systemd
 rootless                       root   step_rootless
 fuzz-smoke                     any    step_fuzz_smoke
+sanitizers                     root   step_sanitizers
 faults                         root   step_faults
 concurrency                    root   step_concurrency
 soak                           root   step_soak
@@ -126,9 +127,9 @@ step_concurrency() { tests/concurrency/run.sh build/husk; }
 # measured before and after must not grow (tests/soak/run.sh).
 step_soak() { tests/soak/run.sh build/husk; }
 
-# Not a step yet: tests/sanitizers/run.sh (the unit and integration tests with an ASan+UBSan
-# build). Its first full run, 2026-11-30: unit tests clean; one integration case
-# (security_test.cpp:400, an exec under ASan) was killed (137). Issue 24 makes it a step.
+# The unit and integration tests with an ASan+UBSan husk (tests/sanitizers/run.sh, its own
+# dynamic build in build-asan/): fails on a test failure or on any sanitizer report.
+step_sanitizers() { tests/sanitizers/run.sh; }
 
 # The benchmark itself works (a quick run: husk, crun and runc, every scenario, the chart).
 step_bench_smoke() { scripts/bench.sh -q -o build/bench-smoke; }
