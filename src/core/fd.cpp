@@ -43,10 +43,9 @@ Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<co
   return {};
 }
 
-Result<Received> recv_with_fd(int sock, size_t max_payload) {
-  std::string buf(max_payload, '\0');
+Result<RecvFds> recv_fds(int sock, std::span<char> buf) {
   iovec iov{buf.data(), buf.size()};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
@@ -55,15 +54,28 @@ Result<Received> recv_with_fd(int sock, size_t max_payload) {
   ssize_t n;
   while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0)
     if (errno != EINTR) return Error::sys("recvmsg");
-  Received r;
-  buf.resize(static_cast<size_t>(n));
-  r.payload = std::move(buf);
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    r.fd.reset(fd);
+  RecvFds r;
+  r.len = static_cast<size_t>(n);
+  r.truncated = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < cnt; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      r.fds.emplace_back(fd);
+    }
   }
+  return r;
+}
+
+Result<Received> recv_with_fd(int sock, size_t max_payload) {
+  std::string buf(max_payload, '\0');
+  TRY_ASSIGN(auto m, recv_fds(sock, buf));
+  Received r;
+  buf.resize(m.len);
+  r.payload = std::move(buf);
+  if (!m.fds.empty()) r.fd = std::move(m.fds.front());
   return r;
 }
 

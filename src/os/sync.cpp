@@ -49,34 +49,16 @@ Result<void> Channel::send(MsgType t, std::string_view payload, std::span<const 
 
 Result<std::optional<Msg>> Channel::recv() {
   char buf[sizeof(MsgHeader) + kMaxPayload];
-  iovec iov{buf, sizeof buf};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  ssize_t n;
-  while ((n = ::recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC)) < 0) {
-    if (errno != EINTR) return Error::sys("sync: recvmsg");
-  }
+  TRY_ASSIGN(auto r, recv_fds(fd_.get(), buf).context("sync"));
+  size_t n = r.len;
   Msg m;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < cnt; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        m.fds.emplace_back(fd);
-      }
-    }
-  }
+  m.fds = std::move(r.fds);
   if (n == 0) return std::optional<Msg>{};
-  if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return Error::make(Errc::protocol, "sync: message truncated");
-  if (static_cast<size_t>(n) < sizeof(MsgHeader)) return Error::make(Errc::protocol, "sync: short message");
+  if (r.truncated) return Error::make(Errc::protocol, "sync: message truncated");
+  if (n < sizeof(MsgHeader)) return Error::make(Errc::protocol, "sync: short message");
   MsgHeader h;
   std::memcpy(&h, buf, sizeof h);
-  if (h.len != static_cast<size_t>(n) - sizeof h) return Error::make(Errc::protocol, "sync: bad payload length");
+  if (h.len != n - sizeof h) return Error::make(Errc::protocol, "sync: bad payload length");
   if (h.type < MsgType::map_ids_request || h.type > MsgType::seccomp_listener_done)
     return Error::make(Errc::protocol, fmt::format("sync: unknown message type {}", static_cast<uint32_t>(h.type)));
   m.type = h.type;

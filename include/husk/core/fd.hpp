@@ -42,6 +42,15 @@ Result<FdPair> make_seqpacket_pair();
 // One message: payload bytes plus at most kMaxFdsPerMessage fds as SCM_RIGHTS.
 inline constexpr size_t kMaxFdsPerMessage = 16;
 Result<void> send_with_fds(int sock, std::span<const char> payload, std::span<const int> fds);
+// One recvmsg into `buf` (EINTR retried) and the fds it carries (SCM_RIGHTS, received
+// close-on-exec; at most kMaxFdsPerMessage). `truncated`: the payload or the fds did not
+// fit. len 0 is EOF on a SOCK_SEQPACKET socket.
+struct RecvFds {
+  size_t len = 0;
+  std::vector<UniqueFd> fds;
+  bool truncated = false;
+};
+Result<RecvFds> recv_fds(int sock, std::span<char> buf);
 // One message and the first fd it carries (SCM_RIGHTS, received close-on-exec).
 struct Received {
   std::string payload;
