@@ -30,7 +30,10 @@ Result<void> write_pid_file(const std::string& file, pid_t pid) {
     if (!::getcwd(cwd, sizeof cwd)) return Error::sys("getcwd");
     abs = path::join(cwd, file);
   }
-  return write_file_atomic(abs, std::to_string(pid), 0644).context("pid file");
+  // Atomic for its readers (the engine reads it as soon as create returns), not synced:
+  // the pid it names does not outlive a machine crash, and on a disk (podman keeps it in
+  // its storage) an fsync costs create a millisecond (crun does not sync it either).
+  return write_file_atomic(abs, std::to_string(pid), 0644, /*sync=*/false).context("pid file");
 }
 
 Result<void> send_pidfd(const std::string& socket, pid_t pid) {
