@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -218,7 +219,11 @@ Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
   clock.mark("locked");
   auto c = load(store, o.id, true);
   if (!c) {
-    if (o.force) return store.remove(o.id);  // an unreadable record: drop it
+    // A record that cannot be used (bad content, or naming what is gone) is dropped; one
+    // that could not be read (EACCES, ENOMEM, EIO...) is kept: it is all that names the
+    // container's processes and cgroups, and a second `delete --force` may read it.
+    const int e = c.error().sys_errno();
+    if (o.force && (e == 0 || e == ENOENT || e == ENOTDIR)) return store.remove(o.id);
     return std::move(c).error();
   }
   if (c->status != state::Status::stopped) {
