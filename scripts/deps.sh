@@ -12,7 +12,9 @@
 # Options combine: scripts/deps.sh --e2e --conformance.
 set -euo pipefail
 # runc and python3: the reference and the driver of tests/compat (the `compat` step).
-PKGS=(g++ cmake make lld libdbus-1-dev clang-14 libclang-rt-14-dev pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time procps iproute2 runc python3 universal-ctags)
+# strace: the syscall faults of the `faults` step (tests/faults/syscalls.sh); jq: the
+# bundles of the faults, concurrency and soak steps (tests/lib/harness.sh).
+PKGS=(g++ cmake make lld libdbus-1-dev clang-14 libclang-rt-14-dev pkg-config file libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev catch2 busybox-static man-db groff-base util-linux time procps iproute2 runc python3 universal-ctags strace jq)
 for opt in "$@"; do
   case $opt in
     --e2e) PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux) ;;

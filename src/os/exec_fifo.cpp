@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "husk/os/process.hpp"
 #include "husk/os/syscall.hpp"
 
@@ -44,7 +46,9 @@ Result<void> release(const std::string& dir, pid_t init, uint64_t start_time) {
       return Error::make(Errc::bad_state, "container process is already dead");
     }
   }
-  ::unlink(p.c_str());
+  // The fifo's absence is what says the container has started (as runc, whose start
+  // fails when it cannot remove it): a fifo left behind would keep it `created`.
+  if (::unlink(p.c_str()) < 0 && errno != ENOENT) return Error::sys("remove " + p);
   return {};
 }
 bool exists(const std::string& dir) {

@@ -8,7 +8,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "husk/core/fd.hpp"
+#include "husk/core/log.hpp"
 #include "lifecycle.hpp"
 
 namespace husk::runtime {
@@ -55,6 +59,7 @@ int wait_foreground(pid_t init, int master) {
     pollfd fds[3] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
+      log::error("wait for pid {}: poll: {}", init, std::strerror(errno));  // else 255 and no word
       break;
     }
     if (fds[1].revents & POLLIN) {
@@ -77,7 +82,7 @@ int wait_foreground(pid_t init, int master) {
       if (sig == SIGCHLD) {
         int st;
         pid_t p;
-        while ((p = ::waitpid(-1, &st, WNOHANG)) > 0)
+        while ((p = ::waitpid(-1, &st, WNOHANG)) > 0 || (p < 0 && errno == EINTR))
           if (p == init) code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       } else if (sig == SIGWINCH && master >= 0) {
         winsize ws{};

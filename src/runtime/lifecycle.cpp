@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -226,6 +227,10 @@ Result<void> remove(const GlobalOptions& g, const DeleteOptions& o) {
   StepClock clock("delete");
   clock.mark("locked");
   auto c = load(store, o.id, true);
+  // A record that could not be read (EACCES, ENOMEM, EIO...) is kept: it is all that names
+  // the container's processes and cgroups, and a second `delete --force` may read it.
+  if (!c && c.error().sys_errno() != 0 && c.error().sys_errno() != ENOENT && c.error().sys_errno() != ENOTDIR)
+    return std::move(c).error();
   if (o.force && (!c || is_bare(c->st))) {
     // state.json garbled or gone: what the recovery record names (the init, its cgroups)
     // is removed as after a create that did not finish; without one, the directory only.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 
 #include <nlohmann/json.hpp>
@@ -69,11 +70,14 @@ Result<std::optional<Msg>> next_msg(Channel& ch, ExpectedSequence& seq, std::str
   }
 }
 
-// A send fails when the child has already died; its `error` message is then waiting
-// in the socket and is the one worth reporting.
+// A send fails when the child has already died (EPIPE and kin); its `error` message is
+// then waiting in the socket and is the one worth reporting. Any other failure (ENOMEM,
+// ENOBUFS...) leaves a live child waiting for this very message: reading would block.
 Result<void> send_to(Channel& ch, std::string_view who, MsgType t, std::string_view payload, std::span<const int> fds) {
   auto r = ch.send(t, payload, fds);
   if (r) return {};
+  const int e = r.error().sys_errno();
+  if (e != EPIPE && e != ECONNRESET && e != ECONNREFUSED && e != ENOTCONN) return std::move(r).error().context(who);
   for (;;) {
     auto m = ch.recv();
     if (!m || !*m) break;

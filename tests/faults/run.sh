@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/faults/run.sh [--instants-only] [RUNTIME]: RUNTIME (default build/husk) killed
+# tests/faults/run.sh [--instants-only|--syscalls-only] [RUNTIME]: RUNTIME (default build/husk) killed
 # (SIGKILL) at every fault point of create, run, exec and delete (HUSK_FAULT_KILL=CMD:STEP,
 # the steps husk's `--debug` prints; docs/reliability.md) and at a sweep of instants during
 # create and run. After each kill: `list` shows the container (or it is gone), a second
@@ -8,10 +8,14 @@
 # by root, or by an environment naming its state dir), no mount of the bundle. Needs root.
 # --instants-only: only the sweep of instants, for a runtime without husk's fault points
 # (e.g. runc: `tests/faults/run.sh --instants-only /usr/sbin/runc`); says so in its output.
+# Then (not with --instants-only) the syscalls of create, start, exec and delete fail one at
+# a time under strace (tests/faults/syscalls.sh): one error line, nothing left after
+# `delete --force`. --syscalls-only: only that sweep.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-ONLY_INSTANTS=0
+ONLY_INSTANTS=0 ONLY_SYSCALLS=0
 [ "${1:-}" = --instants-only ] && { ONLY_INSTANTS=1; shift; }
+[ "${1:-}" = --syscalls-only ] && { ONLY_SYSCALLS=1; shift; }
 [ "$(id -u)" = 0 ] || { echo "SKIP faults (needs root)"; exit 77; }
 . tests/lib/harness.sh
 harness_setup faults "${1:-build/husk}" || exit 1
@@ -31,12 +35,12 @@ check_clean() {  # LABEL ID
   local cgs
   cgs=$(ls -d /sys/fs/cgroup/*/"$CG-$id" 2>/dev/null | wc -l)
   [ "$cgs" -gt 0 ] && left+=" cgroups:$cgs"
-  for p in /proc/[0-9]*; do
-    [ "$p" = "/proc/$$" ] && continue
-    if { tr "\0" " " <"$p/cmdline"; } 2>/dev/null | grep -qw -- "$id" ||
-       [ "$(readlink "$p/root" 2>/dev/null)" = "$B/rootfs" ]; then left+=" process:${p#/proc/}"; fi
+  local p
+  for p in $({ grep -lasw -- "$id" /proc/[0-9]*/cmdline
+               find /proc/[0-9]*/root -maxdepth 0 -lname "$B/rootfs" 2>/dev/null
+               grep -lasF -- "=$R/$id" /proc/[0-9]*/environ; } | cut -d/ -f3 | sort -u); do
+    [ "$p" = $$ ] || left+=" process:$p"
   done
-  for p in $(grep -lasF -- "=$R/$id" /proc/[0-9]*/environ | cut -d/ -f3); do left+=" process:$p"; done
   grep -q "$B" /proc/self/mountinfo && left+=" mounts"
   [ -n "$left" ] && { bad "$what" "left:$left"; leaky=$((leaky + 1)); }
 }
@@ -66,8 +70,8 @@ steps_of() {  # CMD LOGFILE: the fault points CMD marked in a --debug log
 tenant_steps_of() { sed -n 's/.*msg="exec: tenant: \(.*\) at +[0-9]*us.*/\1/p' "$1" | sort -u; }
 
 CREATE=() EXEC=() TENANT=() DELETE=()
-if [ $ONLY_INSTANTS = 1 ]; then
-  echo "fault points: not swept (--instants-only, $RT)"
+if [ $ONLY_INSTANTS = 1 ] || [ $ONLY_SYSCALLS = 1 ]; then
+  echo "fault points: not swept (--instants-only or --syscalls-only, $RT)"
 else
   # One --debug pass names the fault points.
   id=flt$$-probe; config $id
@@ -121,7 +125,8 @@ done
 
 # create and run -d killed from outside after 0..MAX ms.
 MAX=${HUSK_FAULT_MAX_MS:-30}
-for verb in create run; do
+[ $ONLY_SYSCALLS = 1 ] && echo "kill instants: not swept (--syscalls-only)"
+[ $ONLY_SYSCALLS = 1 ] || for verb in create run; do
   for ms in $(seq 0 2 "$MAX"); do
     n=$((n + 1)); id=flt$$-f$n; config $id
     if [ $verb = run ]; then "$H" --root "$R" run -d --bundle "$B" $id </dev/null >/dev/null 2>&1 &
@@ -134,6 +139,18 @@ for verb in create run; do
     after_kill "$verb killed at ${ms}ms" $id
   done
 done
+
+# Syscalls of create, start, exec and delete failed one at a time (tests/faults/syscalls.sh).
+if [ $ONLY_INSTANTS = 1 ]; then
+  echo "syscall faults: not injected (--instants-only, $RT)"
+else
+  . tests/faults/syscalls.sh
+  sys_sweep
+  echo "$RT: $sys_injected syscall faults injected, $sys_leaky left something, $sys_lines not one line" \
+    "($sys_runs runs: $sys_unreached not reached, $sys_tolerated reached and tolerated," \
+    "$sys_mute failed writing their error line itself;" \
+    "sampled N: HUSK_SYSCALL_FAULTS=all for every N)"
+fi
 
 echo "$RT swept: $points fault points, $instants kill instants (0-${MAX} ms, create and run);" \
   "left something after delete --force: $leaky; failures: $fail"
