@@ -54,7 +54,7 @@ bool may_migrate_into(const std::string& dir) {
   auto own = read_file("/proc/self/cgroup");
   if (!u || !own) return true;
   auto cg = parse_proc_cgroup(*own);
-  auto it = cg.find("");
+  auto it = cg.find("unified");  // parse_proc_cgroup's key of the "0::" line
   if (it == cg.end()) return true;
   std::string common = sd::common_ancestor(path::join(u->mountpoint, it->second), dir);
   return ::faccessat(AT_FDCWD, (common + "/cgroup.procs").c_str(), W_OK, AT_EACCESS) == 0;
