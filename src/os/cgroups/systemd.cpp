@@ -60,6 +60,19 @@ bool may_migrate_into(const std::string& dir) {
   return ::faccessat(AT_FDCWD, (common + "/cgroup.procs").c_str(), W_OK, AT_EACCESS) == 0;
 }
 
+// Rootless: the user manager's cgroup ("/user.slice/user-1000.slice/user@1000.service"),
+// over the connection the driver keeps.
+Result<std::string> user_manager_cgroup(sd::Bus& bus) {
+  TRY_ASSIGN(std::string cg,
+             bus.manager_string("ControlGroup").context("--systemd-cgroup (rootless): the user's systemd"));
+  if (cg.empty() || cg[0] != '/')
+    return Error::make(Errc::unsupported,
+                       fmt::format("--systemd-cgroup (rootless): the user's systemd has no cgroup of its own "
+                                   "(ControlGroup {:?})",
+                                   cg));
+  return cg;
+}
+
 class Systemd final : public Driver {
  public:
   // `plan`: a new container (create); without one the unit is taken from the paths
@@ -194,19 +207,6 @@ class Systemd final : public Driver {
 };
 
 }  // namespace
-
-// Rootless: the user manager's cgroup ("/user.slice/user-1000.slice/user@1000.service"),
-// over the connection the driver keeps.
-Result<std::string> user_manager_cgroup(sd::Bus& bus) {
-  TRY_ASSIGN(std::string cg,
-             bus.manager_string("ControlGroup").context("--systemd-cgroup (rootless): the user's systemd"));
-  if (cg.empty() || cg[0] != '/')
-    return Error::make(Errc::unsupported,
-                       fmt::format("--systemd-cgroup (rootless): the user's systemd has no cgroup of its own "
-                                   "(ControlGroup {:?})",
-                                   cg));
-  return cg;
-}
 
 Result<std::unique_ptr<Driver>> make_systemd_driver(const DriverRequest& rq, const Layout& layout) {
   TRY(check_systemd_running());
