@@ -20,7 +20,7 @@ for opt in "$@"; do
     --e2e) PKGS+=(docker.io containerd podman conmon runc crun skopeo umoci jq iproute2 bsdutils util-linux) ;;
     --bench) PKGS+=(runc crun python3 python3-matplotlib time) ;;
     --conformance) PKGS+=(golang-go git tar gzip jq coreutils) ;;
-    --vm) PKGS+=(qemu-system-x86 kmod xz-utils systemd dbus jq) ;;
+    --vm) PKGS+=(qemu-system-x86 kmod xz-utils systemd dbus dbus-user-session passwd jq) ;;
     --cri) PKGS+=(containerd runc containernetworking-plugins protobuf-compiler python3-grpcio python3-protobuf iproute2) ;;
     --rootless) PKGS+=(uidmap podman conmon runc crun passwd util-linux procps jq busybox-static file tar coreutils) ;;
     *) echo "deps: unknown option $opt (--e2e, --bench, --conformance, --vm, --cri, --rootless)" >&2; exit 2 ;;

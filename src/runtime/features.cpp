@@ -28,7 +28,7 @@ std::string features_json() {
   for (int i = 0; i <= spec::kCapMaxKnown; ++i) caps.push_back(spec::capability_name(i));
   lin["capabilities"] = caps;
   // rdma: rdma.max is written on v1 and v2 (os/cgroups/writes.cpp).
-  lin["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", true}};
+  lin["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", true}, {"rdma", true}};
   lin["seccomp"] = {{"enabled", true},
                     {"actions", os::seccomp::known_actions()},
                     {"operators", os::seccomp::known_operators()},

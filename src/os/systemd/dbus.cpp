@@ -234,18 +234,28 @@ Result<Bus> Bus::connect_system(bool private_socket) {
   return connect(address, true);
 }
 
+Result<UserAddress> user_manager_address(const char* session_env, const char* xdg_env, unsigned uid,
+                                         bool (*exists)(const std::string& path)) {
+  if (session_env && *session_env) return UserAddress{session_env, true};
+  std::string dir = xdg_env && *xdg_env ? std::string(xdg_env) : fmt::format("/run/user/{}", uid);
+  std::string bus = dir + "/bus", priv = dir + "/systemd/private";
+  if (exists(bus)) return UserAddress{"unix:path=" + bus, true};
+  if (exists(priv)) return UserAddress{"unix:path=" + priv, false};
+  return Error::make(Errc::not_found,
+                     fmt::format("systemd cgroup driver (--systemd-cgroup), rootless: no user systemd at {} nor {} "
+                                 "(DBUS_SESSION_BUS_ADDRESS unset{}; is the user's systemd running? loginctl "
+                                 "enable-linger)",
+                                 bus, priv, xdg_env && *xdg_env ? "" : ", XDG_RUNTIME_DIR unset"));
+}
+
 Result<Bus> Bus::connect_user() {
-  std::string address;
-  if (const char* env = std::getenv("DBUS_SESSION_BUS_ADDRESS"); env && *env) {
-    address = env;
-  } else if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) {
-    address = fmt::format("unix:path={}/bus", xdg);
-  } else {
-    return Error::make(Errc::invalid_argument,
-                       "systemd cgroup driver (--systemd-cgroup), rootless: neither "
-                       "DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set");
-  }
-  return connect(address, true);
+  auto exists = [](const std::string& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0;
+  };
+  TRY_ASSIGN(auto a, user_manager_address(std::getenv("DBUS_SESSION_BUS_ADDRESS"), std::getenv("XDG_RUNTIME_DIR"),
+                                          ::geteuid(), exists));
+  return connect(a.address, a.bus);
 }
 
 Bus::Bus(Bus&& o) noexcept : c_(o.c_), bus_(o.bus_), jobs_done_(std::move(o.jobs_done_)), round_trips_(o.round_trips_) {

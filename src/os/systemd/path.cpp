@@ -106,4 +106,10 @@ std::map<std::string, std::string> unit_dirs(const cgroups::Layout& l, const std
   return out;
 }
 
+std::string common_ancestor(std::string_view a, std::string_view b) {
+  std::string c = path::clean(a), d = path::clean(b);
+  while (c != "/" && !path::is_within(c, d)) c = path::dirname(c);
+  return c;
+}
+
 }  // namespace husk::os::systemd

@@ -33,7 +33,8 @@ class Bus {
   // ($DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket). A missing socket is one line
   // naming it and --systemd-cgroup. `private_socket` false: the system bus only.
   static Result<Bus> connect_system(bool private_socket = true);
-  // A rootless user's systemd: $DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus.
+  // A rootless user's systemd: where user_manager_address points (the session bus, else
+  // the manager's private socket, as `systemctl --user` uses).
   static Result<Bus> connect_user();
   // A D-Bus address ("unix:path=..."); `bus`: a bus daemon is there (Hello, AddMatch).
   static Result<Bus> connect(const std::string& address, bool bus);
@@ -84,6 +85,17 @@ class Bus {
   std::map<std::string, std::string> jobs_done_;  // job object path -> result
   unsigned round_trips_ = 0;
 };
+
+// Where a rootless user's systemd is reached, pure: $DBUS_SESSION_BUS_ADDRESS when set (a
+// bus, as runc); else in the runtime directory ($XDG_RUNTIME_DIR, or /run/user/UID) its
+// "bus" socket, else the user manager's own "systemd/private" (no bus daemon: `bus` false).
+// `exists` says whether a socket path exists. Neither: one line naming the sockets.
+struct UserAddress {
+  std::string address;  // "unix:path=/run/user/1000/bus"
+  bool bus = true;
+};
+Result<UserAddress> user_manager_address(const char* session_env, const char* xdg_env, unsigned uid,
+                                         bool (*exists)(const std::string& path));
 
 // systemd's object path of a unit: "/org/freedesktop/systemd1/unit/" + the name with every
 // byte but [A-Za-z0-9] (and a leading digit) as "_xx" ("husk_2dx_2escope").

@@ -43,4 +43,8 @@ Result<std::string> unit_cgroup(const UnitPath& u, std::string_view manager_cgro
 std::map<std::string, std::string> unit_dirs(const cgroups::Layout& l, const std::string& unit_cgroup,
                                              const std::map<std::string, std::string>& pid1_cgroup);
 
+// The deepest directory holding both absolute paths ("/a/b/c", "/a/d" -> "/a"): where the
+// kernel checks a cgroup migration's permission (write access to its cgroup.procs).
+std::string common_ancestor(std::string_view a, std::string_view b);
+
 }  // namespace husk::os::systemd
