@@ -86,10 +86,12 @@ step_e2e_cri() {
 # The systemd cgroup driver (--systemd-cgroup) against systemd as PID 1: a throw-away VM
 # guest booting systemd on pure cgroup v2 (tests/vm/run.sh --systemd) runs
 # tests/systemd/guest.sh: the D-Bus client alone, husk's lifecycle through the driver, then
-# docker, containerd and podman in their systemd modes with husk (the host's engines).
+# docker, containerd and podman in their systemd modes with husk (the host's engines); its
+# rootless part runs in the `rootless` step.
 step_e2e_systemd() {
   scripts/deps.sh --e2e || return 1
-  vm --systemd --mem 3072 --timeout 1800 -- "$PWD/tests/systemd/guest.sh" "$PWD/build"
+  vm --systemd --mem 3072 --timeout 1800 -- "$PWD/tests/systemd/guest.sh" "$PWD/build" \
+    d-bus-client husk-driver engines
 }
 
 # The same pod lifecycle with containerd's `SystemdCgroup = true` in the systemd guest: each
@@ -105,10 +107,13 @@ step_e2e_cri_systemd() {
 # (tests/rootless/run.sh): direct run/exec/kill/delete with single and newuidmap ranges,
 # bad input refused naming the field, rootless podman with husk as its runtime; then the
 # speed line: rootless `run` of /bin/true beside runc and crun, husk <= 0.5x crun's median.
-# The pure cgroup v2 guest runs the direct checks again, with a delegated cgroup subtree.
+# The pure cgroup v2 guest runs the direct checks again, with a delegated cgroup subtree;
+# the systemd guest runs `--systemd-cgroup` as that user through the user's systemd
+# (tests/systemd/rootless.sh: a lingering user, a delegated scope, memory.max inside).
 step_rootless() {
   scripts/deps.sh --rootless && tests/rootless/run.sh build/husk &&
     vm --timeout 900 -- "$PWD/tests/rootless/run.sh" --skip-podman "$PWD/build/husk" &&
+    vm --systemd --mem 2048 --timeout 900 -- "$PWD/tests/systemd/guest.sh" "$PWD/build" husk-driver-rootless &&
     tests/rootless/bench.sh -n 30 -r 0.5 build/husk
 }
 
