@@ -8,12 +8,7 @@
 # cgroup or process.
 set -uo pipefail
 HUSK=$(realpath "${1:?usage: driver.sh HUSK}")
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then ok "$1 = $3"; else bad "$1: expected '$2', got '$3'"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 [ -d /run/systemd/system ] || { echo "SKIP: systemd is not PID 1 here"; exit 77; }
 [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "SKIP: not a pure cgroup v2 host"; exit 77; }
 BUSYBOX=$(command -v busybox) || { echo "FAIL: busybox (busybox-static) is needed"; exit 1; }

@@ -9,12 +9,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HUSK=$(realpath "${1:?usage: engines.sh HUSK}")
 ENGINES=$HERE/../e2e/engines.sh
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then ok "$1 = $3"; else bad "$1: expected '$2', got '$3'"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 [ -d /run/systemd/system ] || { echo "SKIP: systemd is not PID 1 here"; exit 77; }
 export HUSK_E2E_ROOT=/tmp/husk-e2e
 log=$(mktemp /tmp/husk-sd-engines.XXXXXX)

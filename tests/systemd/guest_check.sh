@@ -7,12 +7,7 @@
 # systemd rejects is named and leaves no unit; stop removes it; no bus socket is one line.
 set -uo pipefail
 PROBE=$(realpath "${1:?usage: guest_check.sh PROBE}")
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then ok "$1 = $3"; else bad "$1: expected '$2', got '$3'"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 [ -d /run/systemd/system ] || { echo "SKIP: systemd is not PID 1 here"; exit 77; }
 
 sleep 300 &

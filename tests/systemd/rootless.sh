@@ -13,12 +13,7 @@
 # The user, its manager, its processes and its files are removed at exit, also on failure.
 set -uo pipefail
 HUSK_SRC=$(realpath "${1:?usage: rootless.sh HUSK}")
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then ok "$1 = $3"; else bad "$1: expected '$2', got '$3'"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 [ "$(id -u)" = 0 ] || { echo "FAIL: run as root (it creates and removes a test user)"; exit 1; }
 [ -d /run/systemd/system ] || { echo "SKIP: systemd is not PID 1 here"; exit 77; }
 [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "SKIP: not a pure cgroup v2 host"; exit 77; }
