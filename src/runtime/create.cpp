@@ -462,8 +462,7 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   // C may go on (a husk killed before this point takes C with it: pdeathsig, the socket).
   // The same record, kept apart, is what `delete --force` falls back on if state.json is
   // later garbled or lost.
-  TRY(store.save(b.saved));
-  TRY(store.save_recovery(b.saved));
+  TRY(store.save_with_recovery(b.saved));
 
   ExpectedSequence c_seq(
       {{MsgType::hooks_request, true}, {MsgType::ready, false}, {MsgType::seccomp_listener_fd, true}});

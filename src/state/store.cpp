@@ -192,21 +192,26 @@ Result<State> StateStore::load(const std::string& id) const {
   return state_from_json(*bytes, dir(id) + "/state.json").context(fmt::format("container {:?}", id));
 }
 
-Result<void> StateStore::save(const State& s) const {
-  // The container directory is ours and locked: a temp file left by a killed husk is stale.
-  std::string p = dir(s.id) + "/state.json";
-  ::unlink((p + ".tmp").c_str());
-  // A `creating` record matters while husk runs (a killed create); after a machine crash
-  // the processes and cgroups it names are gone anyway: no fsync on create's path.
-  return write_file_atomic(p, to_json(s), 0600, !s.creating);
+// The container directory is ours and locked: a temp file left by a killed husk is stale.
+static Result<void> write_record(const std::string& path, std::string_view json, bool sync) {
+  ::unlink((path + ".tmp").c_str());
+  return write_file_atomic(path, json, 0600, sync);
 }
 
-Result<void> StateStore::save_recovery(const State& s) const {
-  std::string p = dir(s.id) + "/recovery.json";
-  ::unlink((p + ".tmp").c_str());
+Result<void> StateStore::save(const State& s) const {
+  // A `creating` record matters while husk runs (a killed create); after a machine crash
+  // the processes and cgroups it names are gone anyway: no fsync on create's path.
+  return write_record(dir(s.id) + "/state.json", to_json(s), !s.creating);
+}
+
+Result<void> StateStore::save_with_recovery(const State& s) const {
+  // One serialisation for both files; the recovery copy is always a `creating` record
+  // (whatever it names is cleaned up as a create that did not finish).
   State r = s;
-  r.creating = true;  // whatever it names is cleaned up as a create that did not finish
-  return write_file_atomic(p, to_json(r), 0600, false);
+  r.creating = true;
+  std::string json = to_json(r);
+  TRY(write_record(dir(s.id) + "/state.json", json, false));
+  return write_record(dir(s.id) + "/recovery.json", json, false);
 }
 
 Result<State> StateStore::load_recovery(const std::string& id) const {

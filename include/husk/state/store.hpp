@@ -89,10 +89,11 @@ class StateStore {
   // bare `creating` record of that id.
   Result<State> load(const std::string& id) const;
   Result<void> save(const State& s) const;
-  // The recovery record: a copy of the record naming the init (pid, start time, cgroups,
-  // hooks), written once during create beside state.json and never rewritten, so that
-  // `delete --force` can still remove the container when state.json was garbled or lost.
-  Result<void> save_recovery(const State& s) const;
+  // A `creating` record written as state.json and, the same bytes, as recovery.json: the
+  // record naming the init (pid, start time, cgroups, hooks), written once during create
+  // and never rewritten, so that `delete --force` can still remove the container when
+  // state.json was garbled or lost.
+  Result<void> save_with_recovery(const State& s) const;
   Result<State> load_recovery(const std::string& id) const;
   // Removes the directory and everything in it.
   Result<void> remove(const std::string& id) const;
