@@ -52,8 +52,18 @@ Result<RecvFds> recv_fds(int sock, std::span<char> buf) {
   mh.msg_control = cbuf;
   mh.msg_controllen = sizeof cbuf;
   ssize_t n;
-  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0)
+  // A peer that exits with messages of ours unread makes the next recvmsg on a
+  // SOCK_SEQPACKET socket fail once with ECONNRESET (the datagram path reports the socket
+  // error before its queue), while what the peer sent (a child's last error) is still
+  // queued: read on once.
+  bool reset_seen = false;
+  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0) {
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = true;
+      continue;
+    }
     if (errno != EINTR) return Error::sys("recvmsg");
+  }
   RecvFds r;
   r.len = static_cast<size_t>(n);
   r.truncated = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
