@@ -46,7 +46,9 @@ Result<void> apply_console(int sock, const std::optional<spec::ConsoleSize>& siz
   if (mount_console) {
     // Bound from the peer fd itself, never by path (CVE-2025-52565).
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    TRY_ASSIGN(auto target, rootfs::ensure_in_root(root.get(), "/dev/console", false));
+    // /dev/console itself is never followed: a symlink or a directory there is refused.
+    TRY_ASSIGN(auto dev, rootfs::ensure_in_root(root.get(), "/dev", true));
+    TRY_ASSIGN(auto target, rootfs::ensure_file_at(dev.get(), "console", "/dev/console"));
     TRY_ASSIGN(auto tree, clone_tree(slave.get(), "", false));
     TRY(attach_tree(tree.get(), target.get(), "/dev/console"));
   }

@@ -18,16 +18,30 @@ Result<void> apply_devices(int rootfd, const std::vector<spec::DeviceOp>& devs, 
     std::string name = path::basename(d.path);
     mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
     bool bind = in_userns && d.type != 'p';
+    // What the image has there, not followed: its own node of that number is kept; a
+    // symlink or a directory is refused; anything else (a regular file, a fifo, another
+    // node) gets the host node bound over it, so the container sees the device it asked for.
+    struct stat st;
+    if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if ((st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(d.major, d.minor))) continue;
+      if (type == S_IFIFO || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+        return Error::make(Errc::invalid_spec, fmt::format("{} in the container root is a {}, not the device", d.path,
+                                                           S_ISLNK(st.st_mode)   ? "symlink"
+                                                           : S_ISDIR(st.st_mode) ? "directory"
+                                                                                 : "file"));
+      bind = true;
+    } else if (errno != ENOENT) {
+      return Error::sys(fmt::format("stat {}", d.path));
+    }
     if (!bind) {
       if (::mknodat(parent.get(), name.c_str(), type | (d.mode & 07777), makedev(d.major, d.minor)) < 0) {
-        if (errno == EEXIST) continue;
         if (errno != EPERM) return Error::sys(fmt::format("mknod {}", d.path));
         bind = true;
       }
     }
     if (bind) {
       // The host node of the same path, bound onto an empty file.
-      TRY_ASSIGN(auto target, rootfs::ensure_in_root(rootfd, d.path, false));
+      TRY_ASSIGN(auto target, rootfs::ensure_file_at(parent.get(), name, d.path));
       TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, d.path, false).context(fmt::format("bind device {}", d.path)));
       TRY(attach_tree(tree.get(), target.get(), d.path));
       continue;
@@ -52,7 +66,8 @@ Result<void> apply_dev_symlinks(int rootfd, bool has_devpts) {
   if (::access("/proc/kcore", F_OK) == 0) links.push_back({"/proc/kcore", "core"});
   if (has_devpts) {
     // /dev/ptmx must point at the container's devpts instance.
-    ::unlinkat(dev.get(), "ptmx", 0);
+    // (Whatever the image has there: a symlink is removed, never followed.)
+    if (::unlinkat(dev.get(), "ptmx", 0) < 0 && errno != ENOENT) return Error::sys("remove /dev/ptmx");
     links.push_back({"pts/ptmx", "ptmx"});
   }
   for (auto& l : links)

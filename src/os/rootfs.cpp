@@ -333,6 +333,23 @@ Result<UniqueFd> ensure_in_root(int rootfd, const std::string& p, bool dir) {
   return ensure_in_root_at(rootfd, p, dir, 0);
 }
 
+Result<UniqueFd> ensure_file_at(int dirfd, const std::string& name, const std::string& shown) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd && errno == ENOENT) {
+    int f = ::openat(dirfd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f < 0) return Error::sys(fmt::format("create {} in the container root", shown));
+    ::close(f);
+    fd.reset(::openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!fd) return Error::sys(fmt::format("open {} in the container root", shown));
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) return Error::sys(fmt::format("stat {} in the container root", shown));
+  if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+    return Error::make(Errc::invalid_spec, fmt::format("{} in the container root is a {}, not a file to mount on",
+                                                       shown, S_ISLNK(st.st_mode) ? "symlink" : "directory"));
+  return fd;
+}
+
 Result<UniqueFd> prepare_root(const spec::ContainerPlan& p) {
   TRY(os::mount("", "/", nullptr, p.prepare_propagation, "").context("rootfs propagation"));
   // pivot_root needs the rootfs to be a mount point: bind it onto itself.

@@ -31,6 +31,10 @@ struct Context {
 Result<UniqueFd> open_in_root(int rootfd, const std::string& path, int flags);
 // mkdir -p (or create an empty file as last component) inside the root; returns O_PATH.
 Result<UniqueFd> ensure_in_root(int rootfd, const std::string& path, bool dir);
+// `name` in the directory `dirfd` as a mount target for a file (O_PATH), made empty (0644)
+// if missing, never followed: a symlink or a directory there is refused, naming `shown`
+// (the image's /dev/console or /dev/null pointing elsewhere).
+Result<UniqueFd> ensure_file_at(int dirfd, const std::string& name, const std::string& shown);
 
 // Propagation of "/" and the bind of the rootfs onto itself; returns the rootfs O_PATH fd.
 Result<UniqueFd> prepare_root(const spec::ContainerPlan& p);
