@@ -18,13 +18,15 @@ Result<void> apply_devices(int rootfd, const std::vector<spec::DeviceOp>& devs, 
     std::string name = path::basename(d.path);
     mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
     bool bind = in_userns && d.type != 'p';
-    // What the image has there, not followed: its own node of that number is kept; a
-    // symlink or a directory is refused; anything else (a regular file, a fifo, another
-    // node) gets the host node bound over it, so the container sees the device it asked for.
+    // What the image has there, not followed: its own node of that number is kept (in a
+    // user namespace the host's is bound over it, as before); a symlink or a directory is
+    // refused; anything else (a regular file, a fifo, another node) gets the host node bound
+    // over it, so the container sees the device it asked for.
     struct stat st;
     if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      if ((st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(d.major, d.minor))) continue;
-      if (type == S_IFIFO || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+      bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(d.major, d.minor));
+      if (same && !bind) continue;
+      if (!same && (type == S_IFIFO || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)))
         return Error::make(Errc::invalid_spec, fmt::format("{} in the container root is a {}, not the device", d.path,
                                                            S_ISLNK(st.st_mode)   ? "symlink"
                                                            : S_ISDIR(st.st_mode) ? "directory"
