@@ -171,14 +171,24 @@ TEST_CASE("hostile image: /dev/console a directory or a fifo", "[hostile][hostil
 // link's host path in the image and the 1:3 node at its end); a regular file is left as the
 // container's /dev/null (writes to /dev/null land in the image). husk refuses the symlink
 // and binds the null device over the file: /dev/null is 1:3 in the container, the image's
-// file is unchanged, and masking (which uses that /dev/null) works.
+// file is unchanged, and masking (which uses that /dev/null) works. In a user namespace
+// (no mknod: every device is a bind of the host's node) the same; husk before this test
+// bound the host's /dev/null through the link, on the link's path made in the rootfs.
 TEST_CASE("hostile image: /dev/null a symlink to a host file, or a regular file", "[hostile][hostile_image]") {
   for (bool link : {true, false})
-    for (bool tty : {false, true}) {
-      INFO("link " << link << ", terminal " << tty);
+    for (int mode : {0, 1, 2}) {  // pipes, a terminal, a user namespace
+      bool tty = mode == 1, userns = mode == 2;
+      INFO("link " << link << ", terminal " << tty << ", userns " << userns);
       Bundle b("nulllink");
       Canary c(b);
       image_dev(b);
+      if (userns) {
+        b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+        b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+        b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+        // The mapped root makes the bind targets and mount points in the image's /dev.
+        REQUIRE(::chown((b.rootfs + "/dev").c_str(), 100000, 100000) == 0);
+      }
       b.config["linux"]["maskedPaths"] = {"/proc/keys"};
       std::string null = b.rootfs + "/dev/null";
       if (link)
