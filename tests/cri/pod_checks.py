@@ -259,7 +259,8 @@ def restart(ck, p):
     again = ck.container(p.pod, p.cfg, "again", ["sh", "-c", "echo run-1; exec sleep infinity"],
                          attempt=1)
     s1 = ck.status(again)
-    log1 = os.path.join(p.cfg.log_directory, "again", "1.log")
+    n = 1 + 100 * ck.round  # --repeat: the round's attempts
+    log1 = os.path.join(p.cfg.log_directory, "again", "%d.log" % n)
     text = ""
     for _ in range(50):
         text = open(log1).read() if os.path.exists(log1) else ""
@@ -267,7 +268,7 @@ def restart(ck, p):
             break
         time.sleep(0.1)
     ck.check("restart", s0.exit_code == 1 and s1.state == api.CONTAINER_RUNNING and
-             s1.metadata.attempt == 1 and "stdout F run-1" in text,
+             s1.metadata.attempt == n and "stdout F run-1" in text,
              "attempt 0 exit %d; attempt 1 %s, log %r" % (
                  s0.exit_code, api.ContainerState.Name(s1.state), text.strip()[-40:]))
 
