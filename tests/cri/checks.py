@@ -3,7 +3,7 @@
 containerd's CRI service with one runtime handler. One "PASS|FAIL cri.<handler>.<check>" line
 each; exit status 0 iff none failed. run.sh starts containerd and calls this.
    checks.py --socket SOCK --handler NAME --root DIR --image REF --subnet CIDR --node-netns LINK
-             [--cgroup-driver cgroupfs|systemd] [--cgroup-parent-prefix ...]
+             [--cgroup-driver cgroupfs|systemd] [--only CHECK[,CHECK]...] [--repeat N]
    checks.py --socket SOCK --remove-all       (stops and removes every pod; for cleanup)"""
 import argparse, ipaddress, json, os, re, subprocess, sys, time, types, uuid
 
@@ -22,6 +22,7 @@ class Checks:
         self.cri = Cri(a.socket)
         self.passed = self.failed = 0
         self.pods = []
+        self.round = 0  # --repeat: the round's containers are attempts 100*round + attempt
 
     # ---- reporting
     def check(self, name, ok, detail=""):
@@ -103,6 +104,7 @@ class Checks:
                   readonly=False, start=True, pid=CONTAINER, user=None, mounts=(), attempt=0,
                   caps=None, no_new_privs=False):
         net = pod_cfg.linux.security_context.namespace_options.network
+        attempt += 100 * self.round
         cfg = api.ContainerConfig(
             metadata=api.ContainerMetadata(name=name, attempt=attempt),
             image=api.ImageSpec(image=self.a.image), command=cmd,
@@ -177,7 +179,11 @@ class Checks:
         for name, fn in pod_checks.CHECKS:
             if name == "systemd-units" and a.cgroup_driver != "systemd":
                 continue
-            self.run(name, lambda fn=fn: fn(self, p))
+            if not self.selected(name):
+                continue
+            for self.round in range(a.repeat):
+                self.run(name, lambda fn=fn: fn(self, p))
+            self.round = 0
         self.run("remove-pod", lambda: self.remove_pod_check(pod, uid, cfg))
 
         # pod 2: host network (the node's netns: here containerd's own namespace)
@@ -194,8 +200,16 @@ class Checks:
                        "container %s, node %s, pod ip %r, exec rc %d" % (n, a.node_netns,
                                                                        hst.network.ip, rc))
             self.remove_pod_check(hpod, hcfg.metadata.uid, hcfg, name="hostnetwork-remove")
-        self.run("hostnetwork", hostnet)
+        if self.selected("hostnetwork"):
+            self.run("hostnetwork", hostnet)
+        if a.only:
+            print("SKIP cri.%s: every check but --only %s" % (a.handler, ",".join(a.only)), flush=True)
         return self.failed == 0
+
+    def selected(self, name):
+        """--only: a pod check or hostnetwork runs only when named (the pod's own checks,
+        its removal and the cleanup always run)"""
+        return not self.a.only or name in self.a.only
 
     def remove_pod_check(self, pod, uid, cfg, name="remove-pod"):
         ids = [c.id for c in self.cri.ListContainers(
@@ -286,8 +300,17 @@ def main():
     p.add_argument("--subnet", default="10.88.77.0/24")
     p.add_argument("--node-netns", default="")
     p.add_argument("--cgroup-driver", default="cgroupfs", choices=["cgroupfs", "systemd"])
+    p.add_argument("--only", default="", help="comma-separated pod checks (and hostnetwork)")
+    p.add_argument("--repeat", type=int, default=1, help="runs each selected pod check N times")
     p.add_argument("--remove-all", action="store_true")
     a = p.parse_args()
+    a.only = [n for n in a.only.split(",") if n]
+    known = [n for n, _ in pod_checks.CHECKS] + ["hostnetwork"]
+    for n in a.only:
+        if n not in known:
+            p.error("--only: no check %r (known: %s)" % (n, ", ".join(known)))
+    if a.repeat < 1:
+        p.error("--repeat %d: at least 1" % a.repeat)
     c = Checks(a)
     if a.remove_all:
         c.remove_all()

@@ -1,8 +1,9 @@
 #!/bin/bash
-# tests/cri/run.sh HUSK_BINARY [--handler husk|runc]...: the Kubernetes node path. containerd's
-# CRI service (Debian's containerd 1.6) runs pods through the runc v2 shim with husk (or runc)
-# as the runtime binary; our own CRI client (checks.py, gRPC over containerd's socket) does what
-# the kubelet does for a pod's life and checks what the containers see.
+# tests/cri/run.sh HUSK_BINARY [--handler husk|runc]... [--only CHECK[,CHECK]...] [--repeat N]:
+# the Kubernetes node path. containerd's CRI service (Debian's containerd 1.6) runs pods
+# through the runc v2 shim with husk (or runc) as the runtime binary; our own CRI client
+# (checks.py, gRPC over containerd's socket) does what the kubelet does for a pod's life and
+# checks what the containers see.
 #
 # containerd is started offline with private roots under $HUSK_CRI_ROOT (default /tmp/husk-cri),
 # in a network namespace of its own (CNI bridge on 10.88.77.0/24 there, nothing leaves the
@@ -15,16 +16,21 @@
 # systemd as PID 1 and no kubelet (step e2e-cri-systemd: the tests/vm/run.sh --systemd guest);
 # pods are kubepods-besteffort-pod<uid>.slice, and the check systemd-units and the removal
 # checks ask systemd for the pod's slice and its containers' cri-containerd-<id>.scope units.
+#
+# --only: only these pod checks (names as in pod_checks.CHECKS, or hostnetwork) besides the
+# pod's own and the cleanup, for a quick look at one; --repeat N: each of them N times.
 set -u
-usage() { echo "usage: tests/cri/run.sh HUSK_BINARY [--handler husk|runc]..." >&2; exit 2; }
+usage() { echo "usage: tests/cri/run.sh HUSK_BINARY [--handler husk|runc]... [--only CHECK[,CHECK]...] [--repeat N]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 HUSK=$(readlink -f "$1"); shift
 [ -x "$HUSK" ] || { echo "cri: $HUSK is not executable" >&2; exit 2; }
-HANDLERS=()
+HANDLERS=() SELECT=()
 while [ $# -gt 0 ]; do
   case $1 in
     --handler) [ $# -ge 2 ] || usage; HANDLERS+=("$2"); shift 2 ;;
     --handler=*) HANDLERS+=("${1#--handler=}"); shift ;;
+    --only|--repeat) [ $# -ge 2 ] || usage; SELECT+=("$1=$2"); shift 2 ;;
+    --only=*|--repeat=*) SELECT+=("$1"); shift ;;
     *) usage ;;
   esac
 done
@@ -66,7 +72,7 @@ NODE_NETNS=$(readlink "/proc/$(cat "$CRI_ROOT/containerd.pid")/ns/net")
 for h in "${HANDLERS[@]}"; do
   (cd "$CRI_DIR" && timeout 600 /usr/bin/python3 checks.py --socket "$CRI_SOCK" --handler "$h" \
       --root "$CRI_ROOT" --image "$CRI_IMAGE" --subnet "$CRI_SUBNET" --node-netns "$NODE_NETNS" \
-      --cgroup-driver "$CRI_DRIVER") | tee "$OUT"
+      --cgroup-driver "$CRI_DRIVER" "${SELECT[@]}") | tee "$OUT"
   PASS=$((PASS + $(grep -c '^PASS ' "$OUT"))); FAIL=$((FAIL + $(grep -c '^FAIL ' "$OUT")))
   grep -q "^cri\.$h: " "$OUT" || { echo "FAIL cri.$h.finished (checks.py did not finish)"; FAIL=$((FAIL + 1)); }
 done
