@@ -304,9 +304,13 @@ Result<void> save_first_record(const state::StateStore& store, const CreateOptio
   saved.creating = true;
   // What create is about to make (a directory missing now); create's own count replaces
   // it once the directories exist. A cgroup that existed before is not ours to remove.
+  // One missing directory decides it: no stat of the other hierarchies.
   struct stat st;
   for (auto& d : saved.cgroup_paths.all())
-    if (::stat(d.c_str(), &st) < 0) saved.created_cgroup = true;
+    if (::stat(d.c_str(), &st) < 0) {
+      saved.created_cgroup = true;
+      break;
+    }
   return store.save(saved);
 }
 
