@@ -464,9 +464,9 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   tasks.clear();
   // Still `creating`, now naming the init: written while C does its mounts, not before
   // C may go on (a husk killed before this point takes C with it: pdeathsig, the socket).
-  // The same record, kept apart, is what `delete --force` falls back on if state.json is
-  // later garbled or lost.
-  TRY(store.save_with_recovery(b.saved));
+  // Written once, as recovery.json only: loads of the `creating` state.json read it, and
+  // `delete --force` falls back on it if state.json is later garbled or lost.
+  TRY(store.save_recovery(b.saved));
 
   ExpectedSequence c_seq(
       {{MsgType::hooks_request, true}, {MsgType::ready, false}, {MsgType::seccomp_listener_fd, true}});
