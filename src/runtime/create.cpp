@@ -304,9 +304,13 @@ Result<void> save_first_record(const state::StateStore& store, const CreateOptio
   saved.creating = true;
   // What create is about to make (a directory missing now); create's own count replaces
   // it once the directories exist. A cgroup that existed before is not ours to remove.
+  // One missing directory decides it: no stat of the other hierarchies.
   struct stat st;
   for (auto& d : saved.cgroup_paths.all())
-    if (::stat(d.c_str(), &st) < 0) saved.created_cgroup = true;
+    if (::stat(d.c_str(), &st) < 0) {
+      saved.created_cgroup = true;
+      break;
+    }
   return store.save(saved);
 }
 
@@ -460,9 +464,9 @@ Result<void> drive_init(const state::StateStore& store, const CreateOptions& o, 
   tasks.clear();
   // Still `creating`, now naming the init: written while C does its mounts, not before
   // C may go on (a husk killed before this point takes C with it: pdeathsig, the socket).
-  // The same record, kept apart, is what `delete --force` falls back on if state.json is
-  // later garbled or lost.
-  TRY(store.save_with_recovery(b.saved));
+  // Written once, as recovery.json only: loads of the `creating` state.json read it, and
+  // `delete --force` falls back on it if state.json is later garbled or lost.
+  TRY(store.save_recovery(b.saved));
 
   ExpectedSequence c_seq(
       {{MsgType::hooks_request, true}, {MsgType::ready, false}, {MsgType::seccomp_listener_fd, true}});

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 #include "husk/core/path.hpp"
@@ -189,11 +191,20 @@ Result<State> StateStore::load(const std::string& id) const {
     }
     return std::move(bytes).error();
   }
-  return state_from_json(*bytes, dir(id) + "/state.json").context(fmt::format("container {:?}", id));
+  TRY_ASSIGN(auto st, state_from_json(*bytes, dir(id) + "/state.json").context(fmt::format("container {:?}", id)));
+  // A create still running or killed: once the init's pid is known, recovery.json is the
+  // fuller record (state.json is rewritten only when create finishes).
+  if (st.creating && st.pid == 0) {
+    if (auto r = load_recovery(id)) return r;
+  }
+  return st;
 }
 
-// The container directory is ours and locked: a temp file left by a killed husk is stale.
+// The container directory is ours and locked: a temp file left by a killed husk is stale
+// (the O_EXCL create fails on it; it is removed then, not before every write).
 static Result<void> write_record(const std::string& path, std::string_view json, bool sync) {
+  auto r = write_file_atomic(path, json, 0600, sync);
+  if (r || r.error().sys_errno() != EEXIST) return r;
   ::unlink((path + ".tmp").c_str());
   return write_file_atomic(path, json, 0600, sync);
 }
@@ -204,14 +215,13 @@ Result<void> StateStore::save(const State& s) const {
   return write_record(dir(s.id) + "/state.json", to_json(s), !s.creating);
 }
 
-Result<void> StateStore::save_with_recovery(const State& s) const {
-  // One serialisation for both files; the recovery copy is always a `creating` record
-  // (whatever it names is cleaned up as a create that did not finish).
+Result<void> StateStore::save_recovery(const State& s) const {
+  // Always a `creating` record: whatever it names is cleaned up as a create that did not
+  // finish.
+  if (s.creating) return write_record(dir(s.id) + "/recovery.json", to_json(s), false);
   State r = s;
   r.creating = true;
-  std::string json = to_json(r);
-  TRY(write_record(dir(s.id) + "/state.json", json, false));
-  return write_record(dir(s.id) + "/recovery.json", json, false);
+  return write_record(dir(s.id) + "/recovery.json", to_json(r), false);
 }
 
 Result<State> StateStore::load_recovery(const std::string& id) const {

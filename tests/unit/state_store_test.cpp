@@ -1,7 +1,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <catch2/catch.hpp>
+#include <fstream>
 
+#include "husk/core/fd.hpp"
 #include "husk/spec/json_input.hpp"
 #include "husk/spec/oci_state.hpp"
 #include "husk/state/store.hpp"
@@ -95,6 +97,48 @@ TEST_CASE("state store: a creating record round-trips; create refuses a director
   // A create whose mkdir raced with a delete and another create must not adopt the
   // directory the other one made: EEXIST from mkdir in any case here.
   CHECK(store.create("c3").error().code() == Errc::exists);
+}
+
+TEST_CASE("state store: a creating state.json without a pid loads as recovery.json; a stale temp file is replaced") {
+  TempDir t;
+  state::StateStore store(t.path);
+  state::State s;
+  s.id = "c4";
+  s.creating = true;
+  s.cgroup_paths.v1["pids"] = "/sys/fs/cgroup/pids/c4";
+  auto l = store.create("c4");
+  REQUIRE(l);
+  // A husk killed mid-write left state.json.tmp: the next write replaces it.
+  { std::ofstream(t.path + "/c4/state.json.tmp") << "stale"; }
+  REQUIRE(store.save(s));  // the first record: no pid
+  CHECK(store.load("c4")->pid == 0);
+  s.pid = 77;
+  s.start_time = 5;
+  REQUIRE(store.save_recovery(s));  // the init's pid is known: recovery.json only
+  CHECK(husk::read_file(t.path + "/c4/state.json")->find("\"pid\":0") != std::string::npos);
+  auto mid = store.load("c4");
+  REQUIRE(mid);
+  CHECK(mid->creating);
+  CHECK(mid->pid == 77);
+  CHECK(mid->start_time == 5);
+  CHECK(mid->cgroup_paths.v1.at("pids") == "/sys/fs/cgroup/pids/c4");
+  // The final record is state.json's own; recovery.json stays as it was (still `creating`).
+  s.creating = false;
+  REQUIRE(store.save(s));
+  CHECK_FALSE(store.load("c4")->creating);
+  auto rec = store.load_recovery("c4");
+  REQUIRE(rec);
+  CHECK(rec->creating);
+  CHECK(rec->pid == 77);
+  // A garbled recovery.json does not hide a creating state.json.
+  s.creating = true;
+  s.pid = 0;
+  REQUIRE(store.save(s));
+  { std::ofstream(t.path + "/c4/recovery.json", std::ios::trunc) << "garbage"; }
+  auto bare = store.load("c4");
+  REQUIRE(bare);
+  CHECK(bare->creating);
+  CHECK(bare->pid == 0);
 }
 
 TEST_CASE("state store: a state file without cgroupDriver was made by cgroupfs") {

@@ -86,14 +86,15 @@ class StateStore {
   // Opens and locks an existing container directory; Errc::not_found if absent.
   Result<Locked> lock(const std::string& id) const;
   // A directory without state.json (a create killed before its first write) loads as a
-  // bare `creating` record of that id.
+  // bare `creating` record of that id; a `creating` state.json without a pid, as
+  // recovery.json when that exists.
   Result<State> load(const std::string& id) const;
   Result<void> save(const State& s) const;
-  // A `creating` record written as state.json and, the same bytes, as recovery.json: the
-  // record naming the init (pid, start time, cgroups, hooks), written once during create
-  // and never rewritten, so that `delete --force` can still remove the container when
-  // state.json was garbled or lost.
-  Result<void> save_with_recovery(const State& s) const;
+  // The `creating` record naming the init (pid, start time, cgroups, hooks) as
+  // recovery.json, written once during create and never rewritten: load() prefers it to a
+  // `creating` state.json without a pid (create does not rewrite state.json until it
+  // finishes), and `delete --force` falls back on it when state.json was garbled or lost.
+  Result<void> save_recovery(const State& s) const;
   Result<State> load_recovery(const std::string& id) const;
   // Removes the directory and everything in it.
   Result<void> remove(const std::string& id) const;
