@@ -237,12 +237,14 @@ TEST_CASE("exec: -d --pid-file writes the pid of a live process in the container
   b.busybox();
   start_paused_init(b);
   std::string pf = b.dir + "/exec.pid";
-  Out o = exec_in(b, {"-d", "--pid-file", pf}, {"/bin/test_init", "pause"});
+  // Not `pause`: its "ready" line goes to our stdout pipe, which exec_in closes once husk has
+  // returned; a process slower than that (a loaded machine) died of SIGPIPE (1 run in ~70).
+  Out o = exec_in(b, {"-d", "--pid-file", pf}, {"/bin/test_init", "sleep", "600"});
   INFO(o.err);
   REQUIRE(o.code == 0);
   int pid = std::stoi(slurp(pf));
   REQUIRE(pid > 0);
-  // -d returns once execve succeeded: the process may still be on its way into pause().
+  // -d returns once execve succeeded: the process may still be on its way into sleep().
   std::string stat;
   for (int i = 0; i < 200; ++i) {
     stat = slurp("/proc/" + std::to_string(pid) + "/stat");
