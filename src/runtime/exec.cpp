@@ -222,7 +222,7 @@ void tenant_main(TenantContext& t) noexcept {
   } catch (...) {
     t.to_parent.send_error(Error::make(Errc::internal, "unexpected exception"));
   }
-  _exit(127);
+  os::process::exit_child(127);
 }
 
 namespace {

@@ -202,7 +202,7 @@ void init_main(ChildContext& ctx) noexcept {
   } catch (...) {
     ctx.to_parent_c.send_error(Error::make(Errc::internal, "container init: unexpected exception"));
   }
-  _exit(1);
+  os::process::exit_child(1);
 }
 
 }  // namespace husk::runtime

@@ -34,6 +34,11 @@ bool is_alive(pid_t pid, uint64_t start_time);
 
 Result<void> set_pdeathsig(int sig);
 
+// A child's last step when it cannot exec: _exit(code). In an ASan build, exit_group
+// itself, bypassing ASan's _exit (whose exit-time leak check clones a tracer: under a
+// seccomp filter that denies clone and exit_group it dies twice and spins forever).
+[[noreturn]] void exit_child(int code) noexcept;
+
 // Default dispositions for ignored signals and an empty mask: both survive execve.
 void reset_signals();
 // A cwd reached through a leaked fd is outside the root (CVE-2024-21626): getcwd then
