@@ -3,7 +3,7 @@
 # scripts/test.sh --list         print the step names, one a line
 #
 # Installs what the tests need (scripts/deps.sh), builds, and runs the steps in the order of
-# the table below; prints "PASS name" or "FAIL name" for each and "N passed, M failed" last.
+# the table below; prints "PASS name (N s)" or "FAIL name (N s)" for each, the step times and "N passed, M failed" last.
 # Exit status 0 iff no step failed. A step that needs root prints "SKIP name (needs root)"
 # for another user; no step is skipped for anything else: a missing tool is installed, and
 # if that fails the step fails.
@@ -190,7 +190,7 @@ scripts/build.sh || exit 1
 . scripts/lib/default-root.sh
 default_root_snapshot
 
-passed=0 failed=0 failed_names=()
+passed=0 failed=0 failed_names=() times=()
 for name in $(step_names); do   # the table's order, whatever the order of the arguments
   [[ " ${WANT[*]} " == *" $name "* ]] || continue
   if [ "$(step_field "$name" 2)" = root ] && [ "$(id -u)" != 0 ]; then
@@ -198,13 +198,16 @@ for name in $(step_names); do   # the table's order, whatever the order of the a
     continue
   fi
   echo "== $name"
+  t0=$SECONDS
   if "$(step_field "$name" 3)"; then
-    passed=$((passed + 1)); echo "PASS $name"
+    passed=$((passed + 1)); echo "PASS $name ($((SECONDS - t0)) s)"
   else
-    failed=$((failed + 1)); failed_names+=("$name"); echo "FAIL $name"
+    failed=$((failed + 1)); failed_names+=("$name"); echo "FAIL $name ($((SECONDS - t0)) s)"
   fi
+  times+=("$name $((SECONDS - t0))s")
 done
 
+echo "husk tests: step times: ${times[*]}; total ${SECONDS}s"
 [ $failed = 0 ] || echo "husk tests: failed: ${failed_names[*]}"
 echo "husk tests: $passed passed, $failed failed"
 echo "$passed passed, $failed failed"

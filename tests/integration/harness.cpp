@@ -105,19 +105,18 @@ std::vector<std::string> host_mounts_with(const std::string& needle) {
 }
 
 std::vector<std::string> leftover_cgroups() {
+  // Our bundles use /husk-test/<pid>-<name>: list what is left in every hierarchy, the pure
+  // v2 one (mounted at /sys/fs/cgroup itself) included.
   std::vector<std::string> out;
-  for (const char* c :
-       {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"}) {
-    std::string base = std::string("/sys/fs/cgroup/") + c + "/husk-test/" + std::to_string(::getpid());
-    // Our bundles use /husk-test/<pid>-<name>: list what is left.
-    std::string top = std::string("/sys/fs/cgroup/") + c + "/husk-test";
+  const std::string prefix = std::to_string(::getpid()) + "-";
+  for (const char* c : {"", "/cpu", "/cpuacct", "/cpuset", "/memory", "/devices", "/freezer", "/blkio", "/pids",
+                        "/systemd", "/unified"}) {
+    std::string top = std::string("/sys/fs/cgroup") + c + "/husk-test";
     if (auto* d = ::opendir(top.c_str())) {
-      std::string prefix = std::to_string(::getpid()) + "-";
       while (auto* e = ::readdir(d))
         if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) out.push_back(top + "/" + e->d_name);
       ::closedir(d);
     }
-    (void)base;
   }
   return out;
 }

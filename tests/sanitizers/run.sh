@@ -8,7 +8,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=build-asan
-cmake -S . -B $B -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUSK_SANITIZE=ON >/dev/null || exit 1
+# -O1 with line tables only (-g1): ASan's advice, and half the compile time of -O2 -g (one
+# file: 25 s against 53 s of CPU); reports still name file and line.
+cmake -S . -B $B -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DHUSK_SANITIZE=ON >/dev/null || exit 1
 cmake --build $B -j"$(nproc)" --target husk husk_unit_tests husk_integration_tests test_init >$B/build.log 2>&1 ||
   { tail -30 $B/build.log; echo "FAIL: sanitizer build"; exit 1; }
 echo "== build: ${SECONDS}s"
