@@ -15,6 +15,20 @@
 #include "husk/core/fd.hpp"
 #include "husk/os/syscall.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+namespace {
+// ASan's Die() (after a report, or when its allocator cannot map memory) ends in
+// exit_group; a container init whose seccomp profile denies everything gets EPERM there,
+// calls Die() again and spins forever. Its report is written by then: exit_group, or trap.
+void die_for_good() {
+  ::syscall(SYS_exit_group, 99);
+  __builtin_trap();
+}
+[[maybe_unused]] const bool death_callback_set = (__sanitizer_set_death_callback(die_for_good), true);
+}  // namespace
+#endif
+
 namespace husk::os::process {
 
 Result<pid_t> clone_child(uint64_t flags, int cgroup_fd) {
