@@ -122,7 +122,7 @@ TEST_CASE("cgroups: beyond the memory limit the OOM killer ends the container: e
   CHECK(f.code == 1);
   CHECK(f.err.find("OOM-killed") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("cgroups: a 512 KiB memory limit and pids.limit 1 still run the container", "[cgroups]") {
@@ -308,7 +308,7 @@ TEST_CASE("cgroups: ps lists the container's pids; events --stats prints runc's 
     CHECK(cmd.find("sleep") == std::string::npos);
   }
   REQUIRE(it::husk({"delete", b.id}).code == 0);
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("cgroups: hugetlb limits on the hybrid host's cgroup2 mount", "[cgroups]") {
@@ -354,7 +354,7 @@ TEST_CASE("cgroups: bad resources fail create naming the field", "[cgroups]") {
     CHECK(o.err.find(want) != std::string::npos);
     CHECK_FALSE(exists(state_root() + "/" + b.id));
   }
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("cgroups: an existing frozen cgroup fails create, nothing made; a non-empty one warns (runc)", "[cgroups]") {

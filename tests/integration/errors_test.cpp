@@ -9,7 +9,7 @@ using namespace it;
 
 static void clean(const Bundle& b) {
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
   CHECK(host_mounts_with(b.dir).empty());
 }
 

@@ -47,7 +47,7 @@ TEST_CASE("hooks: a failing createRuntime hook fails create and leaves nothing",
   CHECK(o.code != 0);
   CHECK(o.err.find("createRuntime hook #0") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
   CHECK(host_mounts_with(b.dir).empty());
 }
 

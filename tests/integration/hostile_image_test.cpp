@@ -91,7 +91,7 @@ Out run_in(Bundle& b, bool tty, const std::string& script) {
 void deleted(const Bundle& b) {
   CHECK(husk({"delete", "--force", b.id}).code == 0);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
   CHECK(host_mounts_with(b.dir).empty());
 }
 

@@ -12,7 +12,7 @@ using namespace it;
 
 static void clean(const Bundle& b) {
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
   CHECK(host_mounts_with(b.dir).empty());
 }
 
@@ -179,7 +179,7 @@ TEST_CASE("hostile: delete --force of a container whose state.json is garbled or
     }
     CHECK(gone);
     for (auto& dir : dirs) CHECK_FALSE(exists(dir));
-    CHECK(leftover_cgroups().empty());
+    CHECK(leftover_cgroups() == std::vector<std::string>{});
     CHECK_FALSE(exists(state_root() + "/" + b.id));
     CHECK(husk({"delete", "--force", b.id}).code == 0);
   }

@@ -87,7 +87,7 @@ TEST_CASE("process: an executable that does not exist fails create", "[process]"
   CHECK(o.code != 0);
   CHECK(o.err.find("/bin/nope") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("process: with no PATH in env a bare name is not found (no default PATH, as runc)", "[process]") {
@@ -99,7 +99,7 @@ TEST_CASE("process: with no PATH in env a bare name is not found (no default PAT
   CHECK(o.code != 0);
   CHECK(o.err.find("\\\"test_init\\\": executable file not found in $PATH") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
   // The same name with PATH set runs.
   b.config["process"]["env"] = nlohmann::json::array({"PATH=/bin"});
   b.args({"test_init", "cwd"});

@@ -107,7 +107,7 @@ TEST_CASE("security: a capability missing from the host's bounding set is named 
   CHECK(o.err.find("CAP_SYS_RESOURCE is not in the host's capability bounding set") != std::string::npos);
   CHECK(o.err.find("/process/capabilities") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("security: an allow-list profile runs a shell; NNP, id, ulimit inside it", "[security]") {
@@ -246,7 +246,7 @@ TEST_CASE("security: SCMP_ACT_NOTIFY hands the listener fd and the state to list
   CHECK(o.code == 1);
   CHECK(o.err.find("nobody.sock") != std::string::npos);
   CHECK_FALSE(exists(state_root() + "/" + n.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("security: the compiled seccomp cache is used, and a tampered entry is not", "[security]") {
@@ -344,7 +344,7 @@ TEST_CASE("security: bad seccomp, rlimit and capability input fails create, nami
     CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
     CHECK_FALSE(exists(state_root() + "/" + b.id));
   }
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 // CVE-2019-5736: the husk binary must never be writable from a container.
@@ -503,7 +503,7 @@ TEST_CASE("security: a /dev/null that is not the null device is never used to ma
   CHECK(o.err.find("/dev/null in the container is not the 1:3 character device") != std::string::npos);
   CHECK(slurp(dev + "/null") == "host-marker\n");
   CHECK_FALSE(exists(state_root() + "/" + b.id));
-  CHECK(leftover_cgroups().empty());
+  CHECK(leftover_cgroups() == std::vector<std::string>{});
 }
 
 TEST_CASE("security: personality LINUX32; an unknown domain or any flag is refused", "[security]") {
