@@ -67,5 +67,8 @@ harness_cleanup() {
     sleep 0.2
   fi
   harness_cgroups | while read -r c; do rmdir "$c" 2>/dev/null; done
+  # The shared prefix too, once empty (husk, like runc, leaves the parents it made; another
+  # run's cgroups inside keep it: rmdir fails).
+  rmdir /sys/fs/cgroup/*/"${CG%%/*}" /sys/fs/cgroup/"${CG%%/*}" 2>/dev/null
   rm -rf "$T"
 }
