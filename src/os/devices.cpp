@@ -12,37 +12,44 @@
 
 namespace husk::os::devices {
 
+namespace {
+
+// What the image already has at a device's path (mknod said EEXIST), not followed: true if
+// it is that very node (kept); false if the host node is to be bound over it (a regular
+// file, another node); a symlink, a directory, or anything but a fifo where one is asked
+// for is refused naming the path.
+Result<bool> existing_node_kept(int parent, const std::string& name, const spec::DeviceOp& d, mode_t type) {
+  struct stat st;
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return Error::sys(fmt::format("stat {}", d.path));
+  if ((st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(d.major, d.minor))) return true;
+  if (type == S_IFIFO || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+    return Error::make(Errc::invalid_spec, fmt::format("{} in the container root is a {}, not the device", d.path,
+                                                       S_ISLNK(st.st_mode)   ? "symlink"
+                                                       : S_ISDIR(st.st_mode) ? "directory"
+                                                                             : "file"));
+  return false;
+}
+
+}  // namespace
+
 Result<void> apply_devices(int rootfd, const std::vector<spec::DeviceOp>& devs, bool in_userns) {
   for (auto& d : devs) {
     TRY_ASSIGN(auto parent, rootfs::ensure_in_root(rootfd, path::dirname(d.path), true));
     std::string name = path::basename(d.path);
     mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
     bool bind = in_userns && d.type != 'p';
-    // What the image has there, not followed: its own node of that number is kept (in a
-    // user namespace the host's is bound over it, as before); a symlink or a directory is
-    // refused; anything else (a regular file, a fifo, another node) gets the host node bound
-    // over it, so the container sees the device it asked for.
-    struct stat st;
-    if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(d.major, d.minor));
-      if (same && !bind) continue;
-      if (!same && (type == S_IFIFO || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)))
-        return Error::make(Errc::invalid_spec, fmt::format("{} in the container root is a {}, not the device", d.path,
-                                                           S_ISLNK(st.st_mode)   ? "symlink"
-                                                           : S_ISDIR(st.st_mode) ? "directory"
-                                                                                 : "file"));
-      bind = true;
-    } else if (errno != ENOENT) {
-      return Error::sys(fmt::format("stat {}", d.path));
-    }
-    if (!bind) {
-      if (::mknodat(parent.get(), name.c_str(), type | (d.mode & 07777), makedev(d.major, d.minor)) < 0) {
-        if (errno != EPERM) return Error::sys(fmt::format("mknod {}", d.path));
-        bind = true;
+    if (!bind && ::mknodat(parent.get(), name.c_str(), type | (d.mode & 07777), makedev(d.major, d.minor)) < 0) {
+      if (errno == EEXIST) {
+        TRY_ASSIGN(bool kept, existing_node_kept(parent.get(), name, d, type));
+        if (kept) continue;
+      } else if (errno != EPERM) {
+        return Error::sys(fmt::format("mknod {}", d.path));
       }
+      bind = true;
     }
     if (bind) {
-      // The host node of the same path, bound onto an empty file.
+      // The host node of the same path, bound onto an empty file (an image's symlink or
+      // directory there is refused, never followed).
       TRY_ASSIGN(auto target, rootfs::ensure_file_at(parent.get(), name, d.path));
       TRY_ASSIGN(auto tree, clone_tree(AT_FDCWD, d.path, false).context(fmt::format("bind device {}", d.path)));
       TRY(attach_tree(tree.get(), target.get(), d.path));

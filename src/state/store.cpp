@@ -217,11 +217,13 @@ Result<void> StateStore::save(const State& s) const {
 
 Result<void> StateStore::save_recovery(const State& s) const {
   // Always a `creating` record: whatever it names is cleaned up as a create that did not
-  // finish.
-  if (s.creating) return write_record(dir(s.id) + "/recovery.json", to_json(s), false);
-  State r = s;
-  r.creating = true;
-  return write_record(dir(s.id) + "/recovery.json", to_json(r), false);
+  // finish (create passes one; a copy only for any other caller).
+  if (!s.creating) {
+    State r = s;
+    r.creating = true;
+    return save_recovery(r);
+  }
+  return write_record(dir(s.id) + "/recovery.json", to_json(s), false);
 }
 
 Result<State> StateStore::load_recovery(const std::string& id) const {
