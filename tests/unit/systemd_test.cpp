@@ -90,17 +90,25 @@ TEST_CASE("systemd: the unit's directories on v2, hybrid and in a container") {
   REQUIRE(d.size() == 1);
   CHECK(d.at("unified") == "/sys/fs/cgroup/system.slice/husk-c1.scope");
   // systemd in a container: PID 1 is in /docker/x/init.scope
-  d = unit_dirs(v2, "/system.slice/husk-c1.scope", {{"", "/docker/x/init.scope"}});
+  // (the map as parse_proc_cgroup makes it: the "0::" line is "unified")
+  auto pid1 = cgroups::parse_proc_cgroup("0::/docker/x/init.scope\n");
+  d = unit_dirs(v2, "/system.slice/husk-c1.scope", pid1);
   CHECK(d.at("unified") == "/sys/fs/cgroup/docker/x/system.slice/husk-c1.scope");
   auto hy = cgroups::parse_layout(
       "33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
       "34 30 0:30 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
       "35 30 0:31 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
   d = unit_dirs(hy, "/system.slice/husk-c1.scope",
-                {{"memory", "/"}, {"name=systemd", "/init.scope"}, {"", "/init.scope"}});
+                cgroups::parse_proc_cgroup("10:memory:/init.scope\n1:name=systemd:/init.scope\n0::/init.scope\n"));
   CHECK(d.at("memory") == "/sys/fs/cgroup/memory/system.slice/husk-c1.scope");
   CHECK(d.at("name=systemd") == "/sys/fs/cgroup/systemd/system.slice/husk-c1.scope");
   CHECK(d.at("unified") == "/sys/fs/cgroup/unified/system.slice/husk-c1.scope");
+  // a hybrid systemd in a container: every hierarchy below PID 1's own cgroup
+  d = unit_dirs(
+      hy, "/system.slice/husk-c1.scope",
+      cgroups::parse_proc_cgroup("10:memory:/c/init.scope\n1:name=systemd:/c/init.scope\n0::/c/init.scope\n"));
+  CHECK(d.at("memory") == "/sys/fs/cgroup/memory/c/system.slice/husk-c1.scope");
+  CHECK(d.at("unified") == "/sys/fs/cgroup/unified/c/system.slice/husk-c1.scope");
 }
 
 TEST_CASE("systemd: base properties of a scope") {
