@@ -271,6 +271,48 @@ TEST_CASE("systemd: device rules become DevicePolicy/DeviceAllow") {
   CHECK(get<DeviceAllowList>(deny, "DeviceAllow").empty());
 }
 
+// runc sends its rules followed by its default allow list; an update without rules leaves
+// the unit's policy alone (systemd would otherwise deny every device: strict, nothing allowed).
+TEST_CASE("systemd: the device properties of create and update") {
+  Host h;
+  h.v2 = false;
+  h.proc_devices = "Character devices:\n  1 mem\n  5 /dev/tty\n136 pts\n";
+  h.device_exists = [](const std::string& p) { return p != "/dev/char/10:200"; };
+  spec::DeviceRule deny_all;
+  deny_all.allow = false;
+  deny_all.access = "rwm";
+  spec::Resources r;
+  r.devices = {deny_all};
+  r.memory = spec::Memory{};
+  r.memory->limit = 1 << 20;
+  auto ps = *resource_properties(r, h);
+  CHECK(get<std::string>(ps, "DevicePolicy") == "strict");
+  auto allow = get<DeviceAllowList>(ps, "DeviceAllow");
+  auto has = [&](const DeviceAllowList& l, const char* p, const char* m) {
+    return std::find(l.begin(), l.end(), std::pair<std::string, std::string>{p, m}) != l.end();
+  };
+  CHECK(has(allow, "/dev/char/1:3", "rwm"));
+  CHECK(has(allow, "char-pts", "rwm"));
+  CHECK(has(allow, "char-*", "m"));
+  CHECK(has(allow, "block-*", "m"));
+  CHECK_FALSE(has(allow, "/dev/char/10:200", "rwm"));  // no such device here: skipped, as runc
+  // update: no rules, no device property
+  r.devices.clear();
+  auto up = *resource_properties(r, h);
+  CHECK(find(up, "DevicePolicy") == nullptr);
+  CHECK(find(up, "DeviceAllow") == nullptr);
+  CHECK(get<uint64_t>(up, "MemoryLimit") == 1u << 20);
+  // create without rules (or without resources): the default allow list alone
+  auto layout = cgroups::parse_layout("33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  UnitInputs in{"", "c1", false, "", &r, nullptr};
+  for (auto* res : {&r, static_cast<spec::Resources*>(nullptr)}) {
+    in.resources = res;
+    auto p = *plan_unit(in, layout, {}, h);
+    CHECK(get<std::string>(p.props, "DevicePolicy") == "strict");
+    CHECK(has(get<DeviceAllowList>(p.props, "DeviceAllow"), "/dev/char/1:3", "rwm"));
+  }
+}
+
 TEST_CASE("systemd: GVariant text values") {
   CHECK(std::get<std::string>(*parse_gvariant("'hello world'")) == "hello world");
   CHECK(std::get<std::string>(*parse_gvariant("\"it's\"")) == "it's");
