@@ -64,6 +64,8 @@ jq --arg w "$weight" '.process.terminal = false | .process.args = ["sleep", "100
     | .linux.resources.pids = {limit: 50}
     | if $w != "" then .linux.resources.blockIO = {weight: ($w | tonumber)} else . end' \
   "$work/b/config.json" >"$work/base.json" || { echo "FAIL jq"; exit 1; }
+echo '{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]}' \
+  >"$work/devices.json"
 
 # What the container reads: its own cgroup files (no cgroup namespace: the bind mounts of
 # its cgroups at /sys/fs/cgroup/<hierarchy>, and /proc/self/cgroup with host paths).
@@ -109,6 +111,12 @@ report() {
     systemctl show -p MemoryLimit,CPUShares,CPUQuotaPerSecUSec,TasksMax,BlockIOWeight "$unit" | sed 's/^/updated unit /'
     r exec "$id" sh -c "$INSIDE" | sed 's/^/updated inside /'
     echo "updated inside /dev/null: $(r exec "$id" sh -c 'echo x >/dev/null && echo writable' 2>&1)"
+    # an update with device rules (husk: the device properties again, the container frozen
+    # around SetUnitProperties on v1; runc takes no devices from --resources, re-sends its own)
+    r update --resources "$work/devices.json" "$id"
+    echo "device update: exit $? $(cat "$CG/freezer/$(systemctl show -P ControlGroup "$unit")/freezer.state")"
+    systemctl show -p DevicePolicy,DeviceAllow "$unit" | sed 's/^/device update unit /'
+    echo "device update inside /dev/null: $(timeout 60 "$rt" --root "$root" --systemd-cgroup exec "$id" sh -c 'echo x >/dev/null && echo writable' 2>&1)"
     r pause "$id"
     echo "paused: $(r state "$id" | jq -r .status) $(cat "$CG/freezer/$(systemctl show -P ControlGroup "$unit")/freezer.state")"
     r resume "$id"
@@ -191,6 +199,10 @@ for form in "${forms[@]}"; do
   check "updated inside cpu.cfs_quota_us" 25000 "$(fact "updated inside cpu,cpuacct/cpu.cfs_quota_us" "$f")"
   check "updated inside pids.max" 60 "$(fact "updated inside pids/pids.max" "$f")"
   check "updated inside /dev/null" writable "$(fact "updated inside /dev/null:" "$f")"
+  check "device update: exit, freezer" "0 THAWED" "$(fact "device update: exit" "$f")"
+  check "device update: DevicePolicy" strict "$(fact "device update unit DevicePolicy=" "$f")"
+  check "device update: DeviceAllow /dev/null" rwm "$(fact "device update unit DeviceAllow=/dev/char/1:3" "$f")"
+  check "device update: inside /dev/null" writable "$(fact "device update inside /dev/null:" "$f")"
   check "inside /dev/null" writable "$(fact "inside /dev/null:" "$f")"
   check "pause" "paused FROZEN" "$(fact "paused:" "$f")"
   check "resume" "running THAWED" "$(fact "resumed:" "$f")"
