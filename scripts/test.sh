@@ -87,11 +87,16 @@ step_e2e_cri() {
 # guest booting systemd on pure cgroup v2 (tests/vm/run.sh --systemd) runs
 # tests/systemd/guest.sh: the D-Bus client alone, husk's lifecycle through the driver, then
 # docker, containerd and podman in their systemd modes with husk (the host's engines); its
-# rootless part runs in the `rootless` step.
+# rootless part runs in the `rootless` step. Then a second guest on a v1/hybrid systemd
+# (--cgroup hybrid) runs husk beside runc (tests/systemd/hybrid.sh, about 2.5 minutes).
 step_e2e_systemd() {
   scripts/deps.sh --e2e || return 1
+  local rc=0
   vm --systemd --mem 3072 --timeout 1800 -- "$PWD/tests/systemd/guest.sh" "$PWD/build" \
-    d-bus-client husk-driver engines
+    d-bus-client husk-driver engines || rc=1
+  vm --systemd --cgroup hybrid --mem 3072 --timeout 600 -- "$PWD/tests/systemd/guest.sh" "$PWD/build" \
+    husk-driver-hybrid || rc=1
+  return $rc
 }
 
 # The same pod lifecycle with containerd's `SystemdCgroup = true` in the systemd guest: each

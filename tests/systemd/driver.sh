@@ -69,6 +69,8 @@ check "container memory.max" 67108864 "$(hn exec "$id" cat /sys/fs/cgroup/memory
 check "container cpu.max" "50000 100000" "$(hn exec "$id" cat /sys/fs/cgroup/cpu.max 2>&1)"
 check "container pids.max" 50 "$(hn exec "$id" cat /sys/fs/cgroup/pids.max 2>&1)"
 check "exec's cgroup (namespaced)" "0::/" "$(hn exec "$id" cat /proc/self/cgroup 2>&1)"
+check "DeviceAllow has /dev/null" "/dev/char/1:3 rwm" "$(systemctl show -P DeviceAllow "$unit" | grep -o '/dev/char/1:3 rwm')"
+check "container writes /dev/null" writable "$(hn exec "$id" sh -c 'echo x >/dev/null && echo writable' 2>&1)"
 hn exec "$id" sh -c "sleep 1000 & echo \$! >/dev/null" || bad "exec sh"
 hn exec -d "$id" sleep 999 || bad "exec -d"
 check "processes in the scope" 3 "$(wc -l <"$dir/cgroup.procs")"
@@ -82,6 +84,7 @@ check "after update: CPUQuotaPerSecUSec" 250ms "$(systemctl show -P CPUQuotaPerS
 check "after update: container memory.max" 134217728 "$(hn exec "$id" cat /sys/fs/cgroup/memory.max 2>&1)"
 check "after update: container pids.max" 60 "$(hn exec "$id" cat /sys/fs/cgroup/pids.max 2>&1)"
 check "after update: container cpu.max" "25000 100000" "$(hn exec "$id" cat /sys/fs/cgroup/cpu.max 2>&1)"
+check "after update: container writes /dev/null" writable "$(hn exec "$id" sh -c 'echo x >/dev/null && echo writable' 2>&1)"
 
 hn pause "$id"
 check "pause: status" paused "$(hn state "$id" | jq -r .status)"

@@ -6,7 +6,10 @@
 # 2. driver.sh: husk with --systemd-cgroup;
 # 3. rootless.sh: husk with --systemd-cgroup as an unprivileged user (the user's systemd);
 # 4. engines.sh: docker, containerd and podman in their systemd modes running husk.
-# PARTs (d-bus-client, husk-driver, husk-driver-rootless, engines) run only those.
+# 5. hybrid.sh: husk beside runc on a v1/hybrid host (the `--cgroup hybrid` guest only; the
+#    pure v2 parts above need that guest's default `--cgroup v2`).
+# PARTs (d-bus-client, husk-driver, husk-driver-rootless, engines, husk-driver-hybrid) run
+# only those; with no PART every part but husk-driver-hybrid runs.
 # Exit status 0 iff every part passed; a part that cannot run here fails (no skip: this
 # script only runs in the guest).
 set -uo pipefail
@@ -19,7 +22,8 @@ failed=()
 part() { # part NAME CMD...
   local name=$1
   shift
-  if [ ${#ONLY[@]} -gt 0 ] && [[ " ${ONLY[*]} " != *" $name "* ]]; then
+  if { [ ${#ONLY[@]} -gt 0 ] && [[ " ${ONLY[*]} " != *" $name "* ]]; } ||
+     { [ ${#ONLY[@]} = 0 ] && [ "$name" = husk-driver-hybrid ]; }; then
     echo "== $name: not selected"
     return
   fi
@@ -33,5 +37,6 @@ part d-bus-client "$HERE/guest_check.sh" "$BUILD/husk_systemd_probe"
 part husk-driver "$HERE/driver.sh" "$BUILD/husk"
 part husk-driver-rootless "$HERE/rootless.sh" "$BUILD/husk"
 part engines "$HERE/engines.sh" "$BUILD/husk"
+part husk-driver-hybrid "$HERE/hybrid.sh" "$BUILD/husk"
 [ ${#failed[@]} -eq 0 ] && echo "systemd guest: all passed" || echo "systemd guest: failed: ${failed[*]}"
 [ ${#failed[@]} -eq 0 ]

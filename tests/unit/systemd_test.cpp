@@ -90,17 +90,25 @@ TEST_CASE("systemd: the unit's directories on v2, hybrid and in a container") {
   REQUIRE(d.size() == 1);
   CHECK(d.at("unified") == "/sys/fs/cgroup/system.slice/husk-c1.scope");
   // systemd in a container: PID 1 is in /docker/x/init.scope
-  d = unit_dirs(v2, "/system.slice/husk-c1.scope", {{"", "/docker/x/init.scope"}});
+  // (the map as parse_proc_cgroup makes it: the "0::" line is "unified")
+  auto pid1 = cgroups::parse_proc_cgroup("0::/docker/x/init.scope\n");
+  d = unit_dirs(v2, "/system.slice/husk-c1.scope", pid1);
   CHECK(d.at("unified") == "/sys/fs/cgroup/docker/x/system.slice/husk-c1.scope");
   auto hy = cgroups::parse_layout(
       "33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
       "34 30 0:30 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
       "35 30 0:31 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
   d = unit_dirs(hy, "/system.slice/husk-c1.scope",
-                {{"memory", "/"}, {"name=systemd", "/init.scope"}, {"", "/init.scope"}});
+                cgroups::parse_proc_cgroup("10:memory:/init.scope\n1:name=systemd:/init.scope\n0::/init.scope\n"));
   CHECK(d.at("memory") == "/sys/fs/cgroup/memory/system.slice/husk-c1.scope");
   CHECK(d.at("name=systemd") == "/sys/fs/cgroup/systemd/system.slice/husk-c1.scope");
   CHECK(d.at("unified") == "/sys/fs/cgroup/unified/system.slice/husk-c1.scope");
+  // a hybrid systemd in a container: every hierarchy below PID 1's own cgroup
+  d = unit_dirs(
+      hy, "/system.slice/husk-c1.scope",
+      cgroups::parse_proc_cgroup("10:memory:/c/init.scope\n1:name=systemd:/c/init.scope\n0::/c/init.scope\n"));
+  CHECK(d.at("memory") == "/sys/fs/cgroup/memory/c/system.slice/husk-c1.scope");
+  CHECK(d.at("unified") == "/sys/fs/cgroup/unified/c/system.slice/husk-c1.scope");
 }
 
 TEST_CASE("systemd: base properties of a scope") {
@@ -261,6 +269,48 @@ TEST_CASE("systemd: device rules become DevicePolicy/DeviceAllow") {
   auto deny = *device_properties({rule(true, "a", {}, {}, "rwm"), rule(false, "c", 1, 3, "rwm")}, h);
   CHECK(get<std::string>(deny, "DevicePolicy") == "strict");
   CHECK(get<DeviceAllowList>(deny, "DeviceAllow").empty());
+}
+
+// runc sends its rules followed by its default allow list; an update without rules leaves
+// the unit's policy alone (systemd would otherwise deny every device: strict, nothing allowed).
+TEST_CASE("systemd: the device properties of create and update") {
+  Host h;
+  h.v2 = false;
+  h.proc_devices = "Character devices:\n  1 mem\n  5 /dev/tty\n136 pts\n";
+  h.device_exists = [](const std::string& p) { return p != "/dev/char/10:200"; };
+  spec::DeviceRule deny_all;
+  deny_all.allow = false;
+  deny_all.access = "rwm";
+  spec::Resources r;
+  r.devices = {deny_all};
+  r.memory = spec::Memory{};
+  r.memory->limit = 1 << 20;
+  auto ps = *resource_properties(r, h);
+  CHECK(get<std::string>(ps, "DevicePolicy") == "strict");
+  auto allow = get<DeviceAllowList>(ps, "DeviceAllow");
+  auto has = [&](const DeviceAllowList& l, const char* p, const char* m) {
+    return std::find(l.begin(), l.end(), std::pair<std::string, std::string>{p, m}) != l.end();
+  };
+  CHECK(has(allow, "/dev/char/1:3", "rwm"));
+  CHECK(has(allow, "char-pts", "rwm"));
+  CHECK(has(allow, "char-*", "m"));
+  CHECK(has(allow, "block-*", "m"));
+  CHECK_FALSE(has(allow, "/dev/char/10:200", "rwm"));  // no such device here: skipped, as runc
+  // update: no rules, no device property
+  r.devices.clear();
+  auto up = *resource_properties(r, h);
+  CHECK(find(up, "DevicePolicy") == nullptr);
+  CHECK(find(up, "DeviceAllow") == nullptr);
+  CHECK(get<uint64_t>(up, "MemoryLimit") == 1u << 20);
+  // create without rules (or without resources): the default allow list alone
+  auto layout = cgroups::parse_layout("33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  UnitInputs in{"", "c1", false, "", &r, nullptr};
+  for (auto* res : {&r, static_cast<spec::Resources*>(nullptr)}) {
+    in.resources = res;
+    auto p = *plan_unit(in, layout, {}, h);
+    CHECK(get<std::string>(p.props, "DevicePolicy") == "strict");
+    CHECK(has(get<DeviceAllowList>(p.props, "DeviceAllow"), "/dev/char/1:3", "rwm"));
+  }
 }
 
 TEST_CASE("systemd: GVariant text values") {

@@ -2,14 +2,16 @@
 # Stage 2 of the husk test VM (tests/vm/run.sh), run with the host's bash from
 # the guest's /usr. run.sh copies it into each run's directory, which the guest
 # sees at /.huskvm/run with the files written for this run:
-#   args    ARGS (the command), CWD, MODE (plain|systemd), GTERM   (bash source)
+#   args    ARGS (the command), CWD, MODE (plain|systemd), CGROUP (v2|hybrid), GTERM   (bash source)
 #   shares  "TAG<TAB>PATH" lines, parents first
 #   rc      written here: the command's exit status
 #
 #   guest.sh boot   PID 1 after switch_root. plain: enable every cgroup v2 controller
 #                   for the root's children, mount the shares, run the command, power off.
 #                   systemd: prepare /etc and exec systemd, whose default target
-#                   starts husk-vm-cmd.service.
+#                   starts husk-vm-cmd.service. CGROUP=hybrid: stage 1's cgroup2 mount
+#                   at /sys/fs/cgroup is taken away first (systemd keeps the layout it
+#                   finds mounted there), so systemd mounts the hybrid layout.
 #   guest.sh cmd    the command's service (systemd mode): run it, power off.
 set -u
 RUN=/.huskvm/run
@@ -128,7 +130,7 @@ run_command() {
   cd "$CWD" 2>/dev/null || cd /
   log "command starts"
   /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-    TERM="$GTERM" LANG=C.UTF-8 HUSK_VM="$MODE" "${ext4[@]}" "${ARGS[@]}" < /dev/null > /.huskvm/stdout 2> /.huskvm/stderr
+    TERM="$GTERM" LANG=C.UTF-8 HUSK_VM="$MODE" HUSK_VM_CGROUP="${CGROUP:-v2}" "${ext4[@]}" "${ARGS[@]}" < /dev/null > /.huskvm/stdout 2> /.huskvm/stderr
   rc=$?
   # What the command wrote is in the pipes; a process it left behind may keep them open.
   for ((i = 0; i < 100; i++)); do
@@ -146,6 +148,9 @@ case "${1:-}" in
     if [ "$MODE" = systemd ]; then
       mount_shares
       systemd_etc
+      if [ "${CGROUP:-v2}" = hybrid ]; then
+        $BB umount /sys/fs/cgroup || log "cannot unmount cgroup2 from /sys/fs/cgroup: systemd will keep pure v2"
+      fi
       log "starting systemd"
       exec /usr/lib/systemd/systemd
     fi

@@ -1,13 +1,20 @@
 #!/bin/bash
 # tests/vm/run.sh -- run a command as root in a throw-away QEMU guest whose cgroups are
-# a PURE v2 hierarchy (cgroup_no_v1=all), and return the command's exit status.
+# a PURE v2 hierarchy (cgroup_no_v1=all; or hybrid, --cgroup hybrid), and return the
+# command's exit status.
 #
-# usage: tests/vm/run.sh [--systemd] [--share DIR]... [--mem MB] [--timeout S] -- CMD [ARG]...
+# usage: tests/vm/run.sh [--systemd [--cgroup v2|hybrid]] [--share DIR]... [--mem MB] [--timeout S]
+#                        -- CMD [ARG]...
 #
 #   --systemd     boot systemd (the host's, from its /usr) as PID 1 with the system D-Bus;
 #                 CMD runs as husk-vm-cmd.service once basic.target is reached. Without it
 #                 ("plain"), a small init mounts cgroup2 at /sys/fs/cgroup, enables every
 #                 available controller in the root's cgroup.subtree_control and runs CMD.
+#   --cgroup MODE v2 (default): pure cgroup v2 (cgroup_no_v1=all, systemd.unified_cgroup_hierarchy=1).
+#                 hybrid (with --systemd only): systemd mounts the v1 controllers under
+#                 /sys/fs/cgroup/<ctrl> (a tmpfs), name=systemd at /sys/fs/cgroup/systemd and
+#                 cgroup2 at /sys/fs/cgroup/unified (systemd.unified_cgroup_hierarchy=0
+#                 systemd.legacy_systemd_cgroup_controller=0).
 #   --share DIR   mount the host's DIR read-write at the same path in the guest (virtio-9p);
 #                 repeatable.
 #   --mem MB      guest memory (default 2048)
@@ -20,7 +27,7 @@
 # bridge, br_netfilter, nf_tables, ...); loopback is up, there is no other network.
 # /.huskvm/ext4 is an ext4 file system (a 64 MB image in guest memory, loop-mounted;
 # nothing on the host): 6.1 cannot idmap tmpfs, it can idmap ext4.
-# CMD runs with PATH, HOME=/root, TERM, LANG=C.UTF-8, HUSK_VM=plain|systemd and
+# CMD runs with PATH, HOME=/root, TERM, LANG=C.UTF-8, HUSK_VM=plain|systemd, HUSK_VM_CGROUP=v2|hybrid and
 # HUSK_TEST_IDMAP_DIR=/.huskvm/ext4 (unset if that could not be made), stdin /dev/null,
 # in the caller's $PWD when that exists in the guest (else /). Its stdout and stderr
 # stream to this script's stdout and stderr.
@@ -52,17 +59,18 @@ die() { echo "tests/vm/run.sh: $*" >&2; exit 125; }
 note() { echo "tests/vm/run.sh: $*" >&2; }
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 125; }
 
-SYSTEMD=0 SHARES=() MEM=${HUSK_VM_MEM:-2048} TIMEOUT=${HUSK_VM_TIMEOUT:-900}
+SYSTEMD=0 CGROUP=v2 SHARES=() MEM=${HUSK_VM_MEM:-2048} TIMEOUT=${HUSK_VM_TIMEOUT:-900}
 parse_args() {
   local d
   while [ $# -gt 0 ]; do
     case "$1" in
       --systemd) SYSTEMD=1; shift;;
-      --share|--mem|--timeout) [ $# -ge 2 ] || die "$1 needs a value"; set -- "$1=$2" "${@:3}";;
+      --share|--mem|--timeout|--cgroup) [ $# -ge 2 ] || die "$1 needs a value"; set -- "$1=$2" "${@:3}";;
       --share=*) d=$(realpath -e -- "${1#*=}" 2>/dev/null) && [ -d "$d" ] || die "--share ${1#*=}: not a directory"
                  SHARES+=("$d"); shift;;
       --mem=*) MEM=${1#*=}; shift;;
       --timeout=*) TIMEOUT=${1#*=}; shift;;
+      --cgroup=*) CGROUP=${1#*=}; shift;;
       -h|--help) usage;;
       --) shift; break;;
       -*) die "unknown option $1 (see --help)";;
@@ -72,6 +80,11 @@ parse_args() {
   [ $# -gt 0 ] || die "no command given (see --help)"
   [[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge 256 ] || die "--mem $MEM: a number of MB, at least 256"
   [[ $TIMEOUT =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -gt 0 ] || die "--timeout $TIMEOUT: a number of seconds"
+  case "$CGROUP" in
+    v2) ;;
+    hybrid) [ "$SYSTEMD" = 1 ] || die "--cgroup hybrid needs --systemd (systemd mounts the v1 hierarchies)";;
+    *) die "--cgroup $CGROUP: v2 or hybrid";;
+  esac
   for d in "${SHARES[@]}"; do
     case "$d/" in
       //|/usr/*|/etc/*|/proc/*|/sys/*|/dev/*|/run/*|/.huskvm/*) die "--share $d: a system directory of the guest";;
@@ -200,7 +213,8 @@ prepare_run() {
   mkdir "$g" && cp "$HERE/guest.sh" "$g/" || die "cannot prepare $g"
   {
     declare -p ARGS
-    printf 'CWD=%q\nMODE=%q\nGTERM=%q\n' "$PWD" "$([ "$SYSTEMD" = 1 ] && echo systemd || echo plain)" "${TERM:-dumb}"
+    printf 'CWD=%q\nMODE=%q\nCGROUP=%q\nGTERM=%q\n' "$PWD" "$([ "$SYSTEMD" = 1 ] && echo systemd || echo plain)" \
+      "$CGROUP" "${TERM:-dumb}"
   } > "$g/args"
   : > "$g/shares"
   # -virtfs options are comma-separated: a comma in a path is written twice.
@@ -221,7 +235,13 @@ start_qemu() {
   acc=$(accel) || exit 125
   cpus=${HUSK_VM_CPUS:-$(nproc)}
   [ "$acc" = kvm ] && acc=(-accel kvm -cpu host) || acc=(-accel tcg,thread=multi,tb-size=256 -cpu max)
-  append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+  append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init"
+  if [ "$CGROUP" = hybrid ]; then
+    # systemd's hybrid layout; Debian's systemd defaults to pure v1 without the second option
+    append+=" systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0"
+  else
+    append+=" cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+  fi
   append+=" 8250.nr_uarts=1 i8042.noaux i8042.nokbd i8042.nopnp tsc=reliable no_timer_check ${HUSK_VM_APPEND:-}"
   mkfifo "$RUNDIR/stdout" "$RUNDIR/stderr" || die "mkfifo failed"
   # This script holds a write end of each fifo: the readers see EOF only once it closes

@@ -142,7 +142,14 @@ class Systemd final : public Driver {
       TRY_ASSIGN(auto props, sd::resource_properties(r, sd::read_host(v2_)));
       if (!props.empty()) {
         TRY(connect());
-        TRY(bus_->set_unit_properties(unit_, props));
+        // v1: systemd rewrites the devices cgroup's files (a deny-all first) when the device
+        // properties change; as runc, the container is frozen meanwhile (unless it is
+        // already) so that it sees no spurious EPERM.
+        bool thaw = !v2_ && sd::find(props, "DevicePolicy") && !paths().v1_dir("freezer").empty() && !fs_->frozen() &&
+                    fs_->freeze(true);
+        auto sent = bus_->set_unit_properties(unit_, props);
+        if (thaw) (void)fs_->freeze(false);
+        TRY(std::move(sent));
       }
     }
     if (user_ && !r.devices.empty()) {

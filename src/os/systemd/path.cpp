@@ -95,7 +95,7 @@ std::map<std::string, std::string> unit_dirs(const cgroups::Layout& l, const std
                                              const std::map<std::string, std::string>& pid1) {
   std::map<std::string, std::string> out;
   for (auto& h : l.hierarchies) {
-    auto it = pid1.find(h.v2 ? std::string() : h.name);
+    auto it = pid1.find(h.name);  // parse_proc_cgroup's keys: the v2 line ("0::") is "unified"
     std::string base = it != pid1.end() ? path::clean(it->second) : "/";
     // systemd running in a container sees its own cgroup as the root: runc strips "init.scope".
     if (base.ends_with("/init.scope")) base = path::clean(base.substr(0, base.size() - 10));

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "husk/core/log.hpp"
+#include "husk/os/cgroups/devices_bpf.hpp"
 #include "husk/os/cgroups/writes.hpp"
 
 namespace husk::os::systemd {
@@ -205,7 +206,11 @@ Result<void> add_unified(Properties& ps, const std::map<std::string, std::string
 
 Result<Properties> resource_properties(const spec::Resources& r, const Host& h) {
   Properties ps;
-  TRY_ASSIGN(ps, device_properties(r.devices, h));
+  // The rules husk applies (the config's, then the default allow list), as runc sends its
+  // own; none given (update): the unit's device policy stays as it is.
+  if (!r.devices.empty()) {
+    TRY_ASSIGN(ps, device_properties(cgroups::v2_device_rules(r.devices), h));
+  }
   if (r.memory) {
     auto& m = *r.memory;
     int64_t limit = m.limit.value_or(0);

@@ -1,6 +1,8 @@
 // The systemd driver's decisions before any D-Bus call.
 #include "husk/os/systemd/unit_plan.hpp"
 
+#include "husk/os/cgroups/devices_bpf.hpp"
+
 namespace husk::os::systemd {
 
 Result<UnitPlan> plan_unit(const UnitInputs& in, const cgroups::Layout& layout,
@@ -13,9 +15,14 @@ Result<UnitPlan> plan_unit(const UnitInputs& in, const cgroups::Layout& layout,
   TRY_ASSIGN(p.cgroup, unit_cgroup(p.unit, in.rootless ? in.manager_cgroup : ""));
   p.dirs = unit_dirs(layout, p.cgroup, pid1_cgroup);
   p.props = unit_properties(p.unit, 0, v2);
+  Host h = host;
+  h.v2 = v2;
+  if (!in.resources || in.resources->devices.empty()) {
+    // No rules in the config: the default allow list alone, which husk applies too.
+    TRY_ASSIGN(auto dp, device_properties(cgroups::v2_device_rules({}), h));
+    p.props.insert(p.props.end(), dp.begin(), dp.end());
+  }
   if (in.resources) {
-    Host h = host;
-    h.v2 = v2;
     TRY_ASSIGN(auto rp, resource_properties(*in.resources, h));
     p.props.insert(p.props.end(), rp.begin(), rp.end());
   }

@@ -75,7 +75,9 @@ Properties unit_properties(const UnitPath& u, pid_t pid, bool v2);
 // linux.resources -> properties; zero means unset (docker sends zeros to update).
 // v2: MemoryMax, MemoryLow, MemorySwapMax (memory.swap - memory), CPUWeight, IOWeight,
 // TasksMax, CPUQuota*, Allowed*, and the `unified` keys systemd knows. v1: MemoryLimit,
-// CPUShares, BlockIOWeight, TasksMax, CPUQuota*, Allowed*. Both: DevicePolicy/DeviceAllow.
+// CPUShares, BlockIOWeight, TasksMax, CPUQuota*, Allowed*. Both: DevicePolicy/DeviceAllow
+// from the device rules followed by the default allow list (cgroups::v2_device_rules), only
+// when `r` has rules (plan_unit adds the default list's for a config without any).
 Result<Properties> resource_properties(const spec::Resources& r, const Host& h);
 
 // The CPU quota as systemd takes it (quota 0 with a period: unlimited).
