@@ -388,6 +388,8 @@ run_sees("devices-cgroup-deny", "head -c1 /dev/fuse 2>&1 | sed 's/.*: //'", lamb
 run_sees("devices-cgroup-allow", "cat /sys/fs/cgroup/devices/devices.list 2>/dev/null || echo no-cgroup-view; head -c0 /dev/fuse2 && echo opened",
          lambda c, ctx: (c["linux"].update(devices=[{"path": "/dev/fuse2", "type": "c", "major": 10, "minor": 229}]),
                          c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"})))
+# The default allow list as the host sees it (runc 1.1.5's: no c 5:1, the host's console).
+add("devices-cgroup-default-list", [CREATE, "sh sort /sys/fs/cgroup/devices{cg}/devices.list", DELF], config=SLEEPER)
 for name, res, f in (("memory", {"memory": {"limit": 67108864}}, "memory/memory.limit_in_bytes"),
                      ("memory-swap", {"memory": {"limit": 67108864, "swap": 134217728}}, "memory/memory.memsw.limit_in_bytes"),
                      ("memory-reservation", {"memory": {"reservation": 33554432}}, "memory/memory.soft_limit_in_bytes"),

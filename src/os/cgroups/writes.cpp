@@ -19,9 +19,11 @@ std::string device_rule(const spec::DeviceRule& d) {
   return fmt::format("{} {}:{} {}", type, num(d.major), num(d.minor), d.access.value_or("rwm"));
 }
 
+// runc 1.1.5's list: mknod of anything, the default devices, /dev/pts/*, /dev/ptmx, /dev/net/tun.
+// Not the host's console (c 5:1): the container's /dev/console is a bind of its pty (136:N).
 std::vector<std::string> default_allowed_devices() {
-  return {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:8 rwm",   "c 1:7 rwm", "c 5:0 rwm",
-          "c 1:5 rwm", "c 1:9 rwm", "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"};
+  return {"c *:* m",   "b *:* m",   "c 1:3 rwm",   "c 1:8 rwm", "c 1:7 rwm",   "c 5:0 rwm",
+          "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"};
 }
 
 namespace {
