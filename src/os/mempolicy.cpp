@@ -1,4 +1,5 @@
 #include "husk/os/mempolicy.hpp"
+#include "husk/core/text.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,11 +39,7 @@ Error bad(std::string_view field, std::string msg) {
   return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/memoryPolicy/{}: {}", field, msg));
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+using text::trim;
 
 Result<int> parse_id(std::string_view s, std::string_view list) {
   int v = -1;

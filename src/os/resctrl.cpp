@@ -1,4 +1,5 @@
 #include "husk/os/resctrl.hpp"
+#include "husk/core/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,11 +22,7 @@ Error bad(std::string_view field, std::string msg) {
   return Error::make(Errc::invalid_spec, fmt::format("config.json: /linux/intelRdt{}: {}", field, msg));
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+using text::trim;
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string unescape(std::string_view s) {
@@ -60,7 +57,6 @@ Error with_status(const std::string& root, Error e) {
   auto st = read_file(root + "/info/last_cmd_status");
   if (!st) return e;
   std::string s(trim(*st));
-  while (!s.empty() && s.back() == '\n') s.pop_back();
   std::string msg = fmt::format("{} (resctrl last_cmd_status: {})", e.message(), s);
   if (e.sys_errno() != 0) return Error::sys(msg, e.sys_errno());
   return Error::make(e.code(), msg);

@@ -369,6 +369,15 @@ Result<void> finish_mount(const Context& ctx, const spec::MountOp& m) {
   if (m.opts.recursive_attrs) TRY(set_mount_attrs(fd.get(), m.opts.attr_set, m.opts.attr_clr, true, m.destination));
   return {};
 }
+
+// A masked or read-only path below the container's root (O_PATH, no symlink followed out of
+// it); an empty fd when the path does not exist: both lists skip it, as runc.
+Result<UniqueFd> open_listed_path(int root, const std::string& p, std::string_view what) {
+  int fd = sys_openat2(root, path::clean("/" + p).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 && errno != ENOENT) return Error::sys(fmt::format("{} {}", what, p));
+  return UniqueFd(fd);
+}
 }  // namespace
 
 Result<UniqueFd> bind_source_tree(const spec::MountOp& m) {
@@ -436,15 +445,10 @@ Result<void> apply_masked_paths(const std::vector<std::string>& paths) {
     return fd;
   };
   for (auto& p : paths) {
-    int fd = sys_openat2(root.get(), path::clean("/" + p).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
-                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;
-      return Error::sys(fmt::format("masked path {}", p));
-    }
-    UniqueFd target(fd);
+    TRY_ASSIGN(auto target, open_listed_path(root.get(), p, "masked path"));
+    if (!target) continue;
     struct stat st;
-    if (::fstat(fd, &st) < 0) return Error::sys(fmt::format("masked path {}", p));
+    if (::fstat(target.get(), &st) < 0) return Error::sys(fmt::format("masked path {}", p));
     if (S_ISDIR(st.st_mode)) {
       // One read-only empty tmpfs, made with the new mount API (no path to race on), and
       // shared by every directory mask (one superblock, as runc 1.5 and crun do).
@@ -479,14 +483,9 @@ Result<void> apply_readonly_paths(const std::vector<std::string>& paths) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::sys("open /");
   for (auto& p : paths) {
-    int fd = sys_openat2(root.get(), path::clean("/" + p).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
-                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;
-      return Error::sys(fmt::format("readonly path {}", p));
-    }
-    UniqueFd target(fd);
-    TRY_ASSIGN(auto tree, clone_tree(fd, "", true));
+    TRY_ASSIGN(auto target, open_listed_path(root.get(), p, "readonly path"));
+    if (!target) continue;
+    TRY_ASSIGN(auto tree, clone_tree(target.get(), "", true));
     TRY(set_mount_attrs(tree.get(), MOUNT_ATTR_RDONLY, 0, true, p));
     TRY(attach_tree(tree.get(), target.get(), p));
   }
