@@ -2,16 +2,16 @@
 # Stage 2 of the husk test VM (tests/vm/run.sh), run with the host's bash from
 # the guest's /usr. run.sh copies it into each run's directory, which the guest
 # sees at /.huskvm/run with the files written for this run:
-#   args    ARGS (the command), CWD, MODE (plain|systemd), CGROUP (v2|hybrid), GTERM   (bash source)
+#   args    ARGS (the command), CWD, MODE (plain|systemd), CGROUP (v2|hybrid|v1), GTERM   (bash source)
 #   shares  "TAG<TAB>PATH" lines, parents first
 #   rc      written here: the command's exit status
 #
 #   guest.sh boot   PID 1 after switch_root. plain: enable every cgroup v2 controller
 #                   for the root's children, mount the shares, run the command, power off.
 #                   systemd: prepare /etc and exec systemd, whose default target
-#                   starts husk-vm-cmd.service. CGROUP=hybrid: stage 1's cgroup2 mount
+#                   starts husk-vm-cmd.service. CGROUP=hybrid or v1: stage 1's cgroup2 mount
 #                   at /sys/fs/cgroup is taken away first (systemd keeps the layout it
-#                   finds mounted there), so systemd mounts the hybrid layout.
+#                   finds mounted there), so systemd mounts the hybrid or legacy layout.
 #   guest.sh cmd    the command's service (systemd mode): run it, power off.
 set -u
 RUN=/.huskvm/run
@@ -148,7 +148,7 @@ case "${1:-}" in
     if [ "$MODE" = systemd ]; then
       mount_shares
       systemd_etc
-      if [ "${CGROUP:-v2}" = hybrid ]; then
+      if [ "${CGROUP:-v2}" != v2 ]; then
         $BB umount /sys/fs/cgroup || log "cannot unmount cgroup2 from /sys/fs/cgroup: systemd will keep pure v2"
       fi
       log "starting systemd"

@@ -1,9 +1,9 @@
 #!/bin/bash
 # tests/vm/run.sh -- run a command as root in a throw-away QEMU guest whose cgroups are
-# a PURE v2 hierarchy (cgroup_no_v1=all; or hybrid, --cgroup hybrid), and return the
+# a PURE v2 hierarchy (cgroup_no_v1=all; or hybrid / legacy v1, --cgroup), and return the
 # command's exit status.
 #
-# usage: tests/vm/run.sh [--systemd [--cgroup v2|hybrid]] [--share DIR]... [--mem MB] [--timeout S]
+# usage: tests/vm/run.sh [--systemd [--cgroup v2|hybrid|v1]] [--share DIR]... [--mem MB] [--timeout S]
 #                        -- CMD [ARG]...
 #
 #   --systemd     boot systemd (the host's, from its /usr) as PID 1 with the system D-Bus;
@@ -15,6 +15,8 @@
 #                 /sys/fs/cgroup/<ctrl> (a tmpfs), name=systemd at /sys/fs/cgroup/systemd and
 #                 cgroup2 at /sys/fs/cgroup/unified (systemd.unified_cgroup_hierarchy=0
 #                 systemd.legacy_systemd_cgroup_controller=0).
+#                 v1 (with --systemd only): systemd's legacy layout, the same v1 hierarchies
+#                 and no cgroup2 mount at all (systemd.legacy_systemd_cgroup_controller=1).
 #   --share DIR   mount the host's DIR read-write at the same path in the guest (virtio-9p);
 #                 repeatable.
 #   --mem MB      guest memory (default 2048)
@@ -27,7 +29,7 @@
 # bridge, br_netfilter, nf_tables, ...); loopback is up, there is no other network.
 # /.huskvm/ext4 is an ext4 file system (a 64 MB image in guest memory, loop-mounted;
 # nothing on the host): 6.1 cannot idmap tmpfs, it can idmap ext4.
-# CMD runs with PATH, HOME=/root, TERM, LANG=C.UTF-8, HUSK_VM=plain|systemd, HUSK_VM_CGROUP=v2|hybrid and
+# CMD runs with PATH, HOME=/root, TERM, LANG=C.UTF-8, HUSK_VM=plain|systemd, HUSK_VM_CGROUP=v2|hybrid|v1 and
 # HUSK_TEST_IDMAP_DIR=/.huskvm/ext4 (unset if that could not be made), stdin /dev/null,
 # in the caller's $PWD when that exists in the guest (else /). Its stdout and stderr
 # stream to this script's stdout and stderr.
@@ -82,8 +84,8 @@ parse_args() {
   [[ $TIMEOUT =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -gt 0 ] || die "--timeout $TIMEOUT: a number of seconds"
   case "$CGROUP" in
     v2) ;;
-    hybrid) [ "$SYSTEMD" = 1 ] || die "--cgroup hybrid needs --systemd (systemd mounts the v1 hierarchies)";;
-    *) die "--cgroup $CGROUP: v2 or hybrid";;
+    hybrid|v1) [ "$SYSTEMD" = 1 ] || die "--cgroup $CGROUP needs --systemd (systemd mounts the v1 hierarchies)";;
+    *) die "--cgroup $CGROUP: v2, hybrid or v1";;
   esac
   for d in "${SHARES[@]}"; do
     case "$d/" in
@@ -239,6 +241,8 @@ start_qemu() {
   if [ "$CGROUP" = hybrid ]; then
     # systemd's hybrid layout; Debian's systemd defaults to pure v1 without the second option
     append+=" systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0"
+  elif [ "$CGROUP" = v1 ]; then
+    append+=" systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1"
   else
     append+=" cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
   fi
