@@ -40,11 +40,16 @@ docker update --memory 96m --memory-swap 192m "$C" >/dev/null 2>&1 || bad "docke
 check "docker update: MemoryMax" 100663296 "$(systemctl show -P MemoryMax "$unit")"
 check "docker update: memory.max" 100663296 "$(docker exec "$C" cat /sys/fs/cgroup/memory.max 2>&1)"
 check "docker stats: PIDs" 1 "$(docker stats --no-stream --format '{{.PIDs}}' "$C" 2>&1)"
-docker kill -s USR1 "$C" >/dev/null 2>&1
+# USR1 reaches the container's PID 1 (sleep, no handler: a pid namespace's init ignores it)
+check "docker kill -s USR1" "0 running" "$(docker kill -s USR1 "$C" >/dev/null 2>&1; echo $?) $(docker inspect -f '{{.State.Status}}' "$C")"
 docker stop -t 1 "$C" >/dev/null
 check "docker stop" exited "$(docker inspect -f '{{.State.Status}}' "$C")"
 docker rm "$C" >/dev/null
 check "docker rm: the scope" not-found "$(systemctl show -P LoadState "$unit")"
+K=$(docker run -d --runtime husk --network none "$HUSK_E2E_IMAGE" sleep 1000)
+docker kill "$K" >/dev/null 2>&1
+check "docker kill (KILL)" "exited 137" "$(docker wait "$K" >/dev/null 2>&1; docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$K")"
+check "docker kill: the scope" not-found "$(docker rm "$K" >/dev/null 2>&1; systemctl show -P LoadState "docker-$K.scope")"
 
 # --- containerd (runc v2 shim, BinaryName husk, systemd cgroups) -----------------------------
 R="ctr run --runc-binary $HUSK_E2E_ROOT/bin/husk --runc-root $HUSK_E2E_ROOT/containerd/runc-root --runc-systemd-cgroup"
