@@ -8,6 +8,8 @@
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <climits>
+#include <cstdlib>
 
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
@@ -406,8 +408,71 @@ Result<void> attach_mount(const Context& ctx, const spec::MountOp& m, int tree) 
   return finish_mount(ctx, m);
 }
 
+namespace {
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape_mountinfo(std::string_view s) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+bool at_or_below(std::string_view p, std::string_view dir) {
+  return p == dir || (p.size() > dir.size() && p.substr(0, dir.size()) == dir && p[dir.size()] == '/');
+}
+
+Result<void> hide_revealing_mounts(const std::string& rootfs) {
+  TRY_ASSIGN(auto text, read_file("/proc/self/mountinfo"));
+  char real[PATH_MAX];
+  std::string root = ::realpath(rootfs.c_str(), real) ? std::string(real) : rootfs;
+  for (auto& p : revealing_mounts(text, root)) {
+    // The unmount must not reach the host: the mount becomes a slave first.
+    if (::mount("", p.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0 && errno != ENOENT && errno != EINVAL)
+      return Error::sys(fmt::format("--no-pivot: make {} a slave", p));
+    if (::umount2(p.c_str(), MNT_DETACH) == 0 || errno == ENOENT) continue;
+    if (errno != EINVAL && errno != EPERM) return Error::sys(fmt::format("--no-pivot: unmount {}", p));
+    // Not ours to unmount (a locked mount): cover it, as runc.
+    if (::mount("tmpfs", p.c_str(), "tmpfs", 0, nullptr) < 0 && errno != ENOENT)
+      return Error::sys(fmt::format("--no-pivot: cover {} with a tmpfs", p));
+  }
+  return {};
+}
+}  // namespace
+
+std::vector<std::string> revealing_mounts(std::string_view mountinfo, std::string_view rootfs) {
+  std::vector<std::string> out;
+  while (!mountinfo.empty()) {
+    size_t nl = mountinfo.find('\n');
+    std::string_view line = mountinfo.substr(0, nl);
+    mountinfo = nl == std::string_view::npos ? std::string_view{} : mountinfo.substr(nl + 1);
+    std::vector<std::string_view> f;
+    for (size_t i = 0; i < line.size();) {
+      size_t sp = line.find(' ', i);
+      if (sp == std::string_view::npos) sp = line.size();
+      if (sp > i) f.push_back(line.substr(i, sp - i));
+      i = sp + 1;
+    }
+    size_t dash = 0;
+    while (dash < f.size() && f[dash] != "-") dash++;
+    if (f.size() < 5 || dash + 1 >= f.size()) continue;
+    std::string_view fstype = f[dash + 1];
+    if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
+    std::string mp = unescape_mountinfo(f[4]);
+    if (!at_or_below(mp, rootfs)) out.push_back(std::move(mp));
+  }
+  return out;
+}
+
 Result<void> pivot(const std::string& rootfs, bool no_pivot) {
   if (no_pivot) {
+    TRY(hide_revealing_mounts(rootfs));
     if (::chdir(rootfs.c_str()) < 0) return Error::sys("chdir " + rootfs);
     TRY(os::mount(rootfs, "/", nullptr, MS_MOVE, "").context("move rootfs to /"));
     if (::chroot(".") < 0) return Error::sys("chroot");

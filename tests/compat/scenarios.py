@@ -339,8 +339,12 @@ run_sees("mounts-cgroup-v1", "ls /sys/fs/cgroup | sort", lambda c, ctx: c["mount
     {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}))
 add("mounts-no-pivot", [("run --no-pivot --bundle {bundle} {id}", {"filter": mountinfo})],
     config=with_cmd("cat /proc/self/mountinfo", lambda c, ctx: None))  # class 13
+# CAP_SETFCAP (with SETUID/SETGID): since Linux 5.12 mapping uid 0 in a new user namespace needs it;
+# without them busybox unshare fails writing its maps under every runtime and nothing is shown.
 add("mounts-no-pivot-host-proc-hidden", [("run --no-pivot --bundle {bundle} {id}", {})],
-    config=with_cmd("unshare -U -r -p -f --mount-proc true 2>/dev/null && echo nested-proc-ok || echo nested-proc-refused"))  # class 13
+    config=with_cmd("unshare -U -r -p -f --mount-proc true 2>/dev/null && echo nested-proc-ok || echo nested-proc-refused",
+                    lambda c, ctx: c["process"]["capabilities"].update(
+                        {k: v + ["CAP_SETFCAP", "CAP_SETUID", "CAP_SETGID"] for k, v in c["process"]["capabilities"].items()})))  # class 13
 
 # ---- namespaces ------------------------------------------------------------------------------
 for ns, probe in (("pid", "echo $$"), ("ipc", "readlink /proc/self/ns/ipc | sed 's/[0-9]//g'"),

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "husk/core/error.hpp"
@@ -48,7 +49,13 @@ Result<UniqueFd> bind_source_tree(const spec::MountOp& m);
 // An idmapped mount: `tree` is the detached tree P prepared (runtime/spec13.cpp); attached
 // on the destination resolved inside the root, then propagation and recursive attributes.
 Result<void> attach_mount(const Context& ctx, const spec::MountOp& m, int tree);
+// --no-pivot: first every full procfs and sysfs mount outside `rootfs` is unmounted (or, when
+// it cannot be, covered with an empty tmpfs), as runc's msMoveRoot: a host /proc left in the
+// mount namespace would let a nested user namespace mount a fresh procfs. Then MS_MOVE + chroot.
 Result<void> pivot(const std::string& rootfs, bool no_pivot);
+// The mount points of /proc/self/mountinfo text that --no-pivot hides: procfs and sysfs
+// mounts of a whole file system (root "/") not at or below `rootfs` (octal escapes decoded).
+std::vector<std::string> revealing_mounts(std::string_view mountinfo, std::string_view rootfs);
 // After pivot_root:
 Result<void> apply_masked_paths(const std::vector<std::string>& paths);
 Result<void> apply_readonly_paths(const std::vector<std::string>& paths);
