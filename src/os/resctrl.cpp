@@ -1,5 +1,6 @@
 #include "husk/os/resctrl.hpp"
 #include "husk/core/text.hpp"
+#include "husk/os/mountinfo.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,24 +24,6 @@ Error bad(std::string_view field, std::string msg) {
 }
 
 using text::trim;
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 4, v, 8);
-      if (ec == std::errc() && p == s.data() + i + 4) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 bool clos_set(const Config& c) { return c.clos_id && !c.clos_id->empty(); }
 
@@ -94,19 +77,8 @@ bool parse_line(std::string_view line, std::string& res, std::map<std::string, u
 }  // namespace
 
 std::optional<std::string> find_root(std::string_view mountinfo) {
-  while (!mountinfo.empty()) {
-    size_t nl = mountinfo.find('\n');
-    std::string_view line = mountinfo.substr(0, nl);
-    mountinfo = nl == std::string_view::npos ? std::string_view{} : mountinfo.substr(nl + 1);
-    size_t sep = line.find(" - ");
-    if (sep == std::string_view::npos) continue;
-    std::string_view after = line.substr(sep + 3);
-    if (after.substr(0, after.find(' ')) != "resctrl") continue;
-    // fields: id parent major:minor root mountpoint ...
-    std::string_view f = line;
-    for (int i = 0; i < 4; ++i) f = f.substr(f.find(' ') + 1);
-    return unescape(f.substr(0, f.find(' ')));
-  }
+  for (auto& e : os::mountinfo::parse(mountinfo))
+    if (e.fstype == "resctrl") return std::move(e.mountpoint);
   return std::nullopt;
 }
 

@@ -14,6 +14,7 @@
 #include "husk/core/log.hpp"
 #include "husk/core/path.hpp"
 #include "husk/core/syscall_compat.hpp"
+#include "husk/os/mountinfo.hpp"
 #include "husk/os/syscall.hpp"
 
 namespace husk::os::rootfs {
@@ -409,25 +410,6 @@ Result<void> attach_mount(const Context& ctx, const spec::MountOp& m, int tree) 
 }
 
 namespace {
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_mountinfo(std::string_view s) {
-  auto octal = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-bool at_or_below(std::string_view p, std::string_view dir) {
-  return p == dir || (p.size() > dir.size() && p.substr(0, dir.size()) == dir && p[dir.size()] == '/');
-}
-
 Result<void> hide_revealing_mounts(const std::string& rootfs) {
   TRY_ASSIGN(auto text, read_file("/proc/self/mountinfo"));
   char real[PATH_MAX];
@@ -448,25 +430,9 @@ Result<void> hide_revealing_mounts(const std::string& rootfs) {
 
 std::vector<std::string> revealing_mounts(std::string_view mountinfo, std::string_view rootfs) {
   std::vector<std::string> out;
-  while (!mountinfo.empty()) {
-    size_t nl = mountinfo.find('\n');
-    std::string_view line = mountinfo.substr(0, nl);
-    mountinfo = nl == std::string_view::npos ? std::string_view{} : mountinfo.substr(nl + 1);
-    std::vector<std::string_view> f;
-    for (size_t i = 0; i < line.size();) {
-      size_t sp = line.find(' ', i);
-      if (sp == std::string_view::npos) sp = line.size();
-      if (sp > i) f.push_back(line.substr(i, sp - i));
-      i = sp + 1;
-    }
-    size_t dash = 0;
-    while (dash < f.size() && f[dash] != "-") dash++;
-    if (f.size() < 5 || dash + 1 >= f.size()) continue;
-    std::string_view fstype = f[dash + 1];
-    if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
-    std::string mp = unescape_mountinfo(f[4]);
-    if (!at_or_below(mp, rootfs)) out.push_back(std::move(mp));
-  }
+  for (auto& e : os::mountinfo::parse(mountinfo))
+    if (e.root == "/" && (e.fstype == "proc" || e.fstype == "sysfs") && !path::is_within(rootfs, e.mountpoint))
+      out.push_back(std::move(e.mountpoint));
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "husk/core/fd.hpp"
 #include "husk/core/path.hpp"
+#include "husk/os/mountinfo.hpp"
 
 namespace husk::os::cgroups {
 namespace {
@@ -22,28 +23,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
-std::string unescape(std::string_view s) {
-  // mountinfo escapes space, tab, newline and backslash as \ooo.
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      bool ok = true;
-      int v = 0;
-      for (size_t k = 1; k <= 3; ++k) {
-        char c = s[i + k];
-        if (c < '0' || c > '7') ok = false;
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 }  // namespace
 
 const Hierarchy* Layout::find(std::string_view controller) const {
@@ -75,26 +54,19 @@ std::string_view to_string(Layout::Mode m) {
 
 Layout parse_layout(std::string_view mountinfo) {
   Layout l;
-  std::istringstream in{std::string(mountinfo)};
-  std::string line;
   bool any_v1 = false, any_v2 = false;
-  while (std::getline(in, line)) {
-    auto sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    auto left = split(std::string_view(line).substr(0, sep), ' ');
-    auto right = split(std::string_view(line).substr(sep + 3), ' ');
-    if (left.size() < 5 || right.size() < 3) continue;
-    const std::string& fstype = right[0];
+  for (auto& e : os::mountinfo::parse(mountinfo)) {
+    const std::string& fstype = e.fstype;
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
     Hierarchy h;
-    h.mountpoint = unescape(left[4]);
-    h.root = unescape(left[3]);
+    h.mountpoint = std::move(e.mountpoint);
+    h.root = std::move(e.root);
     if (fstype == "cgroup2") {
       h.v2 = true;
       h.name = "unified";
       any_v2 = true;
     } else {
-      for (auto& o : split(right[2], ',')) {
+      for (auto& o : split(e.super_options, ',')) {
         if (o == "rw" || o == "ro" || o.empty() || o.rfind("release_agent=", 0) == 0 || o == "xattr" ||
             o == "noprefix" || o == "clone_children" || o == "cpuset_v2_mode" || o == "favordynmods")
           continue;
