@@ -3,7 +3,7 @@
 #
 # Regenerates scripts/layout/husk.order, the order in which ld.lld lays out husk's
 # functions (CMakeLists.txt passes it as --symbol-ordering-file). It runs HUSK under
-# trace-text (ptrace single-stepping: about a minute per command, ten minutes in all) on a
+# trace-text (ptrace single-stepping: about a minute per 500k steps, twenty-odd minutes in all) on a
 # busybox bundle: create, start, delete, state, kill, run, exec, list and run with a
 # (cached) seccomp profile, and lists the functions each ran in first-touch order (the
 # command's own process first, then the container init's setup, then every CPU variant of
@@ -36,13 +36,14 @@ LO=${LO#0x}
 
 busybox_rootfs "$WORK/rootfs"
 bundle() {  # bundle NAME ARGS_JSON [SECCOMP_FILE]
+  # (The shared rootfs by its absolute path: a symlinked rootfs is refused, as by runc.)
   mkdir -p "$WORK/$1"
-  ln -s ../rootfs "$WORK/$1/rootfs"
   "$HUSK" spec --bundle "$WORK/$1"
-  "$PY" - "$WORK/$1/config.json" "$2" "/$CG/$1" "${3:-}" <<'PYEOF'
+  "$PY" - "$WORK/$1/config.json" "$2" "/$CG/$1" "${3:-}" "$WORK/rootfs" <<'PYEOF'
 import json, sys
-path, args, cg, sc = sys.argv[1:5]
+path, args, cg, sc, rootfs = sys.argv[1:6]
 c = json.load(open(path))
+c["root"]["path"] = rootfs
 c["process"]["args"] = json.loads(args)
 c["process"]["terminal"] = False
 c["linux"]["cgroupsPath"] = cg
