@@ -3,7 +3,9 @@
 # scripts/test.sh --list         print the step names, one a line
 #
 # Installs what the tests need (scripts/deps.sh), builds, and runs the steps in the order of
-# the table below; prints "PASS name (N s)" or "FAIL name (N s)" for each, the step times and "N passed, M failed" last.
+# the table below; prints "PASS name (N s)" or "FAIL name (N s)" for each; then, for each
+# failed step, the lines of its log that say why (each step's log: build/test-logs/NAME.log),
+# the step times and "N passed, M failed" last.
 # Exit status 0 iff no step failed. A step that needs root prints "SKIP name (needs root)"
 # for another user; no step is skipped for anything else: a missing tool is installed, and
 # if that fails the step fails.
@@ -145,30 +147,37 @@ step_sanitizers() { tests/sanitizers/run.sh; }
 step_bench_smoke() { scripts/bench.sh -q -o build/bench-smoke; }
 
 # Nothing the steps made is left: mounts, state, cgroups, processes, engines, interfaces.
+# (A glob test, not `ls A B | grep`: under pipefail ls's status for an unmatched pattern
+# failed that pipeline whatever the other pattern found, so a leftover went unreported.)
+exists_any() {
+  local p f
+  for p in "$@"; do for f in $p; do [ -e "$f" ] && return 0; done; done
+  return 1
+}
 step_clean_machine() {
   local bad=0
   if findmnt -rn -o TARGET | grep -E 'husk-bundle|husk-it|husk-demo|husk-e2e|husk-validation'; then
     echo "left: mounts"; bad=1
   fi
-  if ls -d /sys/fs/cgroup/*/husk-test /sys/fs/cgroup/*/husk-test/* 2>/dev/null | grep -q .; then
+  if exists_any '/sys/fs/cgroup/*/husk-test'; then
     echo "left: cgroups under /husk-test"; bad=1
   fi
-  if ls -d /tmp/husk-bundle-* /tmp/husk-it-* 2>/dev/null | grep -q .; then echo "left: temp dirs"; bad=1; fi
+  if exists_any '/tmp/husk-bundle-*' '/tmp/husk-it-*'; then echo "left: temp dirs"; bad=1; fi
   if [ -n "$(default_root_new)" ]; then echo "left: in $HUSK_DEFAULT_ROOT:"; default_root_new; bad=1; fi
   if pgrep -f '/bin/test_init' >/dev/null; then echo "left: test_init processes"; bad=1; fi
   if [ -e /tmp/husk-e2e ]; then echo "left: e2e engine state"; bad=1; fi
-  if ls -d /tmp/husk-bench.* /sys/fs/cgroup/*/husk-bench 2>/dev/null | grep -q .; then echo "left: bench"; bad=1; fi
+  if exists_any '/tmp/husk-bench.*' '/sys/fs/cgroup/*/husk-bench'; then echo "left: bench"; bad=1; fi
   if ip link show husk-e2e0 >/dev/null 2>&1; then echo "left: the e2e bridge husk-e2e0"; bad=1; fi
   if ip link show docker0 >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then echo "left: docker0"; bad=1; fi
   if pgrep -f /tmp/husk-e2e >/dev/null; then echo "left: e2e engine processes"; bad=1; fi
   if [ -e /tmp/husk-cri ] || ip netns list 2>/dev/null | grep -qw husk-cri ||
-     ls -d /sys/fs/cgroup/*/husk-cri 2>/dev/null | grep -q .; then echo "left: cri"; bad=1; fi
-  if ls -d /sys/fs/cgroup/*/husk-compat 2>/dev/null | grep -q .; then echo "left: compat cgroups"; bad=1; fi
-  if ls -d /tmp/husk-fuzz-* 2>/dev/null | grep -q .; then echo "left: fuzz scratch dirs"; bad=1; fi
-  if ls -d /tmp/husk-faults-* /tmp/husk-conc-* /tmp/husk-soak-* 2>/dev/null | grep -q .; then
+     exists_any '/sys/fs/cgroup/*/husk-cri'; then echo "left: cri"; bad=1; fi
+  if exists_any '/sys/fs/cgroup/*/husk-compat'; then echo "left: compat cgroups"; bad=1; fi
+  if exists_any '/tmp/husk-fuzz-*'; then echo "left: fuzz scratch dirs"; bad=1; fi
+  if exists_any '/tmp/husk-faults-*' '/tmp/husk-conc-*' '/tmp/husk-soak-*'; then
     echo "left: faults/concurrency/soak dirs"; bad=1
   fi
-  if grep -q '^husk-rl' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || ls -d /tmp/husk-rl* 2>/dev/null | grep -q .; then
+  if grep -q '^husk-rl' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null || exists_any '/tmp/husk-rl*'; then
     echo "left: rootless test users or homes (husk-rl*)"; bad=1
   fi
   return $bad
@@ -179,7 +188,7 @@ step_names() { awk 'NF { print $1 }' <<<"$STEPS"; }
 step_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' <<<"$STEPS"; }
 
 if [ "${1:-}" = --list ]; then step_names; exit 0; fi
-case ${1:-} in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 WANT=()
 for a in "$@"; do
   [ -n "$(step_field "$a" 1)" ] || { echo "test.sh: unknown step '$a' (scripts/test.sh --list)" >&2; exit 2; }
@@ -194,6 +203,11 @@ scripts/build.sh || exit 1
 # suite use it): remember what is there now.
 . scripts/lib/default-root.sh
 default_root_snapshot
+# Each step's whole output is kept in build/test-logs/STEP.log; a failed step's reasons
+# (scripts/lib/why-failed.sh) are printed again at the end, where a truncated log still shows them.
+. scripts/lib/why-failed.sh
+LOGS=build/test-logs
+rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 passed=0 failed=0 failed_names=() times=()
 for name in $(step_names); do   # the table's order, whatever the order of the arguments
@@ -204,7 +218,7 @@ for name in $(step_names); do   # the table's order, whatever the order of the a
   fi
   echo "== $name"
   t0=$SECONDS
-  if "$(step_field "$name" 3)"; then
+  if "$(step_field "$name" 3)" 2>&1 | tee "$LOGS/$name.log"; then
     passed=$((passed + 1)); echo "PASS $name ($((SECONDS - t0)) s)"
   else
     failed=$((failed + 1)); failed_names+=("$name"); echo "FAIL $name ($((SECONDS - t0)) s)"
@@ -212,6 +226,10 @@ for name in $(step_names); do   # the table's order, whatever the order of the a
   times+=("$name $((SECONDS - t0))s")
 done
 
+for name in "${failed_names[@]}"; do
+  echo "husk tests: why $name failed (all of it: $LOGS/$name.log):"
+  why_failed "$LOGS/$name.log"
+done
 echo "husk tests: step times: ${times[*]}; total ${SECONDS}s"
 [ $failed = 0 ] || echo "husk tests: failed: ${failed_names[*]}"
 echo "husk tests: $passed passed, $failed failed"
