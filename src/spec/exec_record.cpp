@@ -1,6 +1,7 @@
 #include "husk/spec/exec_record.hpp"
 
 #include "husk/spec/json.hpp"
+#include "husk/spec/json_input.hpp"
 
 namespace husk::spec {
 
@@ -92,7 +93,7 @@ std::string exec_record_json(const ExecRecord& r) {
     l["seccomp"] = sc;
   }
   o["linux"] = l;
-  return o.dump();
+  return dump_json(o);
 }
 
 Result<ExecRecord> parse_exec_record(std::string_view bytes, std::string_view source) {

@@ -1,5 +1,8 @@
 #include "husk/spec/json_input.hpp"
 
+#include <charconv>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 namespace husk::spec {
@@ -57,13 +60,100 @@ Result<nlohmann::json> parse_json(std::string_view bytes, std::string_view sourc
   }
 }
 
-std::string dump_json(const nlohmann::json& j, int indent) {
-  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+namespace {
+
+// The compact form, byte for byte what nlohmann's dump(-1) writes, for the records husk
+// writes on every create (state, recovery, exec): nlohmann decodes every byte of every
+// string as UTF-8; here a string of printable ASCII without quote or backslash is copied,
+// and anything else (an escape, non-ASCII, a float, binary) is nlohmann's own dump.
+bool plain_ascii(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  return true;
 }
 
-std::string dump_json(const nlohmann::ordered_json& j, int indent) {
-  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+template <class J>
+std::string nlohmann_dump(const J& j, int indent) {
+  return j.dump(indent, ' ', false, J::error_handler_t::replace);
 }
+
+template <class J>
+void put_string(std::string& out, const std::string& s) {
+  if (plain_ascii(s)) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += nlohmann_dump(J(s), -1);
+  }
+}
+
+void put_number(std::string& out, auto v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+template <class J>
+void put_compact(std::string& out, const J& j) {
+  using T = typename J::value_t;
+  switch (j.type()) {
+    case T::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        put_string<J>(out, it.key());
+        out += ':';
+        put_compact(out, it.value());
+      }
+      out += '}';
+      return;
+    }
+    case T::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : j) {
+        if (!first) out += ',';
+        first = false;
+        put_compact(out, e);
+      }
+      out += ']';
+      return;
+    }
+    case T::string:
+      return put_string<J>(out, j.template get_ref<const std::string&>());
+    case T::boolean:
+      out += j.template get<bool>() ? "true" : "false";
+      return;
+    case T::null:
+      out += "null";
+      return;
+    case T::number_integer:
+      return put_number(out, j.template get<int64_t>());
+    case T::number_unsigned:
+      return put_number(out, j.template get<uint64_t>());
+    default:
+      out += nlohmann_dump(j, -1);
+      return;  // float, binary, discarded
+  }
+}
+
+template <class J>
+std::string dump_any(const J& j, int indent) {
+  if (indent >= 0) return nlohmann_dump(j, indent);
+  std::string out;
+  out.reserve(1024);
+  put_compact(out, j);
+  return out;
+}
+
+}  // namespace
+
+std::string dump_json(const nlohmann::json& j, int indent) { return dump_any(j, indent); }
+
+std::string dump_json(const nlohmann::ordered_json& j, int indent) { return dump_any(j, indent); }
 
 bool valid_utf8(std::string_view s) {
   size_t i = 0, n = s.size();
