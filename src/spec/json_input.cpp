@@ -134,9 +134,9 @@ void put_compact(std::string& out, const J& j) {
       return put_number(out, j.template get<int64_t>());
     case T::number_unsigned:
       return put_number(out, j.template get<uint64_t>());
-    default:
+    default:  // float, binary, discarded: nlohmann's own form
       out += nlohmann_dump(j, -1);
-      return;  // float, binary, discarded
+      return;
   }
 }
 
