@@ -23,7 +23,12 @@ class Reader {
   const std::string& ptr() const { return ptr_; }
   std::string at(std::string_view key) const { return ptr_ + "/" + std::string(key); }
 
-  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  bool has(const char* key) const { return get(key) != nullptr; }
+  // The member `key`, or nullptr when it is absent or null (one lookup).
+  const json* get(const char* key) const {
+    auto it = j_.find(key);
+    return it == j_.end() || it->is_null() ? nullptr : &*it;
+  }
 
   Reader child(const char* key, json::value_t want) const {
     const json& c = j_.at(key);
@@ -32,56 +37,75 @@ class Reader {
   }
 
   std::optional<std::string> str(const char* key) const {
-    if (!has(key)) return std::nullopt;
-    const json& v = j_.at(key);
+    const json* found = get(key);
+    if (!found) return std::nullopt;
+    const json& v = *found;
     if (!v.is_string()) throw Bad{at(key), "must be a string"};
-    return no_nul(v.get<std::string>(), at(key));
+    return no_nul(v.get<std::string>(), [&] { return at(key); });
   }
-  // Strings reach syscalls as C strings: a NUL would silently cut them short.
-  static std::string no_nul(std::string s, const std::string& ptr) {
-    if (s.find('\0') != std::string::npos) throw Bad{ptr, "must not contain a NUL byte"};
+  // Strings reach syscalls as C strings: a NUL would silently cut them short. Error pointers
+  // are built only for the error: `where` is a string or a function returning one (Docker's
+  // seccomp profile alone has ~400 strings and numbers, each formatted for nothing before).
+  template <class Where>
+  static std::string no_nul(std::string s, const Where& where) {
+    if (s.find('\0') != std::string::npos) throw Bad{pointer(where), "must not contain a NUL byte"};
     return s;
   }
+  template <class Where>
+  static std::string pointer(const Where& where) {
+    if constexpr (std::is_invocable_v<const Where&>)
+      return where();
+    else
+      return std::string(where);
+  }
   std::optional<bool> boolean(const char* key) const {
-    if (!has(key)) return std::nullopt;
-    const json& v = j_.at(key);
+    const json* found = get(key);
+    if (!found) return std::nullopt;
+    const json& v = *found;
     if (!v.is_boolean()) throw Bad{at(key), "must be a boolean"};
     return v.get<bool>();
   }
   template <class T>
   std::optional<T> num(const char* key) const {
-    if (!has(key)) return std::nullopt;
-    return as_num<T>(j_.at(key), at(key));
+    const json* found = get(key);
+    if (!found) return std::nullopt;
+    return as_num<T>(*found, [&] { return at(key); });
   }
   std::vector<std::string> strings(const char* key) const {
     std::vector<std::string> out;
-    if (!has(key)) return out;
-    const json& v = j_.at(key);
+    const json* found = get(key);
+    if (!found) return out;
+    const json& v = *found;
     if (!v.is_array()) throw Bad{at(key), "must be an array of strings"};
+    out.reserve(v.size());
     for (size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].is_string()) throw Bad{fmt::format("{}/{}", at(key), i), "must be a string"};
-      out.push_back(no_nul(v[i].get<std::string>(), fmt::format("{}/{}", at(key), i)));
+      auto where = [&] { return fmt::format("{}/{}", at(key), i); };
+      if (!v[i].is_string()) throw Bad{where(), "must be a string"};
+      out.push_back(no_nul(v[i].get<std::string>(), where));
     }
     return out;
   }
   // `nul_ok`: annotations are only stored and echoed, never handed to a syscall.
   std::map<std::string, std::string> string_map(const char* key, bool nul_ok = false) const {
     std::map<std::string, std::string> out;
-    if (!has(key)) return out;
-    const json& v = j_.at(key);
+    const json* found = get(key);
+    if (!found) return out;
+    const json& v = *found;
     if (!v.is_object()) throw Bad{at(key), "must be an object"};
     for (auto& [k, val] : v.items()) {
       if (!val.is_string()) throw Bad{at(key) + "/" + k, "must be a string"};
-      out[nul_ok ? k : no_nul(k, at(key))] =
-          nul_ok ? val.get<std::string>() : no_nul(val.get<std::string>(), at(key) + "/" + k);
+      auto where = [&] { return at(key) + "/" + k; };
+      out[nul_ok ? k : no_nul(k, [&] { return at(key); })] =
+          nul_ok ? val.get<std::string>() : no_nul(val.get<std::string>(), where);
     }
     return out;
   }
   // Calls f(Reader) for every object element of the array `key`.
   template <class F>
   void each(const char* key, F f) const {
-    if (!has(key)) return;
-    const json& v = j_.at(key);
+    const json* found = get(key);
+    if (!found) return;
+    const json& v = *found;
     if (!v.is_array()) throw Bad{at(key), "must be an array"};
     for (size_t i = 0; i < v.size(); ++i) {
       std::string p = fmt::format("{}/{}", at(key), i);
@@ -89,21 +113,22 @@ class Reader {
       f(Reader(v[i], p));
     }
   }
-  template <class T>
-  static T as_num(const json& v, const std::string& ptr) {
-    if (!v.is_number()) throw Bad{ptr, "must be a number"};
+  template <class T, class Where>
+  static T as_num(const json& v, const Where& where) {
+    auto ptr = [&] { return pointer(where); };
+    if (!v.is_number()) throw Bad{ptr(), "must be a number"};
     if constexpr (std::is_unsigned_v<T>) {
       if (v.is_number_float() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0))
-        throw Bad{ptr, "must be a non-negative integer"};
+        throw Bad{ptr(), "must be a non-negative integer"};
       uint64_t x = v.get<uint64_t>();
-      if (x > std::numeric_limits<T>::max()) throw Bad{ptr, "out of range"};
+      if (x > std::numeric_limits<T>::max()) throw Bad{ptr(), "out of range"};
       return static_cast<T>(x);
     } else if constexpr (std::is_integral_v<T>) {
-      if (v.is_number_float()) throw Bad{ptr, "must be an integer"};
+      if (v.is_number_float()) throw Bad{ptr(), "must be an integer"};
       if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max()))
-        throw Bad{ptr, "out of range"};
+        throw Bad{ptr(), "out of range"};
       int64_t x = v.get<int64_t>();
-      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) throw Bad{ptr, "out of range"};
+      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) throw Bad{ptr(), "out of range"};
       return static_cast<T>(x);
     } else {
       return v.get<T>();
@@ -156,7 +181,8 @@ Process read_process(const Reader& r) {
     if (u.has("additionalGids")) {
       auto a = u.child("additionalGids", json::value_t::array);
       for (size_t i = 0; i < a.raw().size(); ++i)
-        p.user.additional_gids.push_back(Reader::as_num<uint32_t>(a.raw()[i], fmt::format("{}/{}", a.ptr(), i)));
+        p.user.additional_gids.push_back(
+            Reader::as_num<uint32_t>(a.raw()[i], [&] { return fmt::format("{}/{}", a.ptr(), i); }));
     }
   }
   p.args = r.strings("args");
@@ -315,7 +341,7 @@ Resources read_resources(const Reader& r) {
     auto u = r.child("unified", json::value_t::object);
     for (auto& [k, v] : u.raw().items()) {
       if (!v.is_string()) throw Bad{u.at(k), "must be a string"};
-      res.unified[Reader::no_nul(k, u.ptr())] = Reader::no_nul(v.get<std::string>(), u.at(k));
+      res.unified[Reader::no_nul(k, u.ptr())] = Reader::no_nul(v.get<std::string>(), [&] { return u.at(k); });
     }
   }
   return res;
