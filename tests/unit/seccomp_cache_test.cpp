@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -26,6 +27,41 @@ TEST_CASE("sha256: standard vectors", "[sha256]") {
   CHECK(Sha256::hex(m.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   // Fields are length-prefixed: ("ab","c") and ("a","bc") differ.
   CHECK(Sha256().field("ab").field("c").finish() != Sha256().field("a").field("bc").finish());
+}
+
+TEST_CASE("sha256: the SHA-NI form computes what the portable one does", "[sha256]") {
+  if (!sha256_detail::accelerated()) {
+    WARN("SKIPPED: this CPU has no SHA extensions (Sha256 uses the portable form)");
+    return;
+  }
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  auto next = [&] {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed;
+  };
+  std::vector<uint8_t> data(64 * 9);
+  for (int round = 0; round < 2000; ++round) {
+    for (auto& b : data) b = static_cast<uint8_t>(next());
+    uint32_t a[8], b[8];
+    for (int i = 0; i < 8; ++i) a[i] = b[i] = static_cast<uint32_t>(next());
+    size_t n = 1 + next() % 9;
+    sha256_detail::compress_portable(a, data.data(), n);
+    REQUIRE(sha256_detail::compress_shani(b, data.data(), n));
+    INFO("round " << round << ", " << n << " blocks");
+    REQUIRE(std::memcmp(a, b, sizeof a) == 0);
+  }
+}
+
+TEST_CASE("sha256: any split of the input into updates gives the same digest", "[sha256]") {
+  std::string text(1000, '\0');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>(i * 131 + 7);
+  auto whole = Sha256().update(text).finish();
+  for (size_t step : {1, 3, 63, 64, 65, 127, 200}) {
+    Sha256 h;
+    for (size_t at = 0; at < text.size(); at += step) h.update(std::string_view(text).substr(at, step));
+    INFO("updates of " << step << " bytes");
+    CHECK(h.finish() == whole);
+  }
 }
 
 TEST_CASE("seccomp cache: the key covers the whole profile", "[seccomp]") {

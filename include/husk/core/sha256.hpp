@@ -22,11 +22,20 @@ class Sha256 {
   static std::string hex(const Digest& d);
 
  private:
-  void block(const uint8_t* p);
+  void blocks(const uint8_t* p, size_t n);
   uint32_t h_[8];
   uint8_t buf_[64];
   size_t used_ = 0;
   uint64_t total_ = 0;
 };
+
+// The compression function over n 64-byte blocks, in both forms (the unit test checks one
+// against the other). compress_shani uses the CPU's SHA extensions and returns false,
+// having done nothing, on a CPU without them; Sha256 picks it when it can.
+namespace sha256_detail {
+void compress_portable(uint32_t h[8], const uint8_t* p, size_t n);
+bool compress_shani(uint32_t h[8], const uint8_t* p, size_t n);
+bool accelerated();
+}  // namespace sha256_detail
 
 }  // namespace husk
