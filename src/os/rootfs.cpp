@@ -175,10 +175,17 @@ Result<void> check_ordinary_dir(const Context& ctx, const spec::MountOp& m) {
   if (m.type != "proc" && m.type != "sysfs") return {};
   std::string dest = path::clean("/" + m.destination);
   if (dest == "/") return {};
-  auto parent = open_in_root(ctx.rootfd, path::dirname(dest), O_PATH | O_DIRECTORY);
-  if (!parent) return {};  // created below, as a directory
+  // The usual /proc and /sys sit right in the root: no parent to open.
+  std::string up = path::dirname(dest);
+  UniqueFd parent;
+  if (up != "/") {
+    auto p = open_in_root(ctx.rootfd, up, O_PATH | O_DIRECTORY);
+    if (!p) return {};  // created below, as a directory
+    parent = std::move(*p);
+  }
   struct stat st {};
-  if (::fstatat(parent->get(), path::basename(dest).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return {};
+  int at = up == "/" ? ctx.rootfd : parent.get();
+  if (::fstatat(at, path::basename(dest).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return {};
   if (!S_ISDIR(st.st_mode))
     return Error::make(Errc::invalid_spec,
                        fmt::format("filesystem \"{}\" must be mounted on ordinary directory", m.type));

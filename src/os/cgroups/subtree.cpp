@@ -4,6 +4,7 @@
 // (RemovePath). Shared by every driver: the directories are cgroupfs ones in any case.
 #include <dirent.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,16 @@ namespace {
 // The names of the sub-directories of `dir` (sub-cgroups). ENOENT: none.
 Result<std::vector<std::string>> children(const std::string& dir) {
   std::vector<std::string> out;
+  // cgroupfs (kernfs) keeps a directory's link count at 2 + its sub-directories: at 2 there
+  // is nothing to list. One stat instead of opendir's open, fstat, two getdents, close and
+  // 32 KiB buffer on every delete. Another count (1: a filesystem that does not keep it)
+  // is listed.
+  struct stat st;
+  if (::stat(dir.c_str(), &st) < 0) {
+    if (errno == ENOENT) return out;
+    return Error::sys("open cgroup " + dir);
+  }
+  if (S_ISDIR(st.st_mode) && st.st_nlink == 2) return out;
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     if (errno == ENOENT) return out;
