@@ -70,7 +70,84 @@ spec::OciState oci_state(const State& s, std::string_view status, int pid) {
   return o;
 }
 
+namespace {
+
+bool plain(const std::string& v) {
+  for (unsigned char c : v)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  return true;
+}
+
+bool no_hooks(const spec::Hooks& h) {
+  return h.prestart.empty() && h.create_runtime.empty() && h.create_container.empty() && h.start_container.empty() &&
+         h.poststart.empty() && h.poststop.empty();
+}
+
+void put_str(std::string& o, std::string_view key, const std::string& v) {
+  o += '"';
+  o += key;
+  o += "\":\"";
+  o += v;
+  o += "\",";
+}
+
+void put_map(std::string& o, std::string_view key, const std::map<std::string, std::string>& m) {
+  o += '"';
+  o += key;
+  o += "\":{";
+  for (auto& [k, v] : m) {
+    o += '"';
+    o += k;
+    o += "\":\"";
+    o += v;
+    o += "\",";
+  }
+  if (!m.empty()) o.pop_back();
+  o += "},";
+}
+
+}  // namespace
+
+// The record of a container whose strings are all printable ASCII without quote or
+// backslash, and that has no hooks (the common case; create writes three records): written
+// directly, byte for byte what the object of `to_json_object` dumps to (a unit test compares
+// them), without building it. nullopt: use the object.
+std::optional<std::string> to_json_plain(const State& s) {
+  if (!no_hooks(s.hooks)) return std::nullopt;
+  for (auto* v : {&s.id, &s.oci_version, &s.bundle, &s.rootfs, &s.created, &s.owner, &s.cgroup_driver})
+    if (!plain(*v)) return std::nullopt;
+  const auto paths = s.cgroup_paths.to_map();
+  for (auto* m : {&s.annotations, &paths})
+    for (auto& [k, v] : *m)
+      if (!plain(k) || !plain(v)) return std::nullopt;
+  std::string o;
+  o.reserve(512);
+  o += '{';
+  put_str(o, "id", s.id);
+  put_str(o, "ociVersion", s.oci_version);
+  o += "\"pid\":" + std::to_string(s.pid) + ",\"startTime\":" + std::to_string(s.start_time) + ",";
+  put_str(o, "bundle", s.bundle);
+  put_str(o, "rootfs", s.rootfs);
+  put_str(o, "created", s.created);
+  put_str(o, "owner", s.owner);
+  put_map(o, "annotations", s.annotations);
+  put_map(o, "cgroupPaths", paths);
+  put_str(o, "cgroupDriver", s.cgroup_driver);
+  o += s.created_cgroup ? "\"createdCgroup\":true," : "\"createdCgroup\":false,";
+  o += s.shared_pid_ns ? "\"sharedPidNs\":true," : "\"sharedPidNs\":false,";
+  if (s.no_new_keyring) o += "\"noNewKeyring\":true,";
+  if (s.no_process) o += "\"noProcess\":true,";
+  if (s.creating) o += "\"creating\":true,";
+  o += "\"hooks\":{}}";
+  return o;
+}
+
 std::string to_json(const State& s) {
+  if (auto fast = to_json_plain(s)) return std::move(*fast);
+  return to_json_object(s);
+}
+
+std::string to_json_object(const State& s) {
   nlohmann::ordered_json j = spec::state_object(oci_state(s, "", s.pid), spec::StateShape::record);
   j["cgroupPaths"] = s.cgroup_paths.to_map();
   j["cgroupDriver"] = s.cgroup_driver;

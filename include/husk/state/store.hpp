@@ -40,6 +40,11 @@ struct State {
 // Its OCI fields with `status` and `pid` (spec/oci_state.hpp builds the JSON shapes).
 spec::OciState oci_state(const State& s, std::string_view status, int pid);
 std::string to_json(const State& s);
+// The two ways to_json writes a record: directly, for a record of plain ASCII strings and no
+// hooks (nullopt otherwise), and through nlohmann's object (any record). Exposed for the
+// unit test that checks they agree.
+std::optional<std::string> to_json_plain(const State& s);
+std::string to_json_object(const State& s);
 // Errors name `source` ("<dir>/state.json is corrupt: ..."); never throws.
 Result<State> state_from_json(std::string_view bytes, std::string_view source = "state.json");
 
