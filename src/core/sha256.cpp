@@ -1,7 +1,7 @@
 #include "husk/core/sha256.hpp"
 
+#include <cpuid.h>
 #include <immintrin.h>
-#include <sys/platform/x86.h>
 
 #include <cstring>
 
@@ -18,10 +18,17 @@ constexpr uint32_t K[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-// The CPU's SHA extensions (and the SSSE3/SSE4.1 shuffles the SHA-NI form uses), as glibc
-// found them at start-up: no cpuid of our own (each one is a VM exit under a hypervisor).
+// The CPU's SHA extensions (and the SSSE3/SSE4.1 shuffles the SHA-NI form uses). Asked on
+// the first hash, not at start-up: a cpuid is a VM exit under a hypervisor (3.6 us here), and
+// only seccomp's cache hashes. (glibc's own start-up answer, <sys/platform/x86.h>, is C and
+// does not compile as C++ with clang.)
 bool have_sha_ni() {
-  static const bool yes = CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSSE3) && CPU_FEATURE_ACTIVE(SSE4_1);
+  static const bool yes = [] {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & bit_SHA) != 0;
+  }();
   return yes;
 }
 

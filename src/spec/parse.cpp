@@ -92,7 +92,10 @@ class Reader {
     if (!found) return out;
     const json& v = *found;
     if (!v.is_object()) throw Bad{at(key), "must be an object"};
-    for (auto& [k, val] : v.items()) {
+    for (auto& item : v.items()) {
+      // Named, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+      const std::string& k = item.key();
+      const json& val = item.value();
       if (!val.is_string()) throw Bad{at(key) + "/" + k, "must be a string"};
       auto where = [&] { return at(key) + "/" + k; };
       out[nul_ok ? k : no_nul(k, [&] { return at(key); })] =
@@ -339,7 +342,9 @@ Resources read_resources(const Reader& r) {
   }
   if (r.has("unified")) {
     auto u = r.child("unified", json::value_t::object);
-    for (auto& [k, v] : u.raw().items()) {
+    for (auto& item : u.raw().items()) {
+      const std::string& k = item.key();  // named: clang 14 cannot capture a structured binding
+      const json& v = item.value();
       if (!v.is_string()) throw Bad{u.at(k), "must be a string"};
       res.unified[Reader::no_nul(k, u.ptr())] = Reader::no_nul(v.get<std::string>(), [&] { return u.at(k); });
     }
