@@ -177,14 +177,15 @@ Result<void> check_ordinary_dir(const Context& ctx, const spec::MountOp& m) {
   if (dest == "/") return {};
   // The usual /proc and /sys sit right in the root: no parent to open.
   std::string up = path::dirname(dest);
+  int at = ctx.rootfd;
   UniqueFd parent;
   if (up != "/") {
     auto p = open_in_root(ctx.rootfd, up, O_PATH | O_DIRECTORY);
     if (!p) return {};  // created below, as a directory
     parent = std::move(*p);
+    at = parent.get();
   }
   struct stat st {};
-  int at = up == "/" ? ctx.rootfd : parent.get();
   if (::fstatat(at, path::basename(dest).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return {};
   if (!S_ISDIR(st.st_mode))
     return Error::make(Errc::invalid_spec,

@@ -60,17 +60,18 @@ Result<nlohmann::json> parse_json(std::string_view bytes, std::string_view sourc
   }
 }
 
-namespace {
-
-// The compact form, byte for byte what nlohmann's dump(-1) writes, for the records husk
-// writes on every create (state, recovery, exec): nlohmann decodes every byte of every
-// string as UTF-8; here a string of printable ASCII without quote or backslash is copied,
-// and anything else (an escape, non-ASCII, a float, binary) is nlohmann's own dump.
-bool plain_ascii(const std::string& s) {
+bool plain_ascii(std::string_view s) {
   for (unsigned char c : s)
     if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
   return true;
 }
+
+namespace {
+
+// The compact form, byte for byte what nlohmann's dump(-1) writes, for the records husk
+// writes on every create (state, recovery, exec): nlohmann decodes every byte of every
+// string as UTF-8; here a plain_ascii string is copied, and anything else (an escape,
+// non-ASCII, a float, binary) is nlohmann's own dump.
 
 template <class J>
 std::string nlohmann_dump(const J& j, int indent) {

@@ -72,12 +72,6 @@ spec::OciState oci_state(const State& s, std::string_view status, int pid) {
 
 namespace {
 
-bool plain(const std::string& v) {
-  for (unsigned char c : v)
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
-  return true;
-}
-
 bool no_hooks(const spec::Hooks& h) {
   return h.prestart.empty() && h.create_runtime.empty() && h.create_container.empty() && h.start_container.empty() &&
          h.poststart.empty() && h.poststop.empty();
@@ -115,11 +109,11 @@ void put_map(std::string& o, std::string_view key, const std::map<std::string, s
 std::optional<std::string> to_json_plain(const State& s) {
   if (!no_hooks(s.hooks)) return std::nullopt;
   for (auto* v : {&s.id, &s.oci_version, &s.bundle, &s.rootfs, &s.created, &s.owner, &s.cgroup_driver})
-    if (!plain(*v)) return std::nullopt;
+    if (!spec::plain_ascii(*v)) return std::nullopt;
   const auto paths = s.cgroup_paths.to_map();
   for (auto* m : {&s.annotations, &paths})
     for (auto& [k, v] : *m)
-      if (!plain(k) || !plain(v)) return std::nullopt;
+      if (!spec::plain_ascii(k) || !spec::plain_ascii(v)) return std::nullopt;
   std::string o;
   o.reserve(512);
   o += '{';

@@ -30,6 +30,11 @@ Result<nlohmann::json> parse_json(std::string_view bytes, std::string_view sourc
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 std::string dump_json(const nlohmann::ordered_json& j, int indent = -1);
 
+// True if `s` is printable ASCII without quote or backslash: nlohmann's compact dump writes
+// it as it is, between quotes (the direct writers of dump_json and the state records rely
+// on this).
+bool plain_ascii(std::string_view s);
+
 // True if `s` is valid UTF-8.
 bool valid_utf8(std::string_view s);
 
